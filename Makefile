@@ -1,0 +1,47 @@
+# Every target creates the environment it needs, so `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint typecheck bench lock clean messages
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/portal migrate
+	$(BIN)/portal demo --if-empty
+	$(BIN)/portal serve --host 127.0.0.1 --port 8000
+
+# The suite runs on SQLite always, and again on PostgreSQL when PORTAL_TEST_POSTGRES_URL is set.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		PORTAL_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider -m db; \
+	else \
+		echo "PORTAL_TEST_POSTGRES_URL is not set: the database tests ran on SQLite only."; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check portal controls attestations tests bench
+	$(BIN)/ruff format --check portal controls attestations tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy portal controls attestations
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Regenerates the pinned, hashed lock file from pyproject.toml (needs network access to PyPI).
+lock:
+	$(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/*.sqlite* build *.egg-info

@@ -1,0 +1,368 @@
+"""The bilingual (English / Arabic) certificate PDF, with the signed token embedded for offline checks.
+
+One A4 page: provider, category, country, scope, catalogue, level, validity, serial, key id, conditions,
+and a QR code to ``{issuer}/attestations/{serial}``. The token is attached as ``attestation.jwt`` (and a
+log proof as ``log-proof.json`` when given), so ``python -m attestations verify certificate.pdf`` needs
+nothing else but the JWKS.
+
+Arabic is shaped with arabic-reshaper (harakat kept) and reordered with python-bidi, because reportlab
+draws glyphs in the order given and does no OpenType shaping itself. The font, Amiri (SIL OFL 1.1), ships
+in ``attestations/fonts`` so rendering never depends on system fonts. The same input gives the same bytes:
+reportlab's invariant mode, and the document date is the attestation's issue time.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from functools import cache
+from pathlib import Path
+
+import arabic_reshaper
+import msgspec
+from bidi import get_display
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import TimeStamp
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from attestations._jose import parse_compact
+from attestations.errors import InvalidInput
+from attestations.tokens import unverified_claims
+
+TOKEN_ATTACHMENT = "attestation.jwt"  # noqa: S105 - a file name, not a secret
+PROOF_ATTACHMENT = "log-proof.json"
+FONT_DIR = Path(__file__).parent / "fonts"
+FONT = "Amiri"
+FONT_BOLD = "Amiri-Bold"
+
+INK = HexColor("#1b2a3a")
+MUTED = HexColor("#5b6b7b")
+ACCENT = HexColor("#0b5d4b")
+RULE = HexColor("#c9d3dc")
+
+# Labels: English, Arabic. Harakat (the shadda in مزوّد, معرّف) are kept on purpose.
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Provider Attestation Certificate", "شهادة اعتماد مزوّد الخدمة"),
+    "provider": ("Provider", "مزوّد الخدمة"),
+    "registration": ("Registration", "رقم التسجيل"),
+    "category": ("Category", "الفئة"),
+    "country": ("Country", "الدولة"),
+    "scope": ("Scope", "النطاق"),
+    "catalog": ("Control catalogue", "دليل الضوابط"),
+    "level": ("Level", "المستوى"),
+    "valid_from": ("Valid from", "صالحة من"),
+    "valid_until": ("Valid until", "صالحة حتى"),
+    "serial": ("Serial", "الرقم التسلسلي"),
+    "key_id": ("Signing key id", "معرّف مفتاح التوقيع"),
+    "conditions": ("Conditions", "الشروط"),
+    "verify": ("Scan to verify", "امسح الرمز للتحقق"),
+    "offline": (
+        "This certificate is digitally signed and can be verified offline.",
+        "الشهادة موقّعة رقمياً ويمكن التحقق منها دون اتصال بالشبكة.",
+    ),
+}
+
+
+class CertificateData(msgspec.Struct, frozen=True):
+    """Everything printed on a certificate. Times are Unix seconds (UTC)."""
+
+    issuer: str
+    serial: str
+    key_id: str
+    provider_name: str
+    registration: str
+    category: str
+    country: str
+    scope_summary: str
+    catalog_id: str
+    catalog_version: str
+    level: str
+    issued_at: int
+    valid_from: int
+    valid_until: int
+    token: str
+    conditions: tuple[str, ...] = ()
+    provider_name_ar: str | None = None
+    scope_summary_ar: str | None = None
+    log_proof: bytes | None = None
+
+    @property
+    def verification_url(self) -> str:
+        """The public verification page of this attestation."""
+        return f"{self.issuer.rstrip('/')}/attestations/{self.serial}"
+
+    @classmethod
+    def from_token(
+        cls,
+        token: str,
+        *,
+        log_proof: bytes | None = None,
+        provider_name_ar: str | None = None,
+        scope_summary_ar: str | None = None,
+    ) -> CertificateData:
+        """Fill the certificate from a token's claims (read, not verified: the caller just signed it)."""
+        claims = unverified_claims(token)
+        kid = parse_compact(token).header.get("kid")
+        att = claims.att
+        conditions = tuple(f"{c.text} (due {c.due})" if c.due else c.text for c in att.conditions)
+        return cls(
+            issuer=claims.iss,
+            serial=claims.jti,
+            key_id=str(kid),
+            provider_name=att.provider.name,
+            registration=att.provider.registration,
+            category=att.provider.category,
+            country=att.provider.country,
+            scope_summary=att.scope.summary,
+            catalog_id=att.catalog.id,
+            catalog_version=att.catalog.version,
+            level=att.level,
+            issued_at=claims.iat,
+            valid_from=claims.nbf,
+            valid_until=claims.exp,
+            token=token,
+            conditions=conditions,
+            provider_name_ar=provider_name_ar,
+            scope_summary_ar=scope_summary_ar,
+            log_proof=log_proof,
+        )
+
+
+@cache
+def _register_fonts() -> None:
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "Amiri-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "Amiri-Bold.ttf")))
+
+
+@cache
+def _reshaper() -> arabic_reshaper.ArabicReshaper:
+    return arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False, "support_ligatures": True})
+
+
+def shape_arabic(text: str) -> str:
+    """Arabic in visual order with contextual forms, ready for a renderer that does no shaping."""
+    return str(get_display(_reshaper().reshape(text)))
+
+
+def _date(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap on logical text (before any bidi reordering)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        measured = shape_arabic(candidate) if _has_arabic(candidate) else candidate
+        if current and pdfmetrics.stringWidth(measured, font, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _has_arabic(text: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" or "\ufb50" <= c <= "\ufeff" for c in text)
+
+
+def _draw_text(canvas: Canvas, x: float, y: float, text: str, *, right: bool = False) -> None:
+    shaped = shape_arabic(text) if _has_arabic(text) else text
+    if right:
+        canvas.drawRightString(x, y, shaped)
+    else:
+        canvas.drawString(x, y, shaped)
+
+
+def _embed_files(canvas: Canvas, files: list[tuple[str, bytes, str, str]]) -> None:
+    """Attach files through the document catalogue's EmbeddedFiles name tree (PDF 32000 7.11.4)."""
+    doc = canvas._doc
+    names: list[object] = []
+    for name, data, mime, description in sorted(files):
+        stream = pdfdoc.PDFStream(
+            pdfdoc.PDFDictionary(
+                {
+                    "Type": pdfdoc.PDFName("EmbeddedFile"),
+                    # PDFName leaves "/" unescaped; a MIME type as a PDF name needs it as #2F.
+                    "Subtype": "/" + mime.replace("/", "#2F"),
+                    "Params": pdfdoc.PDFDictionary({"Size": len(data)}),
+                }
+            ),
+            content=data,
+            filters=[pdfdoc.PDFZCompress],
+        )
+        filespec = pdfdoc.PDFDictionary(
+            {
+                "Type": pdfdoc.PDFName("Filespec"),
+                "F": pdfdoc.PDFString(name),
+                "UF": pdfdoc.PDFString(name),
+                "Desc": pdfdoc.PDFString(description),
+                "AFRelationship": pdfdoc.PDFName("Data"),
+                "EF": pdfdoc.PDFDictionary({"F": doc.Reference(stream)}),
+            }
+        )
+        names += [pdfdoc.PDFString(name), doc.Reference(filespec)]
+    tree = pdfdoc.PDFDictionary({"EmbeddedFiles": pdfdoc.PDFDictionary({"Names": pdfdoc.PDFArray(names)})})
+    doc.Catalog.Names = tree
+    doc.Catalog.PageMode = pdfdoc.PDFName("UseAttachments")
+
+
+def _fix_date(canvas: Canvas, epoch: int) -> None:
+    # reportlab stamps CreationDate/ModDate from a TimeStamp; use the attestation's own issue time.
+    stamp = TimeStamp(invariant=True)
+    stamp.t = epoch
+    stamp.lt = time.gmtime(epoch)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    canvas._doc._timeStamp = stamp
+
+
+def render_certificate(data: CertificateData) -> bytes:
+    """Render the certificate: one A4 page, deterministic bytes for the same ``data``."""
+    _register_fonts()
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
+    _fix_date(canvas, data.issued_at)
+    canvas.setTitle(f"Attestation {data.serial}")
+    canvas.setAuthor(data.issuer)
+    canvas.setSubject(f"{data.provider_name}: {data.level}")
+    canvas.setCreator("attestations")
+    width, height = A4
+    margin = 48.0
+    left, right = margin, width - margin
+
+    # Title band.
+    canvas.setFillColor(ACCENT)
+    canvas.rect(0, height - 96, width, 96, stroke=0, fill=1)
+    canvas.setFillColor(Color(1, 1, 1))
+    canvas.setFont(FONT_BOLD, 20)
+    _draw_text(canvas, left, height - 56, LABELS["title"][0])
+    canvas.setFont(FONT_BOLD, 22)
+    _draw_text(canvas, right, height - 58, LABELS["title"][1], right=True)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, left, height - 80, f"Serial {data.serial}")
+    _draw_text(canvas, right, height - 80, data.issuer, right=True)
+
+    rows: list[tuple[str, list[str]]] = [
+        ("provider", [data.provider_name] + ([data.provider_name_ar] if data.provider_name_ar else [])),
+        ("registration", [data.registration]),
+        ("category", [data.category]),
+        ("country", [data.country]),
+        ("scope", [data.scope_summary] + ([data.scope_summary_ar] if data.scope_summary_ar else [])),
+        ("catalog", [f"{data.catalog_id} version {data.catalog_version}"]),
+        ("level", [data.level]),
+        ("valid_from", [_date(data.valid_from)]),
+        ("valid_until", [_date(data.valid_until)]),
+        ("serial", [data.serial]),
+        ("key_id", [data.key_id]),
+    ]
+    value_x, value_width = left + 120, right - left - 240
+    y = height - 130
+    for key, values in rows:
+        english, arabic = LABELS[key]
+        canvas.setFillColor(MUTED)
+        canvas.setFont(FONT, 10)
+        _draw_text(canvas, left, y, english)
+        canvas.setFont(FONT, 12)
+        _draw_text(canvas, right, y, arabic, right=True)
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT_BOLD if key in ("provider", "level") else FONT, 11)
+        lines = [line for value in values for line in _wrap(value, FONT, 11, value_width)]
+        for line in lines:
+            if _has_arabic(line):
+                _draw_text(canvas, value_x + value_width, y, line, right=True)
+            else:
+                _draw_text(canvas, value_x, y, line)
+            y -= 15
+        y -= 6
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(left, y + 12, right, y + 12)
+
+    # Conditions.
+    y -= 8
+    canvas.setFillColor(MUTED)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, left, y, LABELS["conditions"][0])
+    canvas.setFont(FONT, 12)
+    _draw_text(canvas, right, y, LABELS["conditions"][1], right=True)
+    canvas.setFillColor(INK)
+    canvas.setFont(FONT, 10)
+    y -= 16
+    for number, condition in enumerate(data.conditions or ("None.",), start=1):
+        prefix = f"{number}. " if data.conditions else ""
+        for line in _wrap(prefix + condition, FONT, 10, right - left - 20):
+            if y < 210:
+                break
+            _draw_text(canvas, left + 10, y, line)
+            y -= 13
+
+    # QR code to the public verification page.
+    size = 130.0
+    widget = QrCodeWidget(data.verification_url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, canvas, right - size, 60)
+    canvas.setFillColor(MUTED)
+    canvas.setFont(FONT, 9)
+    _draw_text(canvas, right - size / 2 - 30, 48, LABELS["verify"][0], right=True)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, right, 48, LABELS["verify"][1], right=True)
+    canvas.linkURL(data.verification_url, (right - size, 60, right, 60 + size), relative=0)
+
+    canvas.setFont(FONT, 9)
+    footer = [
+        data.verification_url,
+        f"The signed attestation is attached to this file as {TOKEN_ATTACHMENT}.",
+        "Verify offline: python -m attestations verify certificate.pdf --jwks jwks.json",
+    ]
+    for index, line in enumerate(footer):
+        _draw_text(canvas, left, 150 - index * 13, line)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, right - size - 16, 100, LABELS["offline"][1], right=True)
+
+    files = [(TOKEN_ATTACHMENT, data.token.encode("ascii"), "application/jwt", "Signed attestation (JWS)")]
+    if data.log_proof is not None:
+        files.append((PROOF_ATTACHMENT, data.log_proof, "application/json", "Transparency log proof"))
+    _embed_files(canvas, files)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def extract_attachments(pdf: bytes) -> dict[str, bytes]:
+    """Every embedded file of a PDF by name; :class:`InvalidInput` if it is not a readable PDF."""
+    try:
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        attachments = reader.attachments
+        return {name: contents[0] for name, contents in attachments.items() if contents}
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"not a readable PDF: {exc}") from exc
+
+
+def extract_token(pdf: bytes) -> str:
+    """The ``attestation.jwt`` attached to a certificate PDF."""
+    attachments = extract_attachments(pdf)
+    if TOKEN_ATTACHMENT not in attachments:
+        found = ", ".join(sorted(attachments)) or "none"
+        raise InvalidInput(f"the PDF has no {TOKEN_ATTACHMENT} attachment (attachments: {found})")
+    try:
+        return attachments[TOKEN_ATTACHMENT].decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the {TOKEN_ATTACHMENT} attachment is not a JWS") from exc
+
+
+def extract_log_proof(pdf: bytes) -> bytes | None:
+    """The ``log-proof.json`` attached to a certificate PDF, if any."""
+    return extract_attachments(pdf).get(PROOF_ATTACHMENT)

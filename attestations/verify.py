@@ -1,0 +1,220 @@
+"""Verify an attestation token: a numbered checklist, every step recorded.
+
+The checklist, in order (the optional steps run only when their input is given):
+
+1. token format      three base64url parts, a JSON header, a 64-byte signature
+2. algorithm         the header says EdDSA; the algorithm is pinned here, never taken from the token
+3. key id            the header ``kid`` is in the given JWKS; ``jku``/``jwk``/``x5u``/``x5c`` are ignored
+4. signature         Ed25519 over ``header.payload`` with that key
+5. type              ``typ`` is ``attestation+jwt`` and no ``crit`` extension is demanded
+6. claims            iss, sub, jti, iat, nbf, exp, status and att present and well typed
+7. issuer            ``iss`` is the expected issuer
+8. not before        ``nbf`` (and ``iat``) not in the future, with leeway
+9. expiry            ``exp`` not passed, with leeway
+10. status           (optional) the signed status list says "valid" at the token's index
+11. log inclusion    (optional) the log proof's checkpoint is signed and includes this token
+
+The first failing step raises :class:`VerificationError` carrying the result so far.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import msgspec
+from cryptography.exceptions import InvalidSignature as BadSignature
+
+from attestations._jose import ALGORITHM, CompactJWS, parse_compact
+from attestations.checkpoint import Checkpoint
+from attestations.errors import (
+    AttestationError,
+    InvalidInput,
+    KeyNotFound,
+    VerificationError,
+)
+from attestations.keys import Keyring
+from attestations.log_proof import LogProof, verify_log_proof
+from attestations.status_list import TokenStatus, decode_status_list_token
+from attestations.tokens import TOKEN_TYPE, AttestationClaims, decode_claims
+
+DEFAULT_LEEWAY = 60
+# Header members that carry or point to key material. Trusting them would let a forger supply the key.
+UNTRUSTED_KEY_HEADERS = ("jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256")
+
+
+class Check(msgspec.Struct, frozen=True):
+    """One step of the checklist."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class VerificationResult(msgspec.Struct):
+    """Every check run, and what was learnt on the way."""
+
+    checks: list[Check] = msgspec.field(default_factory=list)
+    header: dict[str, object] | None = None
+    claims: AttestationClaims | None = None
+    status: str | None = None
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one check ran and none failed."""
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def failure(self) -> Check | None:
+        """The failing check, if any."""
+        return next((check for check in self.checks if not check.ok), None)
+
+
+class _Checklist:
+    def __init__(self) -> None:
+        self.result = VerificationResult()
+
+    def passed(self, name: str, detail: str) -> None:
+        self.result.checks.append(Check(name, True, detail))
+
+    def failed(self, name: str, detail: str) -> VerificationError:
+        self.result.checks.append(Check(name, False, detail))
+        return VerificationError(self.result)
+
+
+def _epoch(value: int | datetime | None) -> int:
+    if value is None:
+        return int(time.time())
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return value
+
+
+def verify_token(
+    token: str,
+    jwks: Keyring,
+    *,
+    issuer: str | None,
+    now: int | datetime | None = None,
+    leeway: int = DEFAULT_LEEWAY,
+    status_list_token: str | None = None,
+    status_jwks: Keyring | None = None,
+    log_proof: LogProof | None = None,
+    log_jwks: Keyring | None = None,
+) -> VerificationResult:
+    """Run the checklist on ``token``; return the result, or raise :class:`VerificationError`.
+
+    ``issuer=None`` skips the issuer comparison (the check is recorded as skipped); the portal always
+    passes its own issuer URL. ``status_jwks`` and ``log_jwks`` default to ``jwks``.
+    """
+    checks = _Checklist()
+    current = _epoch(now)
+
+    # 1. token format
+    try:
+        jws: CompactJWS = parse_compact(token)
+    except InvalidInput as exc:
+        raise checks.failed("token format", str(exc)) from None
+    checks.result.header = dict(jws.header)
+    checks.passed("token format", "compact JWS: header, payload and 64-byte signature decode")
+
+    # 2. algorithm
+    alg = jws.header.get("alg")
+    if alg != ALGORITHM:
+        raise checks.failed("algorithm", f"header alg is {alg!r}; only {ALGORITHM} is accepted")
+    checks.passed("algorithm", f"{ALGORITHM} (pinned by the verifier)")
+
+    # 3. key id
+    kid = jws.header.get("kid")
+    ignored = [name for name in UNTRUSTED_KEY_HEADERS if name in jws.header]
+    note = f"; header {', '.join(ignored)} ignored" if ignored else ""
+    if not isinstance(kid, str) or not kid:
+        raise checks.failed("key id", f"the header has no kid{note}")
+    try:
+        public_key = jwks.get(kid)
+    except KeyNotFound:
+        raise checks.failed("key id", f"kid {kid} is not in the JWKS{note}") from None
+    checks.passed("key id", f"kid {kid} found in the JWKS{note}")
+
+    # 4. signature
+    try:
+        public_key.verify(jws.signature, jws.signing_input)
+    except BadSignature:
+        raise checks.failed("signature", f"the Ed25519 signature does not verify with key {kid}") from None
+    checks.passed("signature", f"Ed25519 signature verified with key {kid}")
+
+    # 5. type
+    typ = jws.header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
+        raise checks.failed("type", f"typ is {typ!r}, expected {TOKEN_TYPE!r}")
+    if "crit" in jws.header:
+        raise checks.failed(
+            "type", f"the header demands extensions this verifier lacks: {jws.header['crit']!r}"
+        )
+    checks.passed("type", TOKEN_TYPE)
+
+    # 6. claims
+    try:
+        claims: AttestationClaims = decode_claims(jws.payload)
+    except InvalidInput as exc:
+        raise checks.failed("claims", str(exc)) from None
+    checks.result.claims = claims
+    checks.passed("claims", f"required claims present; serial {claims.jti}, subject {claims.sub}")
+
+    # 7. issuer
+    if issuer is None:
+        checks.passed("issuer", f"{claims.iss} (not compared: no expected issuer given)")
+    elif claims.iss != issuer:
+        raise checks.failed("issuer", f"iss is {claims.iss!r}, expected {issuer!r}")
+    else:
+        checks.passed("issuer", claims.iss)
+
+    # 8. not before
+    not_before = max(claims.nbf, claims.iat)
+    if current + leeway < not_before:
+        raise checks.failed("not before", f"not valid before {_iso(not_before)} (now {_iso(current)})")
+    checks.passed("not before", f"valid from {_iso(claims.nbf)}")
+
+    # 9. expiry
+    if current >= claims.exp + leeway:
+        raise checks.failed("expiry", f"expired at {_iso(claims.exp)} (now {_iso(current)})")
+    checks.passed("expiry", f"valid until {_iso(claims.exp)}")
+
+    # 10. status
+    if status_list_token is not None:
+        reference = claims.status.status_list
+        try:
+            status_token = decode_status_list_token(
+                status_list_token, status_jwks or jwks, uri=reference.uri, now=current, leeway=leeway
+            )
+            value = status_token.status_list.get(reference.idx)
+        except AttestationError as exc:
+            raise checks.failed("status", f"the status list cannot be used: {exc}") from None
+        try:
+            label = TokenStatus(value).label
+        except ValueError:
+            label = f"unknown status {value}"
+        checks.result.status = label
+        where = f"index {reference.idx} of {reference.uri}, list issued {_iso(status_token.claims.iat)}"
+        if value != TokenStatus.VALID:
+            raise checks.failed("status", f"{label}: {where}")
+        checks.passed("status", f"valid: {where}")
+
+    # 11. log inclusion
+    if log_proof is not None:
+        try:
+            checkpoint = verify_log_proof(log_proof, log_jwks or jwks, token=token.strip())
+        except AttestationError as exc:
+            raise checks.failed("log inclusion", str(exc)) from None
+        checks.result.checkpoint = checkpoint
+        checks.passed(
+            "log inclusion",
+            f"entry {log_proof.leaf_index} of {checkpoint.size} in {checkpoint.origin}, checkpoint signed",
+        )
+
+    return checks.result
+
+
+def _iso(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

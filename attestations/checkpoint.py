@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import msgspec
 from cryptography.exceptions import InvalidSignature as BadSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from attestations.errors import InvalidInput, InvalidSignature
 from attestations.keys import KeyPurpose, Keyring, SigningKey, raw_public_bytes
@@ -91,16 +91,21 @@ def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicKey]:
     return name, public
 
 
+def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
+    """A C2SP signed note: ``text`` (ending in a newline), a blank line, one Ed25519 signature line."""
+    _check_name(name)
+    if not text.endswith("\n") or "\n\n" in text:
+        raise InvalidInput("note text ends with a newline and has no blank lines")
+    signature = private_key.sign(text.encode("utf-8"))
+    blob = base64.b64encode(note_key_id(name, private_key.public_key()) + signature).decode("ascii")
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {blob}\n"
+
+
 def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, *, name: str | None = None) -> str:
     """The signed note of ``checkpoint``; the key name defaults to the log origin."""
     if key.purpose is not KeyPurpose.LOG:
         raise InvalidInput(f"a {key.purpose.value} key cannot sign log checkpoints")
-    key_name = name or checkpoint.origin
-    _check_name(key_name)
-    body = checkpoint.body()
-    signature = key.private.sign(body.encode("utf-8"))
-    blob = base64.b64encode(note_key_id(key_name, key.public_key) + signature).decode("ascii")
-    return f"{body}\n{SIGNATURE_PREFIX}{key_name} {blob}\n"
+    return sign_note(checkpoint.body(), name or checkpoint.origin, key.private)
 
 
 def _split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
@@ -144,28 +149,20 @@ def parse_checkpoint_body(body: str) -> Checkpoint:
     return Checkpoint(origin=origin, size=int(size_text), root_hash=root_hash, extensions=tuple(extensions))
 
 
-def open_checkpoint(
-    note: str,
-    keys: Keyring | Iterable[tuple[str, Ed25519PublicKey]],
-    *,
-    origin: str | None = None,
-) -> Checkpoint:
-    """Verify a signed checkpoint and return it.
+def open_note(note: str, keys: Keyring | Iterable[tuple[str, Ed25519PublicKey]]) -> str:
+    """Verify a signed note and return its text.
 
     ``keys`` is either a :class:`Keyring` (the portal JWKS: any of its keys may have signed, under any
     name) or ``(name, public key)`` pairs such as parsed verifier keys. At least one signature must be
     by a given key; signatures by unknown keys are ignored, as C2SP signed-note requires.
     """
-    body, signatures = _split_note(note)
-    checkpoint = parse_checkpoint_body(body)
-    if origin is not None and checkpoint.origin != origin:
-        raise InvalidSignature(f"the checkpoint is for log {checkpoint.origin!r}, expected {origin!r}")
+    text, signatures = _split_note(note)
     candidates: list[tuple[str | None, Ed25519PublicKey]]
     if isinstance(keys, Keyring):
         candidates = [(None, public) for _, public in keys.items()]
     else:
         candidates = [(name, public) for name, public in keys]
-    message = body.encode("utf-8")
+    message = text.encode("utf-8")
     for name, key_id, signature in signatures:
         for wanted_name, public in candidates:
             if wanted_name not in (None, name) or note_key_id(name, public) != key_id:
@@ -174,5 +171,18 @@ def open_checkpoint(
                 public.verify(signature, message)
             except BadSignature:
                 continue
-            return checkpoint
-    raise InvalidSignature("no signature on the checkpoint verifies with the given keys")
+            return text
+    raise InvalidSignature("no signature on the note verifies with the given keys")
+
+
+def open_checkpoint(
+    note: str,
+    keys: Keyring | Iterable[tuple[str, Ed25519PublicKey]],
+    *,
+    origin: str | None = None,
+) -> Checkpoint:
+    """Verify a signed checkpoint (see :func:`open_note`) and return it."""
+    checkpoint = parse_checkpoint_body(open_note(note, keys))
+    if origin is not None and checkpoint.origin != origin:
+        raise InvalidSignature(f"the checkpoint is for log {checkpoint.origin!r}, expected {origin!r}")
+    return checkpoint

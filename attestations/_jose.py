@@ -27,8 +27,10 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str, what: str = "value") -> bytes:
     """Strict base64url decoding: no padding, no characters outside the alphabet."""
-    if not set(text) <= _B64URL_ALPHABET or len(text) % 4 == 1:
+    if not set(text) <= _B64URL_ALPHABET:
         raise InvalidInput(f"{what} is not base64url")
+    if len(text) % 4 == 1:
+        raise InvalidInput(f"{what} has an impossible base64url length (truncated?)")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - the checks above catch these

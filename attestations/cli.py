@@ -87,7 +87,11 @@ def load_subject(subject: str, stdin: TextIO | None = None) -> tuple[str, bytes 
     path = Path(subject)
     # A compact JWS never contains "/" (base64url) and never ends in a short file suffix.
     looks_like_file = path.suffix.lower() in (".jwt", ".jws", ".pdf", ".txt") or "/" in subject
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a token is longer than any file name may be
+        is_file = False
+    if is_file:
         data = _read(path, "file")
         if data.startswith(b"%PDF-"):
             return extract_token(data), extract_attachments(data).get(PROOF_ATTACHMENT)

@@ -1,0 +1,128 @@
+"""Certificate PDF: one A4 page, deterministic bytes, Arabic shaped, token and proof attached."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import msgspec
+import pytest
+from pypdf import PdfReader
+from reportlab.pdfgen.canvas import Canvas
+
+from attestations.certificate import (
+    LABELS,
+    CertificateData,
+    extract_attachments,
+    extract_log_proof,
+    extract_token,
+    render_certificate,
+    shape_arabic,
+)
+from attestations.errors import InvalidInput
+
+PROVIDER_AR = "خدمات الخليج السحابية"
+
+
+@pytest.fixture
+def data(token: str) -> CertificateData:
+    return CertificateData.from_token(token, provider_name_ar=PROVIDER_AR, log_proof=b'{"version": 1}')
+
+
+@pytest.fixture
+def pdf(data: CertificateData) -> bytes:
+    return render_certificate(data)
+
+
+def test_same_input_gives_the_same_bytes(data: CertificateData, pdf: bytes) -> None:
+    assert render_certificate(data) == pdf
+    assert render_certificate(msgspec.structs.replace(data, serial="ATT-2026-000043")) != pdf
+
+
+def test_one_a4_page_with_metadata_from_the_attestation(pdf: bytes) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Attestation ATT-2026-000042"
+    assert reader.metadata["/CreationDate"] == "D:20260101000000+00'00'"
+
+
+def test_token_and_log_proof_are_attached(pdf: bytes, token: str) -> None:
+    assert extract_token(pdf) == token
+    assert extract_log_proof(pdf) == b'{"version": 1}'
+    assert sorted(extract_attachments(pdf)) == ["attestation.jwt", "log-proof.json"]
+
+
+def test_certificate_without_proof_has_only_the_token(data: CertificateData, token: str) -> None:
+    pdf = render_certificate(msgspec.structs.replace(data, log_proof=None))
+    assert extract_attachments(pdf) == {"attestation.jwt": token.encode()}
+    assert extract_log_proof(pdf) is None
+
+
+def test_page_text_has_the_facts(pdf: bytes, data: CertificateData) -> None:
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    for fact in (
+        "Gulf Cloud Services W.L.L.",
+        "CR-123456",
+        "Cloud service provider",
+        "BH",
+        "CSP-BASELINE version 2025.1",
+        "Level 2",
+        "Valid from",
+        "2026-01-01",
+        "2027-01-01",
+        "ATT-2026-000042",
+        data.key_id,
+        "https://portal.example/attestations/ATT-2026-000042",
+        "Remediate the penetration test findings (due 2026-06-30)",
+    ):
+        assert fact in text, fact
+
+
+def test_arabic_is_shaped_right_to_left_with_harakat_kept() -> None:
+    # "مزوّد" (provider) in visual order: isolated dal with its shadda, isolated waw, final zain, initial meem.
+    shaped = shape_arabic("مزوّد")
+    assert "\u0651" in shaped  # the shadda survives shaping
+    assert shaped == "\ufea9\u0651\ufeed\ufeb0\ufee3"  # dal, shadda, waw, final zain, initial meem
+    assert all(not "\u0621" <= c <= "\u064a" for c in shaped)  # only presentation forms remain
+
+
+def _content_stream(pdf: bytes) -> bytes:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    contents = page.get_contents()
+    assert contents is not None
+    return contents.get_data()
+
+
+def test_arabic_glyphs_are_in_the_page(pdf: bytes) -> None:
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    for label in ("provider", "valid_until", "serial"):
+        shaped = shape_arabic(LABELS[label][1])
+        # Extraction returns the glyphs as drawn; the visual string or its reverse must be present.
+        assert shaped in text or shaped[::-1] in text, label
+    assert shape_arabic(PROVIDER_AR) in text or shape_arabic(PROVIDER_AR)[::-1] in text
+    assert b"Amiri" in pdf  # the bundled font is embedded, no system font needed
+    assert len(_content_stream(pdf)) > 1000
+
+
+def test_qr_code_and_link_point_to_the_verification_page(pdf: bytes) -> None:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    annotations = [a.get_object() for a in page.get("/Annots", [])]
+    assert [a["/A"]["/URI"] for a in annotations] == ["https://portal.example/attestations/ATT-2026-000042"]
+
+
+def test_pdf_without_attachment_is_a_clear_error() -> None:
+    out = io.BytesIO()
+    canvas = Canvas(out, invariant=1)
+    canvas.drawString(72, 72, "no attachment here")
+    canvas.save()
+    with pytest.raises(InvalidInput, match=r"has no attestation.jwt attachment \(attachments: none\)"):
+        extract_token(out.getvalue())
+
+
+@pytest.mark.parametrize("blob", [b"%PDF-1.4 truncated", b"not a pdf at all", zlib.compress(b"x")])
+def test_unreadable_pdf_is_a_clear_error(blob: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        extract_token(blob)

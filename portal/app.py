@@ -1,0 +1,87 @@
+"""create_app(settings): wiring only. Rules live in the domain services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from portal import i18n
+from portal.db import bind_tables, close_engine, create_engine, open_engine
+from portal.deps import dependencies
+from portal.domain.accounts.controllers import AuthController, MeController, MembersController
+from portal.domain.accounts.pages import AccountPages, OrganisationPages
+from portal.domain.organisations.controllers import OrganisationsController
+from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.pages import set_language
+from portal.problems import EXCEPTION_HANDLERS
+from portal.runtime import build_runtime
+from portal.security.csrf import PortalCSRFMiddleware, csrf_config
+from portal.security.headers import security_headers
+from portal.settings import Settings, load_settings
+from portal.site import SiteController
+
+HERE = Path(__file__).parent
+
+
+def _templates() -> TemplateConfig[JinjaTemplateEngine]:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True), auto_reload=False
+    )
+    i18n.install(environment)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    runtime = build_runtime(settings)
+    engine = create_engine(settings.database_url)
+    bind_tables(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await open_engine(engine)
+        try:
+            yield
+        finally:
+            await close_engine(engine)
+
+    csrf = csrf_config(runtime.csrf_secret, secure=settings.production)
+    return Litestar(
+        route_handlers=[
+            SiteController, AuthController, MeController, MembersController, OrganisationsController,
+            AccountPages, OrganisationPages, RegulatorOrganisationPages,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        ],
+        dependencies=dependencies(runtime),
+        middleware=[runtime.session_auth.middleware, DefineMiddleware(PortalCSRFMiddleware, config=csrf)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=set_language,
+        before_send=[security_headers(settings.production)],
+        template_config=_templates(),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts),
+        cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Provider Attestation Portal", version="1", path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=[runtime.session_auth.openapi_components],
+        ),
+        lifespan=[lifespan],
+        state=State({"runtime": runtime, "settings": settings}),
+        debug=False,
+    )

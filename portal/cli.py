@@ -1,0 +1,171 @@
+"""The `portal` command. Every sub-command takes --json for machine-readable output."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from portal.settings import SettingsError, load_settings
+
+Handler = Callable[[argparse.Namespace], Awaitable[dict[str, Any]]]
+
+
+def _emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(msgspec.to_builtins(result), indent=2, default=str))
+    else:
+        print(text)
+
+
+async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
+    from portal.db import bind_tables, close_engine, create_engine, open_engine
+
+    engine = create_engine(load_settings().database_url)
+    bind_tables(engine)
+    await open_engine(engine)
+    try:
+        return await work()
+    finally:
+        await close_engine(engine)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from portal.db.migrate import migrate
+
+    report = asyncio.run(migrate(load_settings()))
+    _emit(args, {"ok": True, "report": report.strip().splitlines()}, report.strip() or "database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()  # fail here, before workers start, if settings are wrong
+    uvicorn.run(
+        "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from portal.demo import seed_demo
+
+    result = asyncio.run(_with_database(lambda: seed_demo(load_settings(), only_if_empty=args.if_empty)))
+    _emit(args, result, result["text"])
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else ""
+    if not password:
+        print("error: give the password on standard input with --password-stdin", file=sys.stderr)
+        return 2
+    result = asyncio.run(_with_database(lambda: _create_user(args, password)))
+    lines = [f"created {result['user']['email']} ({result['user']['role']}) in {result['user']['organisation_name']}"]
+    if result.get("totp_secret"):
+        lines.append(f"TOTP secret (add it to an authenticator app now; shown once): {result['totp_secret']}")
+    _emit(args, result, "\n".join(lines))
+    return 0
+
+
+async def _create_user(args: argparse.Namespace, password: str) -> dict[str, Any]:
+    import uuid
+
+    from portal.domain.accounts.services import create_user
+    from portal.domain.context import Caller
+    from portal.domain.organisations.services import regulator_organisation
+    from portal.errors import InvalidInput
+    from portal.runtime import build_runtime
+    from portal.security.permissions import REGULATOR_ROLES, Role
+
+    settings = load_settings()
+    try:
+        role = Role(args.role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {args.role}; one of: {', '.join(r.value for r in Role)}") from None
+    if args.org:
+        organisation_id = uuid.UUID(args.org)
+    elif role in REGULATOR_ROLES:
+        organisation_id = await regulator_organisation()
+    else:
+        raise InvalidInput("provider roles need --org ID")
+    caller = Caller(principal=None, client="cli")
+    user, seed = await create_user(build_runtime(settings), caller, email=args.email, role=role,
+                                   organisation_id=organisation_id, password=password,
+                                   display_name=args.name or "")
+    return {"user": msgspec.to_builtins(user), "totp_secret": seed}
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from portal.domain.audit.services import verify_chain
+
+    report = asyncio.run(_with_database(verify_chain))
+    text = f"{report.events} events, head {report.head}: " + ("chain intact" if report.ok else "TAMPERED")
+    _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
+    return 0 if report.ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="portal", description="Provider Attestation Portal")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], helptext: str,
+                parent: Any = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=helptext)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(handler=handler)
+        return p
+
+    serve = command("serve", cmd_serve, "serve the portal over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    command("migrate", cmd_migrate, "apply database migrations")
+    demo = command("demo", cmd_demo, "seed demonstration data")
+    demo.add_argument("--if-empty", action="store_true", help="only when the database has no organisations")
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    create = command("create", cmd_users_create, "create a user", parent=users)
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True)
+    create.add_argument("--org", help="organisation id (regulator roles default to the regulator organisation)")
+    create.add_argument("--name", help="display name")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
+    command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        # The offline verifier needs no settings and no database.
+        from attestations.cli import main as verify_main
+
+        return verify_main(argv)
+    args = parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from portal.errors import PortalError
+
+        if isinstance(exc, PortalError):
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Demonstration data for `make run`: a regulator team, verified and pending providers, their logins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.db.tables import Organisation, User
+from portal.domain.accounts import services as accounts
+from portal.domain.accounts.schemas import NewAccount, NewOrganisation, Registration
+from portal.domain.context import Caller
+from portal.domain.organisations import services as organisations
+from portal.runtime import Runtime, build_runtime
+from portal.security.permissions import OrganisationStatus, Principal, Role
+from portal.settings import Settings
+
+# Demo-only credentials, printed by `make run`. They exist only in a database seeded by `portal demo`.
+DEMO_PASSWORD = "demo-portal-2026!"
+REGULATORS = [
+    ("admin@regulator.demo", "Rana Al-Khalifa", Role.REGULATOR_ADMIN),
+    ("reviewer@regulator.demo", "Omar Haddad", Role.REVIEWER),
+    ("signer@regulator.demo", "Layla Mansour", Role.SIGNING_OFFICER),
+]
+PROVIDERS = [
+    # (organisation, admin, editor, verified)
+    (dict(name="Gulf Telecom", legal_name="Gulf Telecommunications Company B.S.C.", category="telecom_operator",
+          country="BH", registration_number="CR-10442", website="https://gulftelecom.example",
+          contact_email="compliance@gulftelecom.example"),
+     ("admin@gulftelecom.demo", "Sara Yusuf"), ("editor@gulftelecom.demo", "Ali Hasan"), True),
+    (dict(name="Nimbus Cloud", legal_name="Nimbus Cloud Hosting W.L.L.", category="cloud_hosting",
+          country="BH", registration_number="CR-88310", website="https://nimbus.example",
+          contact_email="security@nimbus.example"),
+     ("admin@nimbus.demo", "Huda Salman"), None, False),
+]
+
+
+async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any]:
+    runtime = build_runtime(settings)
+    if await Organisation.count() > 0:
+        if only_if_empty:
+            return _logins(await _demo_secrets(runtime), seeded=False)
+        raise RuntimeError("the database is not empty; the demo seeds only an empty database")
+    system = Caller(principal=None, client="demo")
+    regulator_id = await organisations.regulator_organisation("National ICT Regulatory Authority (demo)")
+    for email, name, role in REGULATORS:
+        await accounts.create_user(runtime, system, email=email, role=role, organisation_id=regulator_id,
+                                   password=DEMO_PASSWORD, display_name=name)
+    admin = await _principal(REGULATORS[0][0])
+    for org, (admin_email, admin_name), editor, verified in PROVIDERS:
+        user = await accounts.register(runtime, system, Registration(
+            organisation=NewOrganisation(**org),
+            user=NewAccount(email=admin_email, password=DEMO_PASSWORD, display_name=admin_name),
+        ))
+        if editor:
+            await accounts.create_user(runtime, system, email=editor[0], role=Role.PROVIDER_EDITOR,
+                                       organisation_id=user.organisation_id, password=DEMO_PASSWORD,
+                                       display_name=editor[1])
+        if verified:
+            await organisations.decide(Caller(principal=admin, client="demo"), user.organisation_id,
+                                       OrganisationStatus.VERIFIED, "Identity checked against the commercial register")
+    return _logins(await _demo_secrets(runtime), seeded=True)
+
+
+async def _principal(email: str) -> Principal:
+    from portal.domain.accounts import repo
+
+    row = await repo.user_by_email(email)
+    assert row is not None
+    return repo._principal(row, via="session")
+
+
+async def _demo_secrets(runtime: Runtime) -> dict[str, str]:
+    # Demo only: the regulators' TOTP seeds are shown again so a demo can always be logged into.
+    rows = await User.select(User.email, User.totp_secret).where(User.email.like("%@regulator.demo"))
+    return {row["email"]: runtime.totp_box.open(row["totp_secret"]) for row in rows if row["totp_secret"]}
+
+
+def _logins(secrets: dict[str, str], *, seeded: bool) -> dict[str, Any]:
+    accounts_out = [{"email": e, "role": r, "password": DEMO_PASSWORD, "totp_secret": secrets.get(e)}
+                    for e, _, r in REGULATORS]
+    accounts_out += [{"email": p[1][0], "role": "provider_admin", "password": DEMO_PASSWORD} for p in PROVIDERS]
+    accounts_out += [{"email": p[2][0], "role": "provider_editor", "password": DEMO_PASSWORD}
+                     for p in PROVIDERS if p[2]]
+    lines = ["Demo data " + ("seeded." if seeded else "already present."), "Demo logins (password for all: "
+             f"{DEMO_PASSWORD}):"]
+    for account in accounts_out:
+        extra = f"  TOTP secret: {account['totp_secret']}" if account.get("totp_secret") else ""
+        lines.append(f"  {account['email']:<28} {account['role']:<16}{extra}")
+    lines.append("Regulators: add the TOTP secret to an authenticator app (or run: "
+                 ".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\").")
+    return {"seeded": seeded, "accounts": accounts_out, "text": "\n".join(lines)}

@@ -1,0 +1,105 @@
+"""Request and response bodies for accounts, sessions, members and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import msgspec
+
+from controls.models import ProviderCategory
+from portal.security.permissions import OrganisationKind, OrganisationStatus, Role
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$", max_length=320)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=300)]
+TotpCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class NewOrganisation(Strict):
+    name: Name
+    legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    category: ProviderCategory
+    country: Country
+    registration_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    website: Url
+    contact_email: Email
+
+
+class NewAccount(Strict):
+    email: Email
+    password: Password
+    display_name: Name
+
+
+class Registration(Strict):
+    organisation: NewOrganisation
+    user: NewAccount
+
+
+class Login(Strict):
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+    password: Password
+    totp: TotpCode | None = None
+
+
+class UserOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_kind: OrganisationKind
+    organisation_status: OrganisationStatus
+    is_active: bool = True
+
+
+class LoginOut(msgspec.Struct, kw_only=True):
+    token: str
+    expires_at: dt.datetime
+    user: UserOut
+
+
+class NewMember(Strict):
+    email: Email
+    display_name: Name
+    role: Role
+
+
+class MemberOut(msgspec.Struct, kw_only=True):
+    user: UserOut
+    invitation_url: str | None = None
+    invitation_expires_at: dt.datetime | None = None
+
+
+class AcceptInvitation(Strict):
+    password: Password
+
+
+class NewApiToken(Strict):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: Role = Role.PROVIDER_EDITOR
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 90
+
+
+class ApiTokenOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class ApiTokenCreated(ApiTokenOut, kw_only=True):
+    token: str  # shown once; only its hash is stored

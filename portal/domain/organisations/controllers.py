@@ -1,0 +1,36 @@
+"""Organisations API: the regulator's verification queue and decisions."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portal.deps import CallerDep
+from portal.domain.organisations import services
+from portal.domain.organisations.schemas import Decision, OrganisationOut, Rejection
+from portal.security.auth import requires_login
+from portal.security.permissions import OrganisationStatus
+
+
+class OrganisationsController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["organisations"]
+    guards = [requires_login]
+
+    @get("/", summary="Provider organisations (regulators), optionally by status")
+    async def list(self, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None) -> list[OrganisationOut]:
+        return await services.list_organisations(caller, status)
+
+    @get("/{organisation_id:uuid}", summary="One organisation (its members and regulators)")
+    async def detail(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> OrganisationOut:
+        return await services.get_organisation(caller, organisation_id)
+
+    @post("/{organisation_id:uuid}/verify", status_code=200, summary="Verify a pending provider")
+    async def verify(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Decision | None] = None) -> OrganisationOut:
+        return await services.decide(caller, organisation_id, OrganisationStatus.VERIFIED, data.reason if data else "")
+
+    @post("/{organisation_id:uuid}/reject", status_code=200, summary="Reject a pending provider, with a reason")
+    async def reject(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Rejection]) -> OrganisationOut:
+        return await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, data.reason)

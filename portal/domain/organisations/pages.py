@@ -1,0 +1,59 @@
+"""The regulator's organisation verification list."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from portal.deps import CallerDep
+from portal.domain.context import Caller
+from portal.domain.organisations import services
+from portal.errors import PortalError
+from portal.pages import render
+from portal.security.auth import requires_role
+from portal.security.permissions import REGULATOR_ROLES, OrganisationStatus, Role
+
+Form = URLEncodedBody[dict[str, Any]]
+
+
+class RegulatorOrganisationPages(Controller):
+    path = "/regulator/organisations"
+    include_in_schema = False
+    guards = [requires_role(*REGULATOR_ROLES)]
+
+    @get("/")
+    async def list(self, request: Request[Any, Any, Any], caller: CallerDep, status: FromQuery[str] = "pending") -> Template:
+        return await _page(request, caller, status)
+
+    @post("/{organisation_id:uuid}/verify")
+    async def verify(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> Redirect:
+        await services.decide(caller, organisation_id, OrganisationStatus.VERIFIED, "")
+        return Redirect(path="/regulator/organisations?notice=verified")
+
+    @post("/{organisation_id:uuid}/reject")
+    async def reject(self, request: Request[Any, Any, Any], caller: CallerDep, organisation_id: FromPath[uuid.UUID],
+                     data: Form) -> Any:
+        reason = str(data.get("reason", "")).strip()
+        if len(reason) < 3:
+            errors = [{"field": "reason", "message": "give the provider a reason for the rejection"}]
+            return await _page(request, caller, "pending", errors=errors, status_code=422)
+        try:
+            await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
+        except PortalError as exc:
+            return await _page(request, caller, "pending", errors=[{"field": "", "message": exc.detail}],
+                               status_code=409)
+        return Redirect(path="/regulator/organisations?notice=rejected")
+
+
+async def _page(request: Request[Any, Any, Any], caller: Caller, status: str, status_code: int = 200,
+                **context: Any) -> Template:
+    wanted = OrganisationStatus(status) if status in OrganisationStatus.__members__.values() else None
+    return render(
+        request, "regulator_organisations.html", status_code=status_code, status=status,
+        organisations=await services.list_organisations(caller, wanted),
+        can_decide=caller.actor.role == Role.REGULATOR_ADMIN, **context,
+    )

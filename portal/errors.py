@@ -1,0 +1,59 @@
+"""The portal's one error hierarchy. Services raise these; `portal.problems` maps them to RFC 9457 once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PortalError(Exception):
+    """Base of every error a service raises on purpose. ``kind`` is a stable slug used in problem types."""
+
+    kind = "error"
+    title = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(PortalError):
+    kind = "invalid-input"
+    title = "The request is not valid"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **({"field": field} if field else {}), **extra)
+
+
+class NotAuthenticated(PortalError):
+    kind = "not-authenticated"
+    title = "Authentication required"
+
+
+class TotpRequired(PortalError):
+    kind = "totp-required"
+    title = "A one-time code from your authenticator is required"
+
+
+class Forbidden(PortalError):
+    kind = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(PortalError):
+    kind = "not-found"
+    title = "Not found"
+
+
+class Conflict(PortalError):
+    kind = "conflict"
+    title = "Conflict with the current state"
+
+
+class TooManyRequests(PortalError):
+    kind = "too-many-requests"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

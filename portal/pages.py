@@ -1,0 +1,74 @@
+"""What every server-rendered page shares: language, navigation by role, the current user, flash notes."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Template
+
+from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
+from portal.security.permissions import PROVIDER_ROLES, REGULATOR_ROLES, Principal
+
+# Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
+NOTICES = {
+    "registered": "Your organisation is registered and pending verification. Log in to follow its status.",
+    "verified": "The organisation is verified.",
+    "rejected": "The organisation is rejected.",
+    "invited": "The member is invited.",
+    "revoked": "The API token is revoked.",
+    "logged-out": "You are logged out.",
+}
+
+
+def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
+    items: list[tuple[str, str]] = [("/", gettext("Home"))]
+    if user is not None and user.role in PROVIDER_ROLES:
+        items.append(("/organisation", gettext("My organisation")))
+    if user is not None and user.role in REGULATOR_ROLES:
+        items.append(("/regulator/organisations", gettext("Organisations")))
+        items.append(("/organisation", gettext("Regulator team")))
+    if user is None:
+        items.append(("/register", gettext("Register")))
+    return [{"href": href, "label": label, "current": path == href} for href, label in items]
+
+
+def set_language(request: Request[Any, Any, Any]) -> None:
+    """Before-request hook: pick the page language for this request."""
+    current_language.set(
+        choose_language(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
+    )
+
+
+def render(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
+    language = current_language.get()
+    user = request.scope.get("user")
+    cookies = []
+    if request.query_params.get("lang") in LANGUAGES:
+        cookies.append(Cookie(key="lang", value=language, max_age=31536000, samesite="lax", httponly=True))
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    flash = gettext(notice) if notice else None
+    base = {"lang": language, "dir": direction(language), "user": user, "nav": navigation(user, request.url.path),
+            "flash": flash, "errors": []}
+    return Template(template, context={**base, **context}, status_code=status_code, cookies=cookies)
+
+
+T = TypeVar("T")
+
+
+def parse_form(schema: type[T], data: dict[str, Any]) -> tuple[T | None, list[dict[str, str]]]:
+    """Validate a posted form with the same msgspec schema the API uses; errors name the field."""
+    try:
+        return msgspec.convert(data, schema, strict=False), []
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$.")
+        return None, [{"field": where.rstrip("`").split(".")[-1] if where else "", "message": message}]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

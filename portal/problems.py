@@ -1,0 +1,131 @@
+"""The one place errors become responses: RFC 9457 problem details for the API, an HTML page for people."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.background_tasks import BackgroundTask
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from portal.domain.audit.services import record
+from portal.domain.context import Caller
+from portal.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PortalError,
+    TooManyRequests,
+    TotpRequired,
+)
+from portal.pages import render
+
+log = logging.getLogger("portal.errors")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "/problems/"  # relative URI references (RFC 9457 section 3.1.1), documented in the README
+
+STATUS: dict[type[PortalError], int] = {
+    InvalidInput: 422,
+    NotAuthenticated: 401,
+    TotpRequired: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooManyRequests: 429,
+}
+
+
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    user = request.scope.get("user")
+    return Caller(principal=user, client=request.client.host if request.client else "")
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path.startswith("/.well-known/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _problem(request: Request[Any, Any, Any], status: int, kind: str, title: str, detail: str,
+             extra: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    if _wants_html(request):
+        if status == 401 and request.method == "GET":
+            return Redirect(path=f"/login?next={request.url.path}")
+        page = render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
+        if headers:
+            page.headers.update(headers)
+        return page
+    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail,
+            "instance": request.url.path, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: str) -> Response[Any]:
+    """Every refusal is an audit event, written once the response has gone (handlers here are synchronous)."""
+    response.background = BackgroundTask(
+        record, caller_of(request), "permission.denied", outcome="denied", object_type="route",
+        object_id=f"{request.method} {request.url.path}"[:100], after={"detail": detail},
+    )
+    return response
+
+
+def portal_error(request: Request[Any, Any, Any], exc: PortalError) -> Response[Any]:
+    status = STATUS.get(type(exc), 400)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    response = _problem(request, status, exc.kind, exc.title, exc.detail, exc.extra, headers)
+    return _denied(request, response, exc.detail) if status == 403 else response
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = str(item.get("key") or "").removeprefix("data")
+            message = str(item.get("message", ""))
+            named = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
+            if named:  # msgspec names the missing or extra member in the message, not in the path
+                field = f"{field}.{named.group(1)}"
+            errors.append({"field": field.lstrip("."), "message": message})
+    return errors
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors) or exc.detail
+        return _problem(request, 400, "invalid-input", "The request is not valid", detail, {"errors": errors})
+    if isinstance(exc, PermissionDeniedException):
+        return _denied(request, _problem(request, 403, "forbidden", "Not allowed", exc.detail, {}), exc.detail)
+    if isinstance(exc, NotAuthorizedException):
+        return _problem(request, 401, "not-authenticated", "Authentication required", exc.detail, {})
+    kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(status, "http-error")
+    return _problem(request, status, kind, exc.detail if status != 404 else "Not found", exc.detail, {},
+                    exc.headers)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Logged with its traceback for operators; the client gets a plain problem, never the traceback.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    "something went wrong on our side; it has been logged", {})
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    PortalError: portal_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "caller_of"]

@@ -1,0 +1,80 @@
+"""Authentication: Litestar's JWT cookie auth for browser sessions, the same JWT or an API token as Bearer.
+
+Requests without credentials pass through as anonymous (``request.user is None``); guards decide what needs a
+login. The principal is read from the database on every request, so a role change applies at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
+
+from portal.domain.accounts import repo
+from portal.errors import NotAuthenticated
+from portal.security.csrf import SESSION_COOKIE
+from portal.security.permissions import Principal, Role, require_role
+
+API_TOKEN_PREFIX = "pap_"
+
+
+class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if header:
+            scheme, _, credential = header.partition(" ")
+            if scheme.lower() != "bearer" or not credential:
+                raise NotAuthorizedException("use Authorization: Bearer <token>")
+            if credential.startswith(API_TOKEN_PREFIX):
+                token_hash = hashlib.sha256(credential.encode()).hexdigest()
+                principal = await repo.principal_for_api_token(token_hash, dt.datetime.now(dt.UTC))
+                if principal is None:
+                    raise NotAuthorizedException("the API token is not valid, expired or revoked")
+                return AuthenticationResult(user=principal, auth=None)
+            return await self.authenticate_token(credential, connection)
+        cookie = connection.cookies.get(self.auth_cookie_key)
+        if cookie:
+            try:
+                return await self.authenticate_token(cookie, connection)
+            except NotAuthorizedException:
+                pass  # an expired or revoked cookie makes the visitor anonymous, so the login page still works
+        return AuthenticationResult(user=None, auth=None)
+
+
+async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    if not token.jti:
+        return None
+    return await repo.principal_for_session(token.jti, token.sub, dt.datetime.now(dt.UTC))
+
+
+def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Principal, Token]:
+    return JWTCookieAuth[Principal, Token](
+        token_secret=secret,
+        retrieve_user_handler=retrieve_principal,
+        authentication_middleware_class=PortalAuthenticationMiddleware,
+        key=SESSION_COOKIE,
+        secure=secure,
+        samesite="lax",
+        default_token_expiration=dt.timedelta(minutes=minutes),
+        require_claims=["exp", "sub", "jti"],
+        exclude=["^/static/"],
+    )
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise NotAuthenticated("log in to use this")
+
+
+def requires_role(*roles: Role):  # noqa: ANN201 - a Litestar guard
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_login(connection, handler)
+        require_role(connection.user, *roles)
+
+    return guard

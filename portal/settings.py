@@ -1,0 +1,103 @@
+"""Settings, read once from the environment (``PORTAL_*``) into one typed object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+log = logging.getLogger("portal.settings")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a portal that may start."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: str = str(REPO_ROOT / "var")
+    database_url: str = ""
+    issuer: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    redis_url: str = ""
+    # Hosts the portal answers for; requests naming another host are refused.
+    allowed_hosts: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "localhost", "testserver"])
+    cors_origins: list[str] = msgspec.field(default_factory=list)
+    session_minutes: int = 60
+    max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # argon2id cost; production keeps the library's recommended defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+
+_LIST_FIELDS = {"allowed_hosts", "cors_origins"}
+
+
+def _from_environ(environ: dict[str, str]) -> dict[str, object]:
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        value = environ.get(f"PORTAL_{field.name.upper()}")
+        if value is None or value == "":
+            continue
+        raw[field.name] = [v.strip() for v in value.split(",") if v.strip()] if field.name in _LIST_FIELDS else value
+    return raw
+
+
+def _development_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        log.warning("PORTAL_SECRET_KEY is not set: created a development key in %s", path)
+    else:
+        log.warning("PORTAL_SECRET_KEY is not set: using the development key in %s", path)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None, *, need_secret: bool = True) -> Settings:
+    """Build settings from the environment; refuse a production start without its secrets."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        settings = msgspec.convert(_from_environ(env), Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from exc
+    data_dir = Path(settings.data_dir).resolve()
+    changes: dict[str, object] = {"data_dir": str(data_dir)}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{data_dir / 'portal.sqlite3'}"
+    if not settings.secret_key:
+        if not need_secret:
+            pass
+        elif settings.production:
+            raise SettingsError("PORTAL_SECRET_KEY is required in production")
+        else:
+            changes["secret_key"] = _development_secret(data_dir)
+    elif len(settings.secret_key) < 32:
+        raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+    if settings.production and settings.issuer.startswith("http://"):
+        raise SettingsError("PORTAL_ISSUER must be an https:// URL in production")
+    return msgspec.structs.replace(settings, **changes)

@@ -1,0 +1,36 @@
+"""Site-wide routes: the start page, security.txt, and a health check for load balancers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from portal.db.tables import Organisation
+from portal.deps import RuntimeDep
+from portal.pages import render
+
+
+class SiteController(Controller):
+    @get("/", include_in_schema=False)
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "home.html")
+
+    @get("/.well-known/security.txt", media_type="text/plain", summary="Security contact (RFC 9116)")
+    async def security_txt(self, runtime: RuntimeDep) -> str:
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
+        issuer = runtime.settings.issuer
+        return (
+            f"Contact: mailto:security@{issuer.split('://', 1)[-1].split(':')[0].split('/')[0]}\n"
+            f"Expires: {expires}\n"
+            "Preferred-Languages: en, ar\n"
+            f"Canonical: {issuer}/.well-known/security.txt\n"
+            f"Policy: {issuer}/schema\n"
+        )
+
+    @get("/healthz", summary="Liveness and database check")
+    async def health(self) -> dict[str, str]:
+        await Organisation.count()
+        return {"status": "ok"}

@@ -1,0 +1,218 @@
+"""Test harness: a real database built by the real migrations — SQLite always, PostgreSQL when asked.
+
+`make test` runs the suite on SQLite, then the database tests again with PORTAL_TEST_DATABASE=postgres
+against PORTAL_TEST_POSTGRES_URL. Tests under tests/api and tests/db are marked `db` automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from litestar import Litestar
+from litestar.stores.memory import MemoryStore
+
+from portal.security.throttle import LoginThrottle
+from portal.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PASSWORD = "correct horse battery staple"
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        if parts[0] in {"api", "db"}:
+            item.add_marker(pytest.mark.db)
+
+
+def _database_url(tmp: Path) -> str:
+    if os.environ.get("PORTAL_TEST_DATABASE") == "postgres":
+        url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
+        if not url:
+            pytest.exit("PORTAL_TEST_DATABASE=postgres needs PORTAL_TEST_POSTGRES_URL", returncode=2)
+        return url
+    return f"sqlite:///{tmp / 'portal-test.sqlite3'}"
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
+    url = _database_url(tmp)
+    return load_settings({
+        "PORTAL_ENV": "test",
+        "PORTAL_DATA_DIR": str(tmp),
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_SECRET_KEY": TEST_SECRET,
+        "PORTAL_ISSUER": "http://testserver",
+        # argon2id still, at a cost that keeps the suite fast.
+        "PORTAL_ARGON2_TIME_COST": "1",
+        "PORTAL_ARGON2_MEMORY_KIB": "1024",
+        "PORTAL_LOG_LEVEL": "WARNING",
+    })
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    from portal.app import create_app
+    from portal.db.migrate import migrate
+
+    if settings.database_url.startswith("postgres"):
+        await _reset_postgres(settings.database_url)
+    await migrate(settings)
+    from portal.db import close_engine, open_engine
+    from portal.db.tables import Organisation
+
+    application = create_app(settings)
+    # The ASGI transport sends no lifespan events, so the test opens and closes the engine's pool itself.
+    engine = Organisation._meta.db
+    await open_engine(engine)
+    yield application
+    await close_engine(engine)
+
+
+CLEAN_ORDER = ["invitation", "user_session", "api_token", "audit_event", "portal_user", "organisation"]
+
+
+@pytest.fixture(autouse=True)
+async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if request.node.get_closest_marker("db") is None:
+        return
+    app: Litestar = request.getfixturevalue("app")
+    from portal.db.tables import Organisation
+
+    engine = Organisation._meta.db
+    for table in CLEAN_ORDER:
+        await engine.run_ddl(f"DELETE FROM {table}")
+    app.state.runtime.throttle = LoginThrottle(MemoryStore())
+
+
+class Client(httpx.AsyncClient):
+    """An HTTP client on the app, with the CSRF header added for cookie sessions like a browser page would."""
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        csrf = self.cookies.get("portal_csrf")
+        if csrf and "x-csrftoken" not in request.headers and request.method not in {"GET", "HEAD", "OPTIONS"}:
+            request.headers["x-csrftoken"] = csrf
+        return await super().send(request, **kwargs)
+
+    async def prime_csrf(self) -> str:
+        await self.get("/")
+        return self.cookies["portal_csrf"]
+
+
+@pytest.fixture
+def client_factory(app: Litestar) -> Callable[[], Client]:
+    def make() -> Client:
+        return Client(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    return make
+
+
+@pytest.fixture
+def anon(client_factory: Callable[[], Client]) -> Client:
+    return client_factory()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    body = {
+        "organisation": {
+            "name": f"Provider {tag}", "legal_name": f"Provider {tag} Ltd", "category": "telecom_operator",
+            "country": "BH", "registration_number": f"CR-{tag}", "website": "https://provider.example",
+            "contact_email": f"contact-{tag}@provider.example",
+        },
+        "user": {"email": f"admin-{tag}@provider.example", "password": PASSWORD, "display_name": "Admin"},
+    }
+    for key, value in overrides.items():
+        section, _, field = key.partition("__")
+        body[section][field] = value
+    return body
+
+
+class Actors:
+    """Builds organisations and logged-in clients through the real API and services."""
+
+    def __init__(self, app: Litestar, client_factory: Callable[[], Client]) -> None:
+        self.app = app
+        self.client_factory = client_factory
+        self.totp_secrets: dict[str, str] = {}
+
+    async def login(self, email: str, password: str = PASSWORD, *, totp: str | None = None) -> Client:
+        client = self.client_factory()
+        body: dict[str, Any] = {"email": email, "password": password}
+        secret = self.totp_secrets.get(email)
+        if totp is None and secret:
+            totp = pyotp.TOTP(secret).now()
+        if totp:
+            body["totp"] = totp
+        response = await client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 200, response.text
+        await client.prime_csrf()
+        return client
+
+    async def provider(self, *, verified: bool = True, category: str = "telecom_operator") -> tuple[Client, dict[str, Any]]:
+        """A provider organisation and its logged-in provider_admin; returns (client, user JSON)."""
+        body = registration(organisation__category=category)
+        response = await self.client_factory().post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        user = response.json()
+        if verified:
+            admin = await self.regulator("regulator_admin")
+            verified_response = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")
+            assert verified_response.status_code == 200, verified_response.text
+        return await self.login(body["user"]["email"]), user
+
+    async def member(self, organisation_id: str, role: str) -> tuple[Client, dict[str, Any]]:
+        user = await self.create_user(role, organisation_id=organisation_id)
+        return await self.login(user["email"]), user
+
+    async def create_user(self, role: str, *, organisation_id: str | None = None) -> dict[str, Any]:
+        from portal.domain.accounts.services import create_user
+        from portal.domain.context import Caller
+        from portal.domain.organisations.services import regulator_organisation
+        from portal.security.permissions import Role
+
+        org = uuid.UUID(organisation_id) if organisation_id else await regulator_organisation()
+        email = f"{unique(role)}@example.org"
+        user, seed = await create_user(self.app.state.runtime, Caller(principal=None, client="test"), email=email,
+                                       role=Role(role), organisation_id=org, password=PASSWORD)
+        if seed:
+            self.totp_secrets[email] = seed
+        return {"email": email, "id": str(user.id), "organisation_id": str(user.organisation_id), "role": role}
+
+    async def regulator(self, role: str = "regulator_admin") -> Client:
+        user = await self.create_user(role)
+        return await self.login(user["email"])
+
+
+@pytest.fixture
+def actors(app: Litestar, client_factory: Callable[[], Client]) -> Actors:
+    return Actors(app, client_factory)
+
+

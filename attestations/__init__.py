@@ -1,0 +1,12 @@
+"""Signed provider attestations: keys, tokens, status lists, a transparency log, certificates, a verifier.
+
+A standalone library: it imports nothing from the portal, the web framework or the database. Modules:
+
+- ``keys`` / ``keystore``: Ed25519 keys per purpose, RFC 7638 key ids, encrypted storage, JWKS.
+- ``tokens``: the typed claims of an attestation and the signer (compact JWS, ``attestation+jwt``).
+- ``verify``: the numbered verification checklist; failures raise ``errors.VerificationError``.
+- ``status_list``: IETF Token Status List (revoked / suspended), signed ``statuslist+jwt``.
+- ``merkle`` / ``checkpoint`` / ``log_proof``: RFC 6962 log, C2SP signed checkpoints, offline proofs.
+- ``certificate``: the bilingual PDF certificate with the token attached.
+- ``cli``: ``python -m attestations verify TOKEN_OR_FILE --jwks FILE``.
+"""

@@ -187,3 +187,18 @@ def test_rotation_retires_the_old_key_but_keeps_it_in_the_jwks(tmp_path: Path) -
 def test_a_key_signs_only_its_own_purpose() -> None:
     with pytest.raises(InvalidInput, match="a status key cannot sign attestations"):
         sign_attestation(make_claims(), generate_key(KeyPurpose.STATUS))
+
+
+def test_key_store_detects_a_swapped_key_file(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path, b"pass")
+    attestation = store.ensure(KeyPurpose.ATTESTATION)
+    status = store.ensure(KeyPurpose.STATUS)
+    (tmp_path / f"{attestation.kid}.pem").write_bytes((tmp_path / f"{status.kid}.pem").read_bytes())
+    with pytest.raises(KeyStoreError, match=f"holds key {status.kid}, the manifest says {attestation.kid}"):
+        store.active(KeyPurpose.ATTESTATION)
+
+
+def test_key_store_reports_a_damaged_manifest(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(KeyStoreError, match="is not JSON"):
+        KeyStore(tmp_path, b"pass").records()

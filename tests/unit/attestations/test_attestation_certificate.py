@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -126,3 +130,23 @@ def test_pdf_without_attachment_is_a_clear_error() -> None:
 def test_unreadable_pdf_is_a_clear_error(blob: bytes) -> None:
     with pytest.raises(InvalidInput):
         extract_token(blob)
+
+
+def test_bytes_are_the_same_in_another_process(pdf: bytes, token: str, tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from attestations.certificate import CertificateData, render_certificate\n"
+        "token = open(sys.argv[1]).read()\n"
+        f"data = CertificateData.from_token(token, provider_name_ar={PROVIDER_AR!r},\n"
+        "    log_proof=b'{\"version\": 1}')\n"
+        "sys.stdout.buffer.write(render_certificate(data))\n"
+    )
+    (tmp_path / "token.jwt").write_text(token)
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "token.jwt")],
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert completed.stdout == pdf

@@ -91,15 +91,16 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     await close_engine(engine)
 
 
-CLEAN_ORDER = ["invitation", "user_session", "api_token", "audit_event", "portal_user", "organisation"]
+CLEAN_ORDER = ["revision", "evidence", "answer", "assessment", "invitation", "user_session", "api_token", "audit_event", "portal_user", "organisation"]
 
 
 @pytest.fixture(autouse=True)
 async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    yield
     if request.node.get_closest_marker("db") is None:
+        yield
         return
     app: Litestar = request.getfixturevalue("app")
+    yield
     from portal.db.tables import Organisation
 
     engine = Organisation._meta.db

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from piccolo.columns import (
+    Date,
     JSON,
     UUID,
     BigInt,
     Boolean,
     ForeignKey,
+    Integer,
     Serial,
     Text,
     Timestamptz,
@@ -98,6 +100,78 @@ class AuditEvent(Table, tablename="audit_event"):
     hash = Varchar(length=64, unique=True)
 
 
+class Catalog(Table, tablename="catalog"):
+    """A control catalog version. The document is the catalog's JSON; once published it never changes."""
+
+    id = UUID(primary_key=True)
+    ref = Varchar(length=120, unique=True)  # "<catalog id>@<version>"
+    catalog_id = Varchar(length=64, index=True)
+    version = Varchar(length=32)
+    title = Varchar(length=300)
+    status = Varchar(length=16, index=True)  # draft | published | retired
+    digest = Varchar(length=64)
+    control_count = Integer()
+    document = JSON()
+    created_at = Timestamptz()
+    published_at = Timestamptz(null=True, default=None)
+    published_by = UUID(null=True, default=None)
+    retired_at = Timestamptz(null=True, default=None)
+
+
+class Assessment(Table, tablename="assessment"):
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(references=Organisation, index=True)
+    catalog = ForeignKey(references=Catalog, index=True)
+    title = Varchar(length=200)
+    scope = JSON()
+    state = Varchar(length=24, index=True)
+    revision = Integer(default=0)  # the last frozen revision's number; 0 before the first submit
+    version = Integer(default=1)  # optimistic concurrency for the scope
+    created_by = UUID()
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    submitted_at = Timestamptz(null=True, default=None)
+
+
+class Answer(Table, tablename="answer"):
+    id = UUID(primary_key=True)
+    key = Varchar(length=120, unique=True)  # "<assessment id>:<control id>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    control_id = Varchar(length=64)
+    status = Varchar(length=32)
+    narrative = Text(default="")
+    justification = Text(default="")
+    planned_date = Date(null=True, default=None)
+    evidence_ids = JSON(default="[]")
+    version = Integer(default=1)
+    updated_by = UUID()
+    updated_at = Timestamptz()
+
+
+class Evidence(Table, tablename="evidence"):
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(references=Organisation, index=True)
+    assessment = ForeignKey(references=Assessment, index=True)
+    sha256 = Varchar(length=64, index=True)
+    size = BigInt()
+    media_type = Varchar(length=100)
+    filename = Varchar(length=255)
+    uploaded_by = UUID()
+    created_at = Timestamptz()
+    frozen = Boolean(default=False)  # part of a submitted revision: immutable from then on
+
+
+class Revision(Table, tablename="revision"):
+    id = UUID(primary_key=True)
+    key = Varchar(length=120, unique=True)  # "<assessment id>:<number>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    number = Integer()
+    sha256 = Varchar(length=64)
+    document = Text()  # the RFC 8785 canonical JSON, byte for byte as hashed
+    created_by = UUID()
+    created_at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -105,4 +179,9 @@ ALL_TABLES: list[type[Table]] = [
     UserSession,
     ApiToken,
     AuditEvent,
+    Catalog,
+    Assessment,
+    Answer,
+    Evidence,
+    Revision,
 ]

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
@@ -73,7 +74,8 @@ class MeController(Controller):
     async def me(self, caller: CallerDep) -> UserOut:
         row = await repo.user_row(caller.actor.user_id)
         assert row is not None
-        return services.user_out(row)
+        # With an API token the caller acts in the token's role, not its creator's.
+        return msgspec.structs.replace(services.user_out(row), role=caller.actor.role)
 
     @post("/invitations/{secret:str}/accept", status_code=200, summary="Accept an invitation and set a password")
     async def accept(self, runtime: RuntimeDep, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]) -> dict[str, Any]:

@@ -1,0 +1,138 @@
+"""Organisation verification, members and API tokens — behaviour, roles, tenant isolation."""
+
+from __future__ import annotations
+
+import hashlib
+
+from portal.db.tables import ApiToken, AuditEvent, Organisation
+from tests.conftest import PASSWORD
+
+
+async def test_regulator_admin_verifies_a_pending_provider(actors) -> None:
+    provider, user = await actors.provider(verified=False)
+    admin = await actors.regulator("regulator_admin")
+    pending = await admin.get("/api/v1/organisations", params={"status": "pending"})
+    assert pending.status_code == 200
+    assert [o["id"] for o in pending.json()] == [user["organisation_id"]]
+    verified = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify", json={"reason": "checked"})
+    assert verified.status_code == 200 and verified.json()["status"] == "verified"
+    assert (await provider.get("/api/v1/me")).json()["organisation_status"] == "verified"
+    event = await AuditEvent.select().where(AuditEvent.action == "organisation.verified").output(load_json=True).first()
+    assert event["before"] == {"status": "pending"} and event["after"] == {"status": "verified", "reason": "checked"}
+    again = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")
+    assert again.status_code == 409
+
+
+async def test_reject_needs_a_reason_and_records_it(actors) -> None:
+    _, user = await actors.provider(verified=False)
+    admin = await actors.regulator("regulator_admin")
+    no_reason = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/reject", json={})
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["detail"]
+    rejected = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/reject",
+                                json={"reason": "registration number not found"})
+    assert rejected.status_code == 200
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["status_reason"] == "registration number not found"
+
+
+async def test_only_regulator_admin_decides_and_refusals_are_audited(actors) -> None:
+    _, user = await actors.provider(verified=False)
+    org = user["organisation_id"]
+    reviewer = await actors.regulator("reviewer")
+    assert (await reviewer.get("/api/v1/organisations")).status_code == 200  # reviewers may read the queue
+    refused = await reviewer.post(f"/api/v1/organisations/{org}/verify")
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/forbidden")
+    other, _ = await actors.provider()
+    assert (await other.get("/api/v1/organisations")).status_code == 403
+    assert (await other.post(f"/api/v1/organisations/{org}/verify")).status_code == 403
+    status = await Organisation.select(Organisation.status).where(Organisation.id == org).first()
+    assert status["status"] == "pending"
+    denied = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "permission.denied")
+    assert sorted(d["object_id"] for d in denied) == sorted([
+        f"POST /api/v1/organisations/{org}/verify", "GET /api/v1/organisations",
+        f"POST /api/v1/organisations/{org}/verify",
+    ])
+
+
+async def test_a_provider_sees_its_own_organisation_only(actors) -> None:
+    mine, me = await actors.provider()
+    _, them = await actors.provider()
+    assert (await mine.get(f"/api/v1/organisations/{me['organisation_id']}")).status_code == 200
+    assert (await mine.get(f"/api/v1/organisations/{them['organisation_id']}")).status_code == 403
+    assert (await mine.get(f"/api/v1/organisations/{them['organisation_id']}/members")).status_code == 403
+    regulator = await actors.regulator("reviewer")
+    assert (await regulator.get(f"/api/v1/organisations/{them['organisation_id']}")).status_code == 200
+
+
+async def test_admin_invites_a_member_who_sets_a_password(actors, anon) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    invited = await admin.post(f"/api/v1/organisations/{org}/members",
+                               json={"email": "new.editor@provider.example", "display_name": "New Editor",
+                                     "role": "provider_editor"})
+    assert invited.status_code == 201
+    body = invited.json()
+    assert body["user"]["is_active"] is False and body["user"]["role"] == "provider_editor"
+    secret = body["invitation_url"].rsplit("/", 1)[1]
+    accepted = await anon.post(f"/api/v1/invitations/{secret}/accept", json={"password": PASSWORD})
+    assert accepted.status_code == 200 and accepted.json()["user"]["is_active"] is True
+    assert (await anon.post(f"/api/v1/invitations/{secret}/accept", json={"password": PASSWORD})).status_code == 404
+    editor = await actors.login("new.editor@provider.example")
+    assert (await editor.get("/api/v1/me")).json()["organisation_id"] == org
+    members = await admin.get(f"/api/v1/organisations/{org}/members")
+    assert sorted(m["email"] for m in members.json()) == sorted([me["email"], "new.editor@provider.example"])
+
+
+async def test_member_invitation_permissions(actors) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    editor, _ = await actors.member(org, "provider_editor")
+    other_admin, _ = await actors.provider()
+    new = {"email": "x@provider.example", "display_name": "X", "role": "provider_editor"}
+    assert (await editor.post(f"/api/v1/organisations/{org}/members", json=new)).status_code == 403
+    assert (await other_admin.post(f"/api/v1/organisations/{org}/members", json=new)).status_code == 403
+    regulator_role = {**new, "role": "signing_officer"}
+    escalated = await admin.post(f"/api/v1/organisations/{org}/members", json=regulator_role)
+    assert escalated.status_code == 403 and escalated.json()["field"] == "role"
+
+
+async def test_api_tokens_are_shown_once_hashed_at_rest_and_revocable(actors, anon) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    created = await admin.post(f"/api/v1/organisations/{org}/api-tokens", json={"name": "ci", "role": "provider_editor"})
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    assert secret.startswith("pap_") and created.json()["prefix"] == secret[:12]
+    stored = await ApiToken.select(ApiToken.token_hash).first()
+    assert stored["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    listing = await admin.get(f"/api/v1/organisations/{org}/api-tokens")
+    assert listing.status_code == 200 and "token" not in listing.json()[0]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    me_by_token = await anon.get("/api/v1/me", headers=bearer)
+    assert me_by_token.status_code == 200 and me_by_token.json()["role"] == "provider_editor"
+    # A token cannot mint tokens, and cannot act outside its organisation.
+    assert (await anon.post(f"/api/v1/organisations/{org}/api-tokens", headers=bearer,
+                            json={"name": "x"})).status_code == 403
+    revoked = await admin.post(f"/api/v1/organisations/{org}/api-tokens/{created.json()['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    after = await anon.get("/api/v1/me", headers=bearer)
+    assert after.status_code == 401
+
+
+async def test_api_token_permissions(actors) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    editor, _ = await actors.member(org, "provider_editor")
+    other, _ = await actors.provider()
+    body = {"name": "ci"}
+    assert (await editor.post(f"/api/v1/organisations/{org}/api-tokens", json=body)).status_code == 403
+    assert (await other.post(f"/api/v1/organisations/{org}/api-tokens", json=body)).status_code == 403
+    assert (await other.get(f"/api/v1/organisations/{org}/api-tokens")).status_code == 403
+    regulator_token = await admin.post(f"/api/v1/organisations/{org}/api-tokens",
+                                       json={"name": "x", "role": "reviewer"})
+    assert regulator_token.status_code == 422
+    created = await admin.post(f"/api/v1/organisations/{org}/api-tokens", json=body)
+    other_org = (await other.get("/api/v1/me")).json()["organisation_id"]
+    foreign_revoke = await other.post(
+        f"/api/v1/organisations/{other_org}/api-tokens/{created.json()['id']}/revoke")
+    assert foreign_revoke.status_code == 404

@@ -1,0 +1,103 @@
+"""Every route, by role. A new route without an entry here fails, so access is decided on purpose."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+PUBLIC = "public"
+LOGIN = "login"  # any logged-in user; the service decides per object (tested in each area's tests)
+REGULATORS = frozenset({"reviewer", "signing_officer", "regulator_admin"})
+
+EXPECTED: dict[tuple[str, str], object] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/.well-known/security.txt"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/static/{file_path:path}"): PUBLIC,
+    ("GET", "/schema"): PUBLIC,
+    ("GET", "/schema/swagger"): PUBLIC,
+    ("GET", "/schema/openapi.json"): PUBLIC,
+    ("GET", "/schema/{path:str}"): PUBLIC,
+    ("GET", "/schema/oauth2-redirect.html"): PUBLIC,
+    ("POST", "/api/v1/auth/register"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): LOGIN,
+    ("GET", "/api/v1/me"): LOGIN,
+    ("POST", "/api/v1/invitations/{secret:str}/accept"): PUBLIC,
+    ("GET", "/api/v1/organisations"): LOGIN,
+    ("GET", "/api/v1/organisations/{organisation_id:uuid}"): LOGIN,
+    ("POST", "/api/v1/organisations/{organisation_id:uuid}/verify"): LOGIN,
+    ("POST", "/api/v1/organisations/{organisation_id:uuid}/reject"): LOGIN,
+    ("GET", "/api/v1/organisations/{organisation_id:uuid}/members"): LOGIN,
+    ("POST", "/api/v1/organisations/{organisation_id:uuid}/members"): LOGIN,
+    ("GET", "/api/v1/organisations/{organisation_id:uuid}/api-tokens"): LOGIN,
+    ("POST", "/api/v1/organisations/{organisation_id:uuid}/api-tokens"): LOGIN,
+    ("POST", "/api/v1/organisations/{organisation_id:uuid}/api-tokens/{token_id:uuid}/revoke"): LOGIN,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/login/totp"): PUBLIC,
+    ("POST", "/logout"): LOGIN,
+    ("GET", "/register"): PUBLIC,
+    ("POST", "/register"): PUBLIC,
+    ("GET", "/invitations/{secret:str}"): PUBLIC,
+    ("POST", "/invitations/{secret:str}"): PUBLIC,
+    ("GET", "/organisation"): LOGIN,
+    ("POST", "/organisation/members"): LOGIN,
+    ("POST", "/organisation/api-tokens"): LOGIN,
+    ("POST", "/organisation/api-tokens/{token_id:uuid}/revoke"): LOGIN,
+    ("GET", "/regulator/organisations"): REGULATORS,
+    ("POST", "/regulator/organisations/{organisation_id:uuid}/verify"): REGULATORS,
+    ("POST", "/regulator/organisations/{organisation_id:uuid}/reject"): REGULATORS,
+}
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        for method in getattr(route, "methods", set()):
+            if method not in {"OPTIONS", "HEAD"}:
+                found.add((method, route.path))
+    return found
+
+
+def _concrete(path: str) -> str:
+    for marker, value in (("{organisation_id:uuid}", str(uuid.uuid4())), ("{token_id:uuid}", str(uuid.uuid4())),
+                          ("{secret:str}", "not-a-secret"), ("{file_path:path}", "site.css"),
+                          ("{path:str}", "openapi.yaml")):
+        path = path.replace(marker, value)
+    return path
+
+
+async def test_every_route_has_an_expected_access(app) -> None:
+    routes = _routes(app)
+    assert sorted(routes - EXPECTED.keys()) == [], "new routes need an entry in EXPECTED"
+    assert sorted(EXPECTED.keys() - routes) == [], "EXPECTED lists routes that no longer exist"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+async def test_anonymous_access_matches_the_matrix(anon, method, path) -> None:
+    await anon.prime_csrf()
+    response = await anon.request(method, _concrete(path), json={} if method == "POST" else None,
+                                  headers={"accept": "application/json"})
+    if EXPECTED[(method, path)] == PUBLIC:
+        # Public routes may still refuse bad input (a wrong password is a 401 page), but never ask for a login.
+        assert "/problems/not-authenticated" not in response.text
+        assert not response.headers.get("location", "").startswith("/login")
+    else:
+        assert response.status_code == 401, response.text
+        assert response.json()["type"].endswith("/not-authenticated")
+
+
+ROLE_ROUTES = sorted(k for k, v in EXPECTED.items() if isinstance(v, frozenset))
+
+
+@pytest.mark.parametrize(("method", "path"), ROLE_ROUTES)
+async def test_roles_outside_the_matrix_are_refused(actors, method, path) -> None:
+    allowed = EXPECTED[(method, path)]
+    provider, me = await actors.provider()
+    editor, _ = await actors.member(me["organisation_id"], "provider_editor")
+    for role, client in (("provider_admin", provider), ("provider_editor", editor)):
+        assert role not in allowed
+        response = await client.request(method, _concrete(path), headers={"accept": "application/json"})
+        assert response.status_code == 403, (role, response.text)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from piccolo.columns import (
-    Date,
     JSON,
     UUID,
     BigInt,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     Serial,
@@ -104,7 +104,7 @@ class Catalog(Table, tablename="catalog"):
     """A control catalog version. The document is the catalog's JSON; once published it never changes."""
 
     id = UUID(primary_key=True)
-    ref = Varchar(length=120, unique=True)  # "<catalog id>@<version>"
+    reference = Varchar(length=120, unique=True)  # "<catalog id>@<version>" (not "ref": that is a Table method)
     catalog_id = Varchar(length=64, index=True)
     version = Varchar(length=32)
     title = Varchar(length=300)

@@ -45,3 +45,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* build *.egg-info
+
+# Extracts translatable text into portal/locale/messages.pot and merges it into each language's catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o portal/locale/messages.pot .
+	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale

@@ -48,8 +48,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()  # fail here, before workers start, if settings are wrong
     uvicorn.run(
-        "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level=settings.log_level.lower(),
+        "portal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level=settings.log_level.lower(),
         server_header=False,
     )
     return 0
@@ -98,9 +104,15 @@ async def _create_user(args: argparse.Namespace, password: str) -> dict[str, Any
     else:
         raise InvalidInput("provider roles need --org ID")
     caller = Caller(principal=None, client="cli")
-    user, seed = await create_user(build_runtime(settings), caller, email=args.email, role=role,
-                                   organisation_id=organisation_id, password=password,
-                                   display_name=args.name or "")
+    user, seed = await create_user(
+        build_runtime(settings),
+        caller,
+        email=args.email,
+        role=role,
+        organisation_id=organisation_id,
+        password=password,
+        display_name=args.name or "",
+    )
     return {"user": msgspec.to_builtins(user), "totp_secret": seed}
 
 
@@ -117,9 +129,10 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="portal", description="Provider Attestation Portal")
     sub = root.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], helptext: str,
-                parent: Any = sub) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=helptext)
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], helptext: str, parent: Any = sub
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=helptext)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(handler=handler)
         return p

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from portal.db.tables import Organisation, User
 from portal.domain.accounts import services as accounts
 from portal.domain.accounts.schemas import NewAccount, NewOrganisation, Registration
@@ -14,7 +16,7 @@ from portal.security.permissions import OrganisationStatus, Principal, Role
 from portal.settings import Settings
 
 # Demo-only credentials, printed by `make run`. They exist only in a database seeded by `portal demo`.
-DEMO_PASSWORD = "demo-portal-2026!"
+DEMO_PASSWORD = "demo-portal-2026!"  # noqa: S105 - demo only, printed on purpose
 REGULATORS = [
     ("admin@regulator.demo", "Rana Al-Khalifa", Role.REGULATOR_ADMIN),
     ("reviewer@regulator.demo", "Omar Haddad", Role.REVIEWER),
@@ -22,14 +24,34 @@ REGULATORS = [
 ]
 PROVIDERS = [
     # (organisation, admin, editor, verified)
-    (dict(name="Gulf Telecom", legal_name="Gulf Telecommunications Company B.S.C.", category="telecom_operator",
-          country="BH", registration_number="CR-10442", website="https://gulftelecom.example",
-          contact_email="compliance@gulftelecom.example"),
-     ("admin@gulftelecom.demo", "Sara Yusuf"), ("editor@gulftelecom.demo", "Ali Hasan"), True),
-    (dict(name="Nimbus Cloud", legal_name="Nimbus Cloud Hosting W.L.L.", category="cloud_hosting",
-          country="BH", registration_number="CR-88310", website="https://nimbus.example",
-          contact_email="security@nimbus.example"),
-     ("admin@nimbus.demo", "Huda Salman"), None, False),
+    (
+        dict(
+            name="Gulf Telecom",
+            legal_name="Gulf Telecommunications Company B.S.C.",
+            category="telecom_operator",
+            country="BH",
+            registration_number="CR-10442",
+            website="https://gulftelecom.example",
+            contact_email="compliance@gulftelecom.example",
+        ),
+        ("admin@gulftelecom.demo", "Sara Yusuf"),
+        ("editor@gulftelecom.demo", "Ali Hasan"),
+        True,
+    ),
+    (
+        dict(
+            name="Nimbus Cloud",
+            legal_name="Nimbus Cloud Hosting W.L.L.",
+            category="cloud_hosting",
+            country="BH",
+            registration_number="CR-88310",
+            website="https://nimbus.example",
+            contact_email="security@nimbus.example",
+        ),
+        ("admin@nimbus.demo", "Huda Salman"),
+        None,
+        False,
+    ),
 ]
 
 
@@ -42,21 +64,42 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any
     system = Caller(principal=None, client="demo")
     regulator_id = await organisations.regulator_organisation("National ICT Regulatory Authority (demo)")
     for email, name, role in REGULATORS:
-        await accounts.create_user(runtime, system, email=email, role=role, organisation_id=regulator_id,
-                                   password=DEMO_PASSWORD, display_name=name)
+        await accounts.create_user(
+            runtime,
+            system,
+            email=email,
+            role=role,
+            organisation_id=regulator_id,
+            password=DEMO_PASSWORD,
+            display_name=name,
+        )
     admin = await _principal(REGULATORS[0][0])
     for org, (admin_email, admin_name), editor, verified in PROVIDERS:
-        user = await accounts.register(runtime, system, Registration(
-            organisation=NewOrganisation(**org),
-            user=NewAccount(email=admin_email, password=DEMO_PASSWORD, display_name=admin_name),
-        ))
+        user = await accounts.register(
+            runtime,
+            system,
+            Registration(
+                organisation=msgspec.convert(org, NewOrganisation),
+                user=NewAccount(email=admin_email, password=DEMO_PASSWORD, display_name=admin_name),
+            ),
+        )
         if editor:
-            await accounts.create_user(runtime, system, email=editor[0], role=Role.PROVIDER_EDITOR,
-                                       organisation_id=user.organisation_id, password=DEMO_PASSWORD,
-                                       display_name=editor[1])
+            await accounts.create_user(
+                runtime,
+                system,
+                email=editor[0],
+                role=Role.PROVIDER_EDITOR,
+                organisation_id=user.organisation_id,
+                password=DEMO_PASSWORD,
+                display_name=editor[1],
+            )
         if verified:
-            await organisations.decide(Caller(principal=admin, client="demo"), user.organisation_id,
-                                       OrganisationStatus.VERIFIED, "Identity checked against the commercial register")
+            await organisations.decide(
+                Caller(principal=admin, client="demo"),
+                user.organisation_id,
+                OrganisationStatus.VERIFIED,
+                "Identity checked against the commercial register",
+            )
     return _logins(await _demo_secrets(runtime), seeded=True)
 
 
@@ -75,16 +118,22 @@ async def _demo_secrets(runtime: Runtime) -> dict[str, str]:
 
 
 def _logins(secrets: dict[str, str], *, seeded: bool) -> dict[str, Any]:
-    accounts_out = [{"email": e, "role": r, "password": DEMO_PASSWORD, "totp_secret": secrets.get(e)}
-                    for e, _, r in REGULATORS]
+    accounts_out = [
+        {"email": e, "role": r, "password": DEMO_PASSWORD, "totp_secret": secrets.get(e)} for e, _, r in REGULATORS
+    ]
     accounts_out += [{"email": p[1][0], "role": "provider_admin", "password": DEMO_PASSWORD} for p in PROVIDERS]
-    accounts_out += [{"email": p[2][0], "role": "provider_editor", "password": DEMO_PASSWORD}
-                     for p in PROVIDERS if p[2]]
-    lines = ["Demo data " + ("seeded." if seeded else "already present."), "Demo logins (password for all: "
-             f"{DEMO_PASSWORD}):"]
+    accounts_out += [
+        {"email": p[2][0], "role": "provider_editor", "password": DEMO_PASSWORD} for p in PROVIDERS if p[2]
+    ]
+    lines = [
+        "Demo data " + ("seeded." if seeded else "already present."),
+        f"Demo logins (password for all: {DEMO_PASSWORD}):",
+    ]
     for account in accounts_out:
         extra = f"  TOTP secret: {account['totp_secret']}" if account.get("totp_secret") else ""
         lines.append(f"  {account['email']:<28} {account['role']:<16}{extra}")
-    lines.append("Regulators: add the TOTP secret to an authenticator app (or run: "
-                 ".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\").")
+    lines.append(
+        "Regulators: add the TOTP secret to an authenticator app (or run: "
+        ".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\")."
+    )
     return {"seeded": seeded, "accounts": accounts_out, "text": "\n".join(lines)}

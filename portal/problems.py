@@ -57,8 +57,15 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _problem(request: Request[Any, Any, Any], status: int, kind: str, title: str, detail: str,
-             extra: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+def _problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     if _wants_html(request):
         if status == 401 and request.method == "GET":
             return Redirect(path=f"/login?next={request.url.path}")
@@ -66,16 +73,27 @@ def _problem(request: Request[Any, Any, Any], status: int, kind: str, title: str
         if headers:
             page.headers.update(headers)
         return page
-    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, **extra}
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: str) -> Response[Any]:
     """Every refusal is an audit event, written once the response has gone (handlers here are synchronous)."""
     response.background = BackgroundTask(
-        record, caller_of(request), "permission.denied", outcome="denied", object_type="route",
-        object_id=f"{request.method} {request.url.path}"[:100], after={"detail": detail},
+        record,
+        caller_of(request),
+        "permission.denied",
+        outcome="denied",
+        object_type="route",
+        object_id=f"{request.method} {request.url.path}"[:100],
+        after={"detail": detail},
     )
     return response
 
@@ -111,15 +129,20 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     if isinstance(exc, NotAuthorizedException):
         return _problem(request, 401, "not-authenticated", "Authentication required", exc.detail, {})
     kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(status, "http-error")
-    return _problem(request, status, kind, exc.detail if status != 404 else "Not found", exc.detail, {},
-                    exc.headers)
+    return _problem(request, status, kind, exc.detail if status != 404 else "Not found", exc.detail, {}, exc.headers)
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Logged with its traceback for operators; the client gets a plain problem, never the traceback.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
-                    "something went wrong on our side; it has been logged", {})
+    return _problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "Internal error",
+        "something went wrong on our side; it has been logged",
+        {},
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -6,11 +6,10 @@ against PORTAL_TEST_POSTGRES_URL. Tests under tests/api and tests/db are marked 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +58,19 @@ async def _reset_postgres(url: str) -> None:
 def settings() -> Settings:
     tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
     url = _database_url(tmp)
-    return load_settings({
-        "PORTAL_ENV": "test",
-        "PORTAL_DATA_DIR": str(tmp),
-        "PORTAL_DATABASE_URL": url,
-        "PORTAL_SECRET_KEY": TEST_SECRET,
-        "PORTAL_ISSUER": "http://testserver",
-        # argon2id still, at a cost that keeps the suite fast.
-        "PORTAL_ARGON2_TIME_COST": "1",
-        "PORTAL_ARGON2_MEMORY_KIB": "1024",
-        "PORTAL_LOG_LEVEL": "WARNING",
-    })
+    return load_settings(
+        {
+            "PORTAL_ENV": "test",
+            "PORTAL_DATA_DIR": str(tmp),
+            "PORTAL_DATABASE_URL": url,
+            "PORTAL_SECRET_KEY": TEST_SECRET,
+            "PORTAL_ISSUER": "http://testserver",
+            # argon2id still, at a cost that keeps the suite fast.
+            "PORTAL_ARGON2_TIME_COST": "1",
+            "PORTAL_ARGON2_MEMORY_KIB": "1024",
+            "PORTAL_LOG_LEVEL": "WARNING",
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +92,18 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     await close_engine(engine)
 
 
-CLEAN_ORDER = ["revision", "evidence", "answer", "assessment", "invitation", "user_session", "api_token", "audit_event", "portal_user", "organisation"]
+CLEAN_ORDER = [
+    "revision",
+    "evidence",
+    "answer",
+    "assessment",
+    "invitation",
+    "user_session",
+    "api_token",
+    "audit_event",
+    "portal_user",
+    "organisation",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -144,8 +156,12 @@ def registration(**overrides: Any) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     body = {
         "organisation": {
-            "name": f"Provider {tag}", "legal_name": f"Provider {tag} Ltd", "category": "telecom_operator",
-            "country": "BH", "registration_number": f"CR-{tag}", "website": "https://provider.example",
+            "name": f"Provider {tag}",
+            "legal_name": f"Provider {tag} Ltd",
+            "category": "telecom_operator",
+            "country": "BH",
+            "registration_number": f"CR-{tag}",
+            "website": "https://provider.example",
             "contact_email": f"contact-{tag}@provider.example",
         },
         "user": {"email": f"admin-{tag}@provider.example", "password": PASSWORD, "display_name": "Admin"},
@@ -177,7 +193,9 @@ class Actors:
         await client.prime_csrf()
         return client
 
-    async def provider(self, *, verified: bool = True, category: str = "telecom_operator") -> tuple[Client, dict[str, Any]]:
+    async def provider(
+        self, *, verified: bool = True, category: str = "telecom_operator"
+    ) -> tuple[Client, dict[str, Any]]:
         """A provider organisation and its logged-in provider_admin; returns (client, user JSON)."""
         body = registration(organisation__category=category)
         response = await self.client_factory().post("/api/v1/auth/register", json=body)
@@ -201,11 +219,22 @@ class Actors:
 
         org = uuid.UUID(organisation_id) if organisation_id else await regulator_organisation()
         email = f"{unique(role)}@example.org"
-        user, seed = await create_user(self.app.state.runtime, Caller(principal=None, client="test"), email=email,
-                                       role=Role(role), organisation_id=org, password=PASSWORD)
+        user, seed = await create_user(
+            self.app.state.runtime,
+            Caller(principal=None, client="test"),
+            email=email,
+            role=Role(role),
+            organisation_id=org,
+            password=PASSWORD,
+        )
         if seed:
             self.totp_secrets[email] = seed
-        return {"email": email, "id": str(user.id), "organisation_id": str(user.organisation_id), "role": role}
+        return {
+            "email": email,
+            "id": str(user.id),
+            "organisation_id": str(user.organisation_id),
+            "role": role,
+        }
 
     async def regulator(self, role: str = "regulator_admin") -> Client:
         user = await self.create_user(role)
@@ -215,5 +244,3 @@ class Actors:
 @pytest.fixture
 def actors(app: Litestar, client_factory: Callable[[], Client]) -> Actors:
     return Actors(app, client_factory)
-
-

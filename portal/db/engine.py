@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
-from piccolo.engine.base import Engine
+from piccolo.engine.base import Engine as BaseEngine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from portal.db.tables import ALL_TABLES
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+Engine = BaseEngine[Any]
 
 
 def create_engine(database_url: str) -> Engine:
@@ -51,13 +53,13 @@ async def close_engine(engine: Engine) -> None:
         await engine.close_connection_pool()
 
 
-def write_transaction(engine: Engine) -> contextlib.AbstractAsyncContextManager[object]:
+def write_transaction(engine: Engine) -> Any:
     """A transaction for writes: IMMEDIATE on SQLite so the write lock is taken up front, not on upgrade."""
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
 
 
-def atomic() -> contextlib.AbstractAsyncContextManager[object]:
+def atomic() -> Any:
     """A write transaction on the engine the tables are bound to; nested calls join the outer one."""
     return write_transaction(ALL_TABLES[0]._meta.db)

@@ -15,13 +15,14 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
+from litestar.types import Guard
 
 from portal.domain.accounts import repo
 from portal.errors import NotAuthenticated
 from portal.security.csrf import SESSION_COOKIE
 from portal.security.permissions import Principal, Role, require_role
 
-API_TOKEN_PREFIX = "pap_"
+API_TOKEN_PREFIX = "pap_"  # noqa: S105 - a public prefix, not a secret
 
 
 class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
@@ -50,7 +51,7 @@ class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
 async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     if not token.jti:
         return None
-    return await repo.principal_for_session(token.jti, token.sub, dt.datetime.now(dt.UTC))
+    return await repo.principal_for_session(str(token.jti), str(token.sub), dt.datetime.now(dt.UTC))
 
 
 def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Principal, Token]:
@@ -72,7 +73,7 @@ def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
         raise NotAuthenticated("log in to use this")
 
 
-def requires_role(*roles: Role):  # noqa: ANN201 - a Litestar guard
+def requires_role(*roles: Role) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         requires_login(connection, handler)
         require_role(connection.user, *roles)

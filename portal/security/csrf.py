@@ -9,6 +9,7 @@ no authority of their own.
 from __future__ import annotations
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
@@ -36,11 +37,11 @@ class PortalCSRFMiddleware(CSRFMiddleware):
         if handler is not None and handler.opt.get("exclude_from_csrf"):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith("/api/"):
             if SESSION_COOKIE not in _cookie_names(scope) or _has_header(scope, b"authorization"):
                 await self.app(scope, receive, send)
                 return
-            if scope["method"] not in SAFE_METHODS and not _has_header(scope, CSRF_HEADER.encode()):
+            if scope.get("method") not in SAFE_METHODS and not _has_header(scope, CSRF_HEADER.encode()):
                 # Refuse before any body is read: API clients send the header, never a form field.
                 raise PermissionDeniedException("CSRF token missing: send the X-CSRFToken header")
         await super().__call__(scope, receive, send)
@@ -56,5 +57,3 @@ def csrf_config(secret: str, *, secure: bool) -> CSRFConfig:
         cookie_samesite="strict",
         exclude_from_csrf_key="exclude_from_csrf",
     )
-
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -11,7 +11,7 @@ CSP = (
 )
 
 
-def security_headers(production: bool):  # noqa: ANN201 - returns a Litestar before-send hook
+def security_headers(production: bool) -> BeforeMessageSendHookHandler:
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return

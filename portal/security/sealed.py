@@ -12,9 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 def derive_key(secret_key: str, purpose: str, length: int = 32) -> bytes:
     """One independent key per purpose, so a leak of one does not expose the others."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()).derive(
-        secret_key.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()).derive(secret_key.encode())
 
 
 class SealedBox:

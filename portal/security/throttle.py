@@ -35,7 +35,8 @@ class LoginThrottle:
             state = await self._read(key)
             if state["until"] > now:
                 raise TooManyRequests(
-                    "too many failed logins; wait before trying again", retry_after=int(state["until"] - now) + 1
+                    "too many failed logins; wait before trying again",
+                    retry_after=int(state["until"] - now) + 1,
                 )
 
     async def failed(self, email: str, client: str) -> None:

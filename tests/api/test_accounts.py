@@ -53,7 +53,9 @@ async def test_register_bad_input_names_the_field_and_writes_nothing(anon, mutat
 async def test_malformed_json_and_oversized_body_are_problems(anon) -> None:
     bad = await anon.post("/api/v1/auth/register", content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 400 and bad.json()["status"] == 400
-    huge = await anon.post("/api/v1/auth/register", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
+    huge = await anon.post(
+        "/api/v1/auth/register", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
+    )
     assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
     assert await Organisation.count() == 0
 
@@ -125,9 +127,14 @@ async def test_regulators_need_a_single_use_totp_code(anon, actors) -> None:
     secret = actors.totp_secrets[user["email"]]
     no_code = await anon.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert no_code.status_code == 401 and no_code.json()["type"].endswith("/totp-required")
-    wrong = await anon.post("/api/v1/auth/login",
-                            json={"email": user["email"], "password": PASSWORD, "totp": "000000"
-                                  if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    wrong = await anon.post(
+        "/api/v1/auth/login",
+        json={
+            "email": user["email"],
+            "password": PASSWORD,
+            "totp": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111",
+        },
+    )
     assert wrong.status_code == 401 and wrong.json()["field"] == "totp"
     code = pyotp.TOTP(secret).now()
     ok = await anon.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD, "totp": code})

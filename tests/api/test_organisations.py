@@ -18,7 +18,10 @@ async def test_regulator_admin_verifies_a_pending_provider(actors) -> None:
     assert verified.status_code == 200 and verified.json()["status"] == "verified"
     assert (await provider.get("/api/v1/me")).json()["organisation_status"] == "verified"
     event = await AuditEvent.select().where(AuditEvent.action == "organisation.verified").output(load_json=True).first()
-    assert event["before"] == {"status": "pending"} and event["after"] == {"status": "verified", "reason": "checked"}
+    assert event["before"] == {"status": "pending"} and event["after"] == {
+        "status": "verified",
+        "reason": "checked",
+    }
     again = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")
     assert again.status_code == 409
 
@@ -28,8 +31,10 @@ async def test_reject_needs_a_reason_and_records_it(actors) -> None:
     admin = await actors.regulator("regulator_admin")
     no_reason = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/reject", json={})
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["detail"]
-    rejected = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/reject",
-                                json={"reason": "registration number not found"})
+    rejected = await admin.post(
+        f"/api/v1/organisations/{user['organisation_id']}/reject",
+        json={"reason": "registration number not found"},
+    )
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
     assert rejected.json()["status_reason"] == "registration number not found"
@@ -48,10 +53,13 @@ async def test_only_regulator_admin_decides_and_refusals_are_audited(actors) -> 
     status = await Organisation.select(Organisation.status).where(Organisation.id == org).first()
     assert status["status"] == "pending"
     denied = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "permission.denied")
-    assert sorted(d["object_id"] for d in denied) == sorted([
-        f"POST /api/v1/organisations/{org}/verify", "GET /api/v1/organisations",
-        f"POST /api/v1/organisations/{org}/verify",
-    ])
+    assert sorted(d["object_id"] for d in denied) == sorted(
+        [
+            f"POST /api/v1/organisations/{org}/verify",
+            "GET /api/v1/organisations",
+            f"POST /api/v1/organisations/{org}/verify",
+        ]
+    )
 
 
 async def test_a_provider_sees_its_own_organisation_only(actors) -> None:
@@ -67,9 +75,14 @@ async def test_a_provider_sees_its_own_organisation_only(actors) -> None:
 async def test_admin_invites_a_member_who_sets_a_password(actors, anon) -> None:
     admin, me = await actors.provider()
     org = me["organisation_id"]
-    invited = await admin.post(f"/api/v1/organisations/{org}/members",
-                               json={"email": "new.editor@provider.example", "display_name": "New Editor",
-                                     "role": "provider_editor"})
+    invited = await admin.post(
+        f"/api/v1/organisations/{org}/members",
+        json={
+            "email": "new.editor@provider.example",
+            "display_name": "New Editor",
+            "role": "provider_editor",
+        },
+    )
     assert invited.status_code == 201
     body = invited.json()
     assert body["user"]["is_active"] is False and body["user"]["role"] == "provider_editor"
@@ -99,7 +112,9 @@ async def test_member_invitation_permissions(actors) -> None:
 async def test_api_tokens_are_shown_once_hashed_at_rest_and_revocable(actors, anon) -> None:
     admin, me = await actors.provider()
     org = me["organisation_id"]
-    created = await admin.post(f"/api/v1/organisations/{org}/api-tokens", json={"name": "ci", "role": "provider_editor"})
+    created = await admin.post(
+        f"/api/v1/organisations/{org}/api-tokens", json={"name": "ci", "role": "provider_editor"}
+    )
     assert created.status_code == 201
     secret = created.json()["token"]
     assert secret.startswith("pap_") and created.json()["prefix"] == secret[:12]
@@ -111,8 +126,9 @@ async def test_api_tokens_are_shown_once_hashed_at_rest_and_revocable(actors, an
     me_by_token = await anon.get("/api/v1/me", headers=bearer)
     assert me_by_token.status_code == 200 and me_by_token.json()["role"] == "provider_editor"
     # A token cannot mint tokens, and cannot act outside its organisation.
-    assert (await anon.post(f"/api/v1/organisations/{org}/api-tokens", headers=bearer,
-                            json={"name": "x"})).status_code == 403
+    assert (
+        await anon.post(f"/api/v1/organisations/{org}/api-tokens", headers=bearer, json={"name": "x"})
+    ).status_code == 403
     revoked = await admin.post(f"/api/v1/organisations/{org}/api-tokens/{created.json()['id']}/revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     after = await anon.get("/api/v1/me", headers=bearer)
@@ -128,11 +144,11 @@ async def test_api_token_permissions(actors) -> None:
     assert (await editor.post(f"/api/v1/organisations/{org}/api-tokens", json=body)).status_code == 403
     assert (await other.post(f"/api/v1/organisations/{org}/api-tokens", json=body)).status_code == 403
     assert (await other.get(f"/api/v1/organisations/{org}/api-tokens")).status_code == 403
-    regulator_token = await admin.post(f"/api/v1/organisations/{org}/api-tokens",
-                                       json={"name": "x", "role": "reviewer"})
+    regulator_token = await admin.post(
+        f"/api/v1/organisations/{org}/api-tokens", json={"name": "x", "role": "reviewer"}
+    )
     assert regulator_token.status_code == 422
     created = await admin.post(f"/api/v1/organisations/{org}/api-tokens", json=body)
     other_org = (await other.get("/api/v1/me")).json()["organisation_id"]
-    foreign_revoke = await other.post(
-        f"/api/v1/organisations/{other_org}/api-tokens/{created.json()['id']}/revoke")
+    foreign_revoke = await other.post(f"/api/v1/organisations/{other_org}/api-tokens/{created.json()['id']}/revoke")
     assert foreign_revoke.status_code == 404

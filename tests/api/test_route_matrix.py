@@ -62,9 +62,13 @@ def _routes(app) -> set[tuple[str, str]]:
 
 
 def _concrete(path: str) -> str:
-    for marker, value in (("{organisation_id:uuid}", str(uuid.uuid4())), ("{token_id:uuid}", str(uuid.uuid4())),
-                          ("{secret:str}", "not-a-secret"), ("{file_path:path}", "site.css"),
-                          ("{path:str}", "openapi.yaml")):
+    for marker, value in (
+        ("{organisation_id:uuid}", str(uuid.uuid4())),
+        ("{token_id:uuid}", str(uuid.uuid4())),
+        ("{secret:str}", "not-a-secret"),
+        ("{file_path:path}", "site.css"),
+        ("{path:str}", "openapi.yaml"),
+    ):
         path = path.replace(marker, value)
     return path
 
@@ -78,8 +82,9 @@ async def test_every_route_has_an_expected_access(app) -> None:
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
 async def test_anonymous_access_matches_the_matrix(anon, method, path) -> None:
     await anon.prime_csrf()
-    response = await anon.request(method, _concrete(path), json={} if method == "POST" else None,
-                                  headers={"accept": "application/json"})
+    response = await anon.request(
+        method, _concrete(path), json={} if method == "POST" else None, headers={"accept": "application/json"}
+    )
     if EXPECTED[(method, path)] == PUBLIC:
         # Public routes may still refuse bad input (a wrong password is a 401 page), but never ask for a login.
         assert "/problems/not-authenticated" not in response.text

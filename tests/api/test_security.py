@@ -52,9 +52,15 @@ async def test_hsts_and_secure_cookies_in_production(tmp_path) -> None:
     from portal.settings import load_settings
 
     engine = Organisation._meta.db
-    settings = load_settings({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "p" * 40,
-                              "PORTAL_ISSUER": "https://portal.example", "PORTAL_DATA_DIR": str(tmp_path),
-                              "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    settings = load_settings(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_SECRET_KEY": "p" * 40,
+            "PORTAL_ISSUER": "https://portal.example",
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        }
+    )
     app = create_app(settings)
     bind_tables(engine)  # keep the suite's database for the tests that follow
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as client:
@@ -94,11 +100,13 @@ async def test_audit_chain_detects_edits_and_deletions(actors) -> None:
 
 async def test_no_secret_reaches_the_audit_trail(actors, anon, caplog) -> None:
     client, me = await actors.provider()
-    token = (await client.post(f"/api/v1/organisations/{me['organisation_id']}/api-tokens",
-                               json={"name": "ci"})).json()["token"]
+    token = (
+        await client.post(f"/api/v1/organisations/{me['organisation_id']}/api-tokens", json={"name": "ci"})
+    ).json()["token"]
     await anon.post("/api/v1/auth/login", json={"email": me["email"], "password": "a wrong password"})
-    session_token = (await anon.post("/api/v1/auth/login",
-                                     json={"email": me["email"], "password": PASSWORD})).json()["token"]
+    session_token = (await anon.post("/api/v1/auth/login", json={"email": me["email"], "password": PASSWORD})).json()[
+        "token"
+    ]
     reviewer = await actors.create_user("reviewer")
     await actors.login(reviewer["email"])
     seed = actors.totp_secrets[reviewer["email"]]

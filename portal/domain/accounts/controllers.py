@@ -30,13 +30,22 @@ from portal.runtime import Runtime
 from portal.security.auth import requires_login
 
 
-def session_cookie(runtime: Runtime, row: dict[str, Any], session_id: str, expires_at: dt.datetime) -> tuple[str, Cookie]:
+def session_cookie(
+    runtime: Runtime, row: dict[str, Any], session_id: str, expires_at: dt.datetime
+) -> tuple[str, Cookie]:
     """A fresh session JWT at every login: an HttpOnly cookie for browsers, the same token for scripts."""
     auth = runtime.session_auth
     lifetime = expires_at - dt.datetime.now(dt.UTC)
     token = auth.create_token(identifier=str(row["id"]), token_unique_jwt_id=session_id, token_expiration=lifetime)
-    cookie = Cookie(key=auth.key, value=token, path="/", httponly=True, secure=auth.secure, samesite=auth.samesite,
-                    max_age=int(lifetime.total_seconds()))
+    cookie = Cookie(
+        key=auth.key,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=auth.secure,
+        samesite=auth.samesite,
+        max_age=int(lifetime.total_seconds()),
+    )
     return token, cookie
 
 
@@ -44,7 +53,12 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
 
-    @post("/register", status_code=201, exclude_from_csrf=True, summary="Register a provider organisation and its first admin")
+    @post(
+        "/register",
+        status_code=201,
+        exclude_from_csrf=True,
+        summary="Register a provider organisation and its first admin",
+    )
     async def register(self, runtime: RuntimeDep, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
         return await services.register(runtime, caller, data)
 
@@ -53,7 +67,6 @@ class AuthController(Controller):
         row = await services.authenticate(runtime, caller, data.email, data.password)
         await services.second_factor(runtime, caller, row, data.totp)
         session_id, expires_at = await services.open_session(runtime, caller, row)
-        user = services.user_out(row)
         token, cookie = session_cookie(runtime, row, session_id, expires_at)
         body = LoginOut(token=token, expires_at=expires_at, user=services.user_out(row))
         return Response(body, status_code=HTTP_200_OK, cookies=[cookie])
@@ -78,7 +91,9 @@ class MeController(Controller):
         return msgspec.structs.replace(services.user_out(row), role=caller.actor.role)
 
     @post("/invitations/{secret:str}/accept", status_code=200, summary="Accept an invitation and set a password")
-    async def accept(self, runtime: RuntimeDep, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]) -> dict[str, Any]:
+    async def accept(
+        self, runtime: RuntimeDep, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
+    ) -> dict[str, Any]:
         user, seed = await services.accept_invitation(runtime, caller, secret, data.password)
         out: dict[str, Any] = {"user": user}
         if seed:
@@ -96,7 +111,13 @@ class MembersController(Controller):
         return await services.list_members(caller, organisation_id)
 
     @post("/members", status_code=201, summary="Invite a member with a role")
-    async def invite(self, runtime: RuntimeDep, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewMember]) -> MemberOut:
+    async def invite(
+        self,
+        runtime: RuntimeDep,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: JSONBody[NewMember],
+    ) -> MemberOut:
         return await services.invite_member(runtime, caller, organisation_id, data)
 
     @get("/api-tokens", summary="API tokens of an organisation")
@@ -104,9 +125,13 @@ class MembersController(Controller):
         return await services.list_api_tokens(caller, organisation_id)
 
     @post("/api-tokens", status_code=201, summary="Create an API token (shown once)")
-    async def create_token(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewApiToken]) -> ApiTokenCreated:
+    async def create_token(
+        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewApiToken]
+    ) -> ApiTokenCreated:
         return await services.create_api_token(caller, organisation_id, data)
 
     @post("/api-tokens/{token_id:uuid}/revoke", status_code=200, summary="Revoke an API token")
-    async def revoke_token(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], token_id: FromPath[uuid.UUID]) -> ApiTokenOut:
+    async def revoke_token(
+        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], token_id: FromPath[uuid.UUID]
+    ) -> ApiTokenOut:
         return await services.revoke_api_token(caller, organisation_id, token_id)

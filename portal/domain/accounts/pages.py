@@ -54,23 +54,45 @@ class AccountPages(Controller):
             # Password accepted; a short-lived signed cookie carries the account to the one-time-code step.
             step = jwt.encode(
                 {"sub": row["email"], "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=MFA_MINUTES)},
-                runtime.mfa_secret, algorithm="HS256",
+                runtime.mfa_secret,
+                algorithm="HS256",
             )
             page = render(request, "login_totp.html", next=target)
-            page.cookies.append(Cookie(key=MFA_COOKIE, value=step, httponly=True, samesite="strict",
-                                       secure=runtime.settings.production, max_age=MFA_MINUTES * 60, path="/login"))
+            page.cookies.append(
+                Cookie(
+                    key=MFA_COOKIE,
+                    value=step,
+                    httponly=True,
+                    samesite="strict",
+                    secure=runtime.settings.production,
+                    max_age=MFA_MINUTES * 60,
+                    path="/login",
+                )
+            )
             return page
         return await self._open(runtime, caller, row, target)
 
     @post("/login/totp")
-    async def login_totp(self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, data: Form) -> Any:
+    async def login_totp(
+        self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, data: Form
+    ) -> Any:
         target = safe_next(data.get("next"))
         try:
-            claims = jwt.decode(request.cookies.get(MFA_COOKIE, ""), runtime.mfa_secret, algorithms=["HS256"],
-                                options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                request.cookies.get(MFA_COOKIE, ""),
+                runtime.mfa_secret,
+                algorithms=["HS256"],
+                options={"require": ["exp", "sub"]},
+            )
         except jwt.PyJWTError:
-            return render(request, "login.html", status_code=401, next=target, email="",
-                          errors=[{"field": "", "message": "The login step expired. Enter your password again."}])
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                next=target,
+                email="",
+                errors=[{"field": "", "message": "The login step expired. Enter your password again."}],
+            )
         row = await repo.user_by_email(claims["sub"])
         if row is None or not row["is_active"]:
             return Redirect(path="/login")
@@ -98,7 +120,9 @@ class AccountPages(Controller):
         return render(request, "register.html", form={}, categories=_categories())
 
     @post("/register")
-    async def register(self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, data: Form) -> Any:
+    async def register(
+        self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, data: Form
+    ) -> Any:
         user_fields = {"email", "password", "display_name"}
         body = {
             "organisation": {k: v for k, v in data.items() if k not in user_fields and k != "_csrf_token"},
@@ -120,13 +144,22 @@ class AccountPages(Controller):
 
     @post("/invitations/{secret:str}")
     async def accept_invitation(
-        self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, secret: FromPath[str], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDep,
+        caller: CallerDep,
+        secret: FromPath[str],
+        data: Form,
     ) -> Template:
         try:
             _, seed = await services.accept_invitation(runtime, caller, secret, str(data.get("password", "")))
         except PortalError as exc:
-            return render(request, "invitation.html", status_code=422 if exc.kind == "invalid-input" else 404,
-                          errors=_error(exc))
+            return render(
+                request,
+                "invitation.html",
+                status_code=422 if exc.kind == "invalid-input" else 404,
+                errors=_error(exc),
+            )
         return render(request, "invitation.html", done=True, totp_secret=seed)
 
 
@@ -149,7 +182,10 @@ class OrganisationPages(Controller):
         if member is not None:
             try:
                 created = await services.invite_member(runtime, caller, caller.actor.organisation_id, member)
-                secret = {"title": f"Invitation link for {created.user.email}", "value": created.invitation_url}
+                secret = {
+                    "title": f"Invitation link for {created.user.email}",
+                    "value": created.invitation_url,
+                }
                 return await _organisation_page(request, caller, created_secret=secret)
             except PortalError as exc:
                 errors = _error(exc)
@@ -173,17 +209,22 @@ class OrganisationPages(Controller):
         return Redirect(path="/organisation?notice=revoked")
 
 
-async def _organisation_page(request: Request[Any, Any, Any], caller: Caller, status_code: int = 200,
-                             **context: Any) -> Template:
+async def _organisation_page(
+    request: Request[Any, Any, Any], caller: Caller, status_code: int = 200, **context: Any
+) -> Template:
     principal = caller.actor
     org_id = principal.organisation_id
     manage = principal.role in (Role.PROVIDER_ADMIN, Role.REGULATOR_ADMIN)
     show_tokens = principal.role == Role.PROVIDER_ADMIN
     return render(
-        request, "organisation.html", status_code=status_code,
+        request,
+        "organisation.html",
+        status_code=status_code,
         org=await get_organisation(caller, org_id),
         members=await services.list_members(caller, org_id),
         tokens=await services.list_api_tokens(caller, org_id) if show_tokens else [],
-        can_manage=manage, show_tokens=show_tokens and principal.role in PROVIDER_ROLES,
-        assignable=sorted(assignable_roles(principal)), **context,
+        can_manage=manage,
+        show_tokens=show_tokens and principal.role in PROVIDER_ROLES,
+        assignable=sorted(assignable_roles(principal)),
+        **context,
     )

@@ -37,9 +37,11 @@ def _principal(row: dict[str, Any], *, via: str, role: str | None = None, **extr
 
 
 async def user_by_email(email: str) -> dict[str, Any] | None:
-    return await User.select(*_PRINCIPAL_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step).where(
-        User.email == email
-    ).first()
+    return (
+        await User.select(*_PRINCIPAL_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
+        .where(User.email == email)
+        .first()
+    )
 
 
 async def user_row(user_id: uuid.UUID) -> dict[str, Any] | None:
@@ -65,8 +67,13 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
 async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principal | None:
     token = (
         await ApiToken.select(
-            ApiToken.id, ApiToken.role, ApiToken.created_by, ApiToken.organisation, ApiToken.expires_at,
-            ApiToken.revoked_at, ApiToken.last_used_at,
+            ApiToken.id,
+            ApiToken.role,
+            ApiToken.created_by,
+            ApiToken.organisation,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
         )
         .where(ApiToken.token_hash == token_hash)
         .first()
@@ -96,8 +103,14 @@ async def members(organisation_id: uuid.UUID) -> list[dict[str, Any]]:
 async def api_tokens(organisation_id: uuid.UUID) -> list[dict[str, Any]]:
     return (
         await ApiToken.select(
-            ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.prefix, ApiToken.created_at, ApiToken.expires_at,
-            ApiToken.last_used_at, ApiToken.revoked_at,
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.role,
+            ApiToken.prefix,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
         )
         .where(ApiToken.organisation == organisation_id)
         .order_by(ApiToken.created_at, ascending=False)

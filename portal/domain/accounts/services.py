@@ -37,7 +37,7 @@ from portal.security.permissions import (
     requires_totp,
 )
 
-API_TOKEN_PREFIX = "pap_"
+API_TOKEN_PREFIX = "pap_"  # noqa: S105 - a public prefix, not a secret
 INVITATION_DAYS = 7
 
 
@@ -96,18 +96,34 @@ async def register(runtime: Runtime, caller: Caller, data: Registration) -> User
                 field="organisation.registration_number",
             )
         organisation = Organisation(
-            kind=OrganisationKind.PROVIDER, name=org.name, legal_name=org.legal_name, category=org.category,
-            country=org.country, registration_number=org.registration_number, website=org.website,
-            contact_email=normalise_email(org.contact_email), status=OrganisationStatus.PENDING, created_at=now(),
+            kind=OrganisationKind.PROVIDER,
+            name=org.name,
+            legal_name=org.legal_name,
+            category=org.category,
+            country=org.country,
+            registration_number=org.registration_number,
+            website=org.website,
+            contact_email=normalise_email(org.contact_email),
+            status=OrganisationStatus.PENDING,
+            created_at=now(),
         )
         await organisation.save()
         user = User(
-            organisation=organisation.id, email=email, display_name=data.user.display_name,
-            role=Role.PROVIDER_ADMIN, password_hash=password_hash, created_at=now(),
+            organisation=organisation.id,
+            email=email,
+            display_name=data.user.display_name,
+            role=Role.PROVIDER_ADMIN,
+            password_hash=password_hash,
+            created_at=now(),
         )
         await user.save()
-        await record(caller, "organisation.registered", object_type="organisation", object_id=organisation.id,
-                     after={"name": org.name, "status": "pending", "admin": email})
+        await record(
+            caller,
+            "organisation.registered",
+            object_type="organisation",
+            object_id=organisation.id,
+            after={"name": org.name, "status": "pending", "admin": email},
+        )
     row = await repo.user_row(user.id)
     assert row is not None
     return user_out(row)
@@ -119,15 +135,27 @@ async def authenticate(runtime: Runtime, caller: Caller, email: str, password: s
     try:
         await runtime.throttle.check(email, caller.client)
     except Exception:
-        await record(caller, "auth.login", outcome="failure", object_type="user", object_id=email,
-                     after={"reason": "throttled"})
+        await record(
+            caller,
+            "auth.login",
+            outcome="failure",
+            object_type="user",
+            object_id=email,
+            after={"reason": "throttled"},
+        )
         raise
     user = await repo.user_by_email(email)
     ok = await asyncio.to_thread(runtime.passwords.verify, user["password_hash"] if user else None, password)
     if not ok or user is None or not user["is_active"]:
         await runtime.throttle.failed(email, caller.client)
-        await record(caller, "auth.login", outcome="failure", object_type="user", object_id=email,
-                     after={"reason": "bad credentials"})
+        await record(
+            caller,
+            "auth.login",
+            outcome="failure",
+            object_type="user",
+            object_id=email,
+            after={"reason": "bad credentials"},
+        )
         raise NotAuthenticated("the email address or password is wrong")
     if runtime.passwords.needs_rehash(user["password_hash"]):
         new_hash = await asyncio.to_thread(runtime.passwords.hash, password)
@@ -152,8 +180,14 @@ async def second_factor(runtime: Runtime, caller: Caller, user: dict[str, Any], 
     ).returning(User.id)
     if not used:
         await runtime.throttle.failed(user["email"], caller.client)
-        await record(caller, "auth.login", outcome="failure", object_type="user", object_id=user["email"],
-                     after={"reason": "bad one-time code"})
+        await record(
+            caller,
+            "auth.login",
+            outcome="failure",
+            object_type="user",
+            object_id=user["email"],
+            after={"reason": "bad one-time code"},
+        )
         raise NotAuthenticated("the one-time code is wrong or has already been used", field="totp")
 
 
@@ -163,12 +197,21 @@ async def open_session(runtime: Runtime, caller: Caller, user: dict[str, Any]) -
     expires_at = now() + dt.timedelta(minutes=runtime.settings.session_minutes)
     async with atomic():
         await UserSession.insert(
-            UserSession(id=session_id, user=user["id"], created_at=now(), expires_at=expires_at,
-                        client=caller.client[:64])
+            UserSession(
+                id=session_id,
+                user=user["id"],
+                created_at=now(),
+                expires_at=expires_at,
+                client=caller.client[:64],
+            )
         ).run()
         principal = repo._principal(user, via="session", session_id=session_id)
-        await record(Caller(principal=principal, client=caller.client), "auth.login", object_type="user",
-                     object_id=user["id"])
+        await record(
+            Caller(principal=principal, client=caller.client),
+            "auth.login",
+            object_type="user",
+            object_id=user["id"],
+        )
     return session_id, expires_at
 
 
@@ -182,8 +225,14 @@ async def logout(caller: Caller) -> None:
 
 
 async def create_user(
-    runtime: Runtime, caller: Caller, *, email: str, role: Role, organisation_id: uuid.UUID,
-    password: str, display_name: str = "",
+    runtime: Runtime,
+    caller: Caller,
+    *,
+    email: str,
+    role: Role,
+    organisation_id: uuid.UUID,
+    password: str,
+    display_name: str = "",
 ) -> tuple[UserOut, str | None]:
     """Create an active user directly (the CLI and the demo). Returns the user and, for regulators, the TOTP seed."""
     email = normalise_email(email)
@@ -196,13 +245,22 @@ async def create_user(
     async with atomic():
         await _email_free(email)
         user = User(
-            organisation=organisation_id, email=email, display_name=display_name or email.split("@")[0],
-            role=role, password_hash=password_hash, created_at=now(),
+            organisation=organisation_id,
+            email=email,
+            display_name=display_name or email.split("@")[0],
+            role=role,
+            password_hash=password_hash,
+            created_at=now(),
             totp_secret=runtime.totp_box.seal(seed) if seed else None,
         )
         await user.save()
-        await record(caller, "user.created", object_type="user", object_id=user.id,
-                     after={"email": email, "role": role, "organisation": str(organisation_id)})
+        await record(
+            caller,
+            "user.created",
+            object_type="user",
+            object_id=user.id,
+            after={"email": email, "role": role, "organisation": str(organisation_id)},
+        )
     row = await repo.user_row(user.id)
     assert row is not None
     return user_out(row), seed
@@ -224,14 +282,26 @@ async def invite_member(runtime: Runtime, caller: Caller, organisation_id: uuid.
     expires_at = now() + dt.timedelta(days=INVITATION_DAYS)
     async with atomic():
         await _email_free(email)
-        user = User(organisation=organisation_id, email=email, display_name=data.display_name, role=data.role,
-                    password_hash=None, is_active=False, created_at=now())
+        user = User(
+            organisation=organisation_id,
+            email=email,
+            display_name=data.display_name,
+            role=data.role,
+            password_hash=None,
+            is_active=False,
+            created_at=now(),
+        )
         await user.save()
         await Invitation.insert(
             Invitation(user=user.id, token_hash=digest(secret), created_by=principal.user_id, expires_at=expires_at)
         ).run()
-        await record(caller, "member.invited", object_type="user", object_id=user.id,
-                     after={"email": email, "role": data.role})
+        await record(
+            caller,
+            "member.invited",
+            object_type="user",
+            object_id=user.id,
+            after={"email": email, "role": data.role},
+        )
     row = await repo.user_row(user.id)
     assert row is not None
     url = f"{runtime.settings.issuer}/invitations/{secret}"
@@ -247,15 +317,20 @@ async def accept_invitation(runtime: Runtime, caller: Caller, secret: str, passw
     password_hash = await _hash_password(runtime, password, row["email"], "password")
     seed = totp.new_secret() if requires_totp(row["role"]) else None
     async with atomic():
-        taken = await Invitation.update({Invitation.accepted_at: now()}).where(
-            (Invitation.id == invitation["id"]) & Invitation.accepted_at.is_null()
-        ).returning(Invitation.id)
+        taken = (
+            await Invitation.update({Invitation.accepted_at: now()})
+            .where((Invitation.id == invitation["id"]) & Invitation.accepted_at.is_null())
+            .returning(Invitation.id)
+        )
         if not taken:
             raise NotFound("this invitation link is not valid or has expired")
-        await User.update({
-            User.password_hash: password_hash, User.is_active: True,
-            User.totp_secret: runtime.totp_box.seal(seed) if seed else None,
-        }).where(User.id == row["id"])
+        await User.update(
+            {
+                User.password_hash: password_hash,
+                User.is_active: True,
+                User.totp_secret: runtime.totp_box.seal(seed) if seed else None,
+            }
+        ).where(User.id == row["id"])
         await record(caller, "member.joined", object_type="user", object_id=row["id"], after={"email": row["email"]})
     fresh = await repo.user_row(row["id"])
     assert fresh is not None
@@ -281,17 +356,34 @@ async def create_api_token(caller: Caller, organisation_id: uuid.UUID, data: New
         raise InvalidInput("API tokens act as provider_editor or provider_admin", field="role")
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        organisation=organisation_id, created_by=principal.user_id, name=data.name, role=data.role,
-        prefix=secret[:12], token_hash=digest(secret), created_at=now(),
+        organisation=organisation_id,
+        created_by=principal.user_id,
+        name=data.name,
+        role=data.role,
+        prefix=secret[:12],
+        token_hash=digest(secret),
+        created_at=now(),
         expires_at=now() + dt.timedelta(days=data.expires_in_days),
     )
     async with atomic():
         await token.save()
-        await record(caller, "api_token.created", object_type="api_token", object_id=token.id,
-                     after={"name": data.name, "role": data.role, "prefix": token.prefix})
+        await record(
+            caller,
+            "api_token.created",
+            object_type="api_token",
+            object_id=token.id,
+            after={"name": data.name, "role": data.role, "prefix": token.prefix},
+        )
     return ApiTokenCreated(
-        id=token.id, name=token.name, role=data.role, prefix=token.prefix, created_at=token.created_at,
-        expires_at=token.expires_at, last_used_at=None, revoked_at=None, token=secret,
+        id=token.id,
+        name=token.name,
+        role=data.role,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=None,
+        revoked_at=None,
+        token=secret,
     )
 
 
@@ -303,9 +395,13 @@ async def list_api_tokens(caller: Caller, organisation_id: uuid.UUID) -> list[Ap
 async def revoke_api_token(caller: Caller, organisation_id: uuid.UUID, token_id: uuid.UUID) -> ApiTokenOut:
     require_member(caller.actor, organisation_id, Role.PROVIDER_ADMIN)
     async with atomic():
-        changed = await ApiToken.update({ApiToken.revoked_at: now()}).where(
-            (ApiToken.id == token_id) & (ApiToken.organisation == organisation_id) & ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        changed = (
+            await ApiToken.update({ApiToken.revoked_at: now()})
+            .where(
+                (ApiToken.id == token_id) & (ApiToken.organisation == organisation_id) & ApiToken.revoked_at.is_null()
+            )
+            .returning(ApiToken.id)
+        )
         if not changed:
             raise NotFound("no active API token with this id in your organisation")
         await record(caller, "api_token.revoked", object_type="api_token", object_id=token_id)

@@ -77,9 +77,7 @@ async def record(
             await engine.run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK_ID})")
         last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
         prev_hash = last["hash"] if last else GENESIS
-        await AuditEvent.insert(
-            AuditEvent(**row, prev_hash=prev_hash, hash=event_digest(row, prev_hash))
-        ).run()
+        await AuditEvent.insert(AuditEvent(**row, prev_hash=prev_hash, hash=event_digest(row, prev_hash))).run()
 
 
 class ChainReport(msgspec.Struct, kw_only=True):

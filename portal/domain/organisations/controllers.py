@@ -20,7 +20,9 @@ class OrganisationsController(Controller):
     guards = [requires_login]
 
     @get("/", summary="Provider organisations (regulators), optionally by status")
-    async def list(self, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None) -> list[OrganisationOut]:
+    async def list(
+        self, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None
+    ) -> list[OrganisationOut]:
         return await services.list_organisations(caller, status)
 
     @get("/{organisation_id:uuid}", summary="One organisation (its members and regulators)")
@@ -28,9 +30,13 @@ class OrganisationsController(Controller):
         return await services.get_organisation(caller, organisation_id)
 
     @post("/{organisation_id:uuid}/verify", status_code=200, summary="Verify a pending provider")
-    async def verify(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Decision | None] = None) -> OrganisationOut:
+    async def verify(
+        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Decision | None] = None
+    ) -> OrganisationOut:
         return await services.decide(caller, organisation_id, OrganisationStatus.VERIFIED, data.reason if data else "")
 
     @post("/{organisation_id:uuid}/reject", status_code=200, summary="Reject a pending provider, with a reason")
-    async def reject(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Rejection]) -> OrganisationOut:
+    async def reject(
+        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Rejection]
+    ) -> OrganisationOut:
         return await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, data.reason)

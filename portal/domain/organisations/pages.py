@@ -26,7 +26,9 @@ class RegulatorOrganisationPages(Controller):
     guards = [requires_role(*REGULATOR_ROLES)]
 
     @get("/")
-    async def list(self, request: Request[Any, Any, Any], caller: CallerDep, status: FromQuery[str] = "pending") -> Template:
+    async def list(
+        self, request: Request[Any, Any, Any], caller: CallerDep, status: FromQuery[str] = "pending"
+    ) -> Template:
         return await _page(request, caller, status)
 
     @post("/{organisation_id:uuid}/verify")
@@ -35,8 +37,13 @@ class RegulatorOrganisationPages(Controller):
         return Redirect(path="/regulator/organisations?notice=verified")
 
     @post("/{organisation_id:uuid}/reject")
-    async def reject(self, request: Request[Any, Any, Any], caller: CallerDep, organisation_id: FromPath[uuid.UUID],
-                     data: Form) -> Any:
+    async def reject(
+        self,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Any:
         reason = str(data.get("reason", "")).strip()
         if len(reason) < 3:
             errors = [{"field": "reason", "message": "give the provider a reason for the rejection"}]
@@ -44,16 +51,22 @@ class RegulatorOrganisationPages(Controller):
         try:
             await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
         except PortalError as exc:
-            return await _page(request, caller, "pending", errors=[{"field": "", "message": exc.detail}],
-                               status_code=409)
+            return await _page(
+                request, caller, "pending", errors=[{"field": "", "message": exc.detail}], status_code=409
+            )
         return Redirect(path="/regulator/organisations?notice=rejected")
 
 
-async def _page(request: Request[Any, Any, Any], caller: Caller, status: str, status_code: int = 200,
-                **context: Any) -> Template:
+async def _page(
+    request: Request[Any, Any, Any], caller: Caller, status: str, status_code: int = 200, **context: Any
+) -> Template:
     wanted = OrganisationStatus(status) if status in OrganisationStatus.__members__.values() else None
     return render(
-        request, "regulator_organisations.html", status_code=status_code, status=status,
+        request,
+        "regulator_organisations.html",
+        status_code=status_code,
+        status=status,
         organisations=await services.list_organisations(caller, wanted),
-        can_decide=caller.actor.role == Role.REGULATOR_ADMIN, **context,
+        can_decide=caller.actor.role == Role.REGULATOR_ADMIN,
+        **context,
     )

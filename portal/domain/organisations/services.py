@@ -43,7 +43,9 @@ async def get_organisation(caller: Caller, organisation_id: uuid.UUID) -> Organi
     return organisation_out(row)
 
 
-async def decide(caller: Caller, organisation_id: uuid.UUID, status: OrganisationStatus, reason: str) -> OrganisationOut:
+async def decide(
+    caller: Caller, organisation_id: uuid.UUID, status: OrganisationStatus, reason: str
+) -> OrganisationOut:
     """Verify or reject a pending provider. Only a regulator admin decides, and a decision is recorded."""
     principal = caller.actor
     require_role(principal, Role.REGULATOR_ADMIN)
@@ -55,12 +57,18 @@ async def decide(caller: Caller, organisation_id: uuid.UUID, status: Organisatio
             raise Conflict(f"this organisation is already {row['status']}")
         changes: dict[Any, Any] = {Organisation.status: status, Organisation.status_reason: reason}
         if status == OrganisationStatus.VERIFIED:
-            changes |= {Organisation.verified_at: dt.datetime.now(dt.UTC), Organisation.verified_by: principal.user_id}
+            changes |= {
+                Organisation.verified_at: dt.datetime.now(dt.UTC),
+                Organisation.verified_by: principal.user_id,
+            }
         await Organisation.update(changes).where(Organisation.id == organisation_id)
         await record(
-            caller, f"organisation.{'verified' if status == OrganisationStatus.VERIFIED else 'rejected'}",
-            object_type="organisation", object_id=organisation_id,
-            before={"status": row["status"]}, after={"status": status, "reason": reason},
+            caller,
+            f"organisation.{'verified' if status == OrganisationStatus.VERIFIED else 'rejected'}",
+            object_type="organisation",
+            object_id=organisation_id,
+            before={"status": row["status"]},
+            after={"status": status, "reason": reason},
         )
     return await get_organisation(caller, organisation_id)
 
@@ -70,13 +78,25 @@ async def regulator_organisation(name: str = "National Regulatory Authority", co
     async with atomic():
         row = await Organisation.select(Organisation.id).where(Organisation.kind == OrganisationKind.REGULATOR).first()
         if row:
-            return row["id"]
+            return uuid.UUID(str(row["id"]))
         organisation = Organisation(
-            kind=OrganisationKind.REGULATOR, name=name, legal_name=name, category=None, country=country,
-            registration_number="-", website="https://regulator.invalid", contact_email="regulator@regulator.invalid",
-            status=OrganisationStatus.VERIFIED, created_at=dt.datetime.now(dt.UTC),
+            kind=OrganisationKind.REGULATOR,
+            name=name,
+            legal_name=name,
+            category=None,
+            country=country,
+            registration_number="-",
+            website="https://regulator.invalid",
+            contact_email="regulator@regulator.invalid",
+            status=OrganisationStatus.VERIFIED,
+            created_at=dt.datetime.now(dt.UTC),
         )
         await organisation.save()
-        await record(Caller(principal=None, client="system"), "organisation.created", object_type="organisation",
-                     object_id=organisation.id, after={"kind": "regulator", "name": name})
+        await record(
+            Caller(principal=None, client="system"),
+            "organisation.created",
+            object_type="organisation",
+            object_id=organisation.id,
+            after={"kind": "regulator", "name": name},
+        )
         return organisation.id

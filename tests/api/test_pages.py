@@ -1,0 +1,116 @@
+"""Server-rendered pages as a person uses them: language, login with the TOTP step, registration, verification."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from portal.db.tables import Organisation
+from tests.conftest import PASSWORD, registration
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+
+
+async def test_start_page_in_english_and_arabic(anon, client_factory) -> None:
+    english = await anon.get("/")
+    assert english.status_code == 200 and '<html lang="en" dir="ltr">' in english.text
+    arabic = await anon.get("/?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in arabic.text
+    assert "lang=ar" in arabic.headers["set-cookie"]
+    assert '<html lang="ar" dir="rtl">' in (await anon.get("/login")).text  # remembered by cookie
+    accept = await client_factory().get("/", headers={"accept-language": "ar-BH,ar;q=0.9"})
+    assert 'dir="rtl"' in accept.text and "بوابة" in accept.text  # translated through the Babel catalog
+
+
+async def test_registration_page_creates_a_pending_organisation(anon) -> None:
+    form = (await anon.get("/register")).text
+    body = registration()
+    fields = {**body["organisation"], **body["user"], "_csrf_token": _csrf(form)}
+    response = await anon.post("/register", data=fields)
+    assert response.status_code == 302 and response.headers["location"] == "/login?notice=registered"
+    org = await Organisation.select().where(Organisation.name == body["organisation"]["name"]).first()
+    assert org["status"] == "pending"
+
+
+async def test_registration_page_shows_field_errors_and_keeps_input(anon) -> None:
+    form = (await anon.get("/register")).text
+    body = registration(organisation__country="Bahrain")
+    response = await anon.post("/register", data={**body["organisation"], **body["user"], "_csrf_token": _csrf(form)})
+    assert response.status_code == 422
+    assert "country" in response.text and body["organisation"]["name"] in response.text
+    assert PASSWORD not in response.text
+    assert await Organisation.count() == 0
+
+
+async def test_regulator_logs_in_through_the_totp_step_and_verifies(actors, anon, client_factory) -> None:
+    _, provider = await actors.provider(verified=False)
+    admin = await actors.create_user("regulator_admin")
+    page = await anon.get("/login")
+    step = await anon.post(
+        "/login",
+        data={
+            "email": admin["email"],
+            "password": PASSWORD,
+            "next": "/regulator/organisations",
+            "_csrf_token": _csrf(page.text),
+        },
+    )
+    assert step.status_code == 200 and 'name="totp"' in step.text
+    assert "portal_session" not in anon.cookies  # no session before the second factor
+    code = pyotp.TOTP(actors.totp_secrets[admin["email"]]).now()
+    done = await anon.post(
+        "/login/totp",
+        data={"totp": code, "next": "/regulator/organisations", "_csrf_token": _csrf(step.text)},
+    )
+    assert done.status_code == 302 and done.headers["location"] == "/regulator/organisations"
+    listing = await anon.get("/regulator/organisations")
+    assert listing.status_code == 200 and provider["organisation_id"] in listing.text
+    verified = await anon.post(
+        f"/regulator/organisations/{provider['organisation_id']}/verify",
+        data={"_csrf_token": _csrf(listing.text)},
+    )
+    assert verified.status_code == 302
+    org = await Organisation.select(Organisation.status).where(Organisation.id == provider["organisation_id"]).first()
+    assert org["status"] == "verified"
+
+
+async def test_wrong_totp_code_keeps_the_person_on_the_code_step(actors, anon) -> None:
+    admin = await actors.create_user("reviewer")
+    page = await anon.get("/login")
+    step = await anon.post(
+        "/login", data={"email": admin["email"], "password": PASSWORD, "_csrf_token": _csrf(page.text)}
+    )
+    secret = actors.totp_secrets[admin["email"]]
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    response = await anon.post("/login/totp", data={"totp": wrong, "_csrf_token": _csrf(step.text)})
+    assert response.status_code == 401 and "already been used" in response.text
+
+
+async def test_provider_pages_show_members_and_create_a_token_once(actors) -> None:
+    client, me = await actors.provider()
+    page = await client.get("/organisation")
+    assert page.status_code == 200 and me["email"] in page.text and "API tokens" in page.text
+    created = await client.post(
+        "/organisation/api-tokens",
+        data={
+            "name": "deploy",
+            "role": "provider_editor",
+            "expires_in_days": "30",
+            "_csrf_token": _csrf(page.text),
+        },
+    )
+    assert created.status_code == 200
+    token = re.search(r"<code>(pap_[^<]+)</code>", created.text).group(1)
+    again = await client.get("/organisation")
+    assert token not in again.text and token[:12] in again.text
+
+
+async def test_pages_ask_anonymous_visitors_to_log_in_and_refuse_wrong_roles(actors, anon) -> None:
+    redirect = await anon.get("/organisation", headers={"accept": "text/html"})
+    assert redirect.status_code == 302 and redirect.headers["location"] == "/login?next=/organisation"
+    provider, _ = await actors.provider()
+    refused = await provider.get("/regulator/organisations", headers={"accept": "text/html"})
+    assert refused.status_code == 403 and "<h1>Not allowed</h1>" in refused.text

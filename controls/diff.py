@@ -74,9 +74,7 @@ def _field_changes(old: msgspec.Struct, new: msgspec.Struct) -> list[FieldChange
     for field in old.__struct_fields__:
         before, after = getattr(old, field), getattr(new, field)
         if before != after:
-            changes.append(
-                FieldChange(field=field, old=msgspec.to_builtins(before), new=msgspec.to_builtins(after))
-            )
+            changes.append(FieldChange(field=field, old=msgspec.to_builtins(before), new=msgspec.to_builtins(after)))
     return changes
 
 
@@ -87,9 +85,7 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     changed = []
     for control in old.controls:
         if control.id in new_controls and control != new_controls[control.id]:
-            changed.append(
-                ControlChange(id=control.id, changes=_field_changes(control, new_controls[control.id]))
-            )
+            changed.append(ControlChange(id=control.id, changes=_field_changes(control, new_controls[control.id])))
     old_families = {family.id: family for family in old.families}
     new_families = {family.id: family for family in new.families}
     families_changed = [

@@ -86,9 +86,7 @@ def decode_catalog(
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise CatalogError(
-                    f"not UTF-8 text: {exc.reason}", source=source, path=f"byte {exc.start}"
-                ) from exc
+                raise CatalogError(f"not UTF-8 text: {exc.reason}", source=source, path=f"byte {exc.start}") from exc
             try:
                 document: Any = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
@@ -108,9 +106,7 @@ def decode_catalog(
             except msgspec.DecodeError as exc:
                 raise CatalogError(f"invalid JSON: {exc}", source=source) from exc
         else:
-            raise CatalogError(
-                f"unknown catalog format {format!r} (expected 'toml' or 'json')", source=source
-            )
+            raise CatalogError(f"unknown catalog format {format!r} (expected 'toml' or 'json')", source=source)
     except msgspec.ValidationError as exc:
         raise _translate_validation_error(exc, source) from exc
     validate_catalog(catalog, source=source, complete=complete)
@@ -125,9 +121,7 @@ def load_catalog(path: str | Path, *, complete: bool = True) -> Catalog:
     file = Path(path)
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
-        raise CatalogError(
-            f"unsupported file type {suffix or '(none)'!r}: use .toml or .json", source=str(file)
-        )
+        raise CatalogError(f"unsupported file type {suffix or '(none)'!r}: use .toml or .json", source=str(file))
     try:
         data = file.read_bytes()
     except OSError as exc:

@@ -127,9 +127,7 @@ class SourceRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     excerpt: str | None = None
 
 
-class SourceDocument(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
-):
+class SourceDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A document that controls cite as their source, declared once per catalog under a short id."""
 
     id: str

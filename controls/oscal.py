@@ -256,9 +256,7 @@ class _Importer:
             own, props = _split_props(group.props)
             pillar = self.pillar_of(own, f"{path}.props", default=self.default_pillar(family_id, title))
             description = self.render_paragraphs([p for p in group.parts if p.name == "overview"])
-            self.families.append(
-                Family(id=family_id, title=title, pillar=pillar, description=description, props=props)
-            )
+            self.families.append(Family(id=family_id, title=title, pillar=pillar, description=description, props=props))
             for index, control in enumerate(group.controls):
                 self.add_control(control, f"{path}.controls[{index}]", family_id, None)
         for index, child in enumerate(group.groups):
@@ -296,9 +294,7 @@ class _Importer:
         for index, prop in own:
             where = f"{path}.props[{index}]"
             if prop.name == "category":
-                categories.append(
-                    self.enum(ProviderCategory, prop.value, f"{where}.value", "provider category")
-                )
+                categories.append(self.enum(ProviderCategory, prop.value, f"{where}.value", "provider category"))
             elif prop.name == "evidence":
                 evidence.append(prop.value)
             elif prop.name == "mapping":
@@ -405,9 +401,7 @@ def from_oscal(
     native_id = next((prop.value for _, prop in own if prop.name == "catalog-id"), None)
     importer = _Importer(oscal, source)
     for index, group in enumerate(oscal.groups):
-        importer.add_group(
-            group, f"$.catalog.groups[{index}]", group.id or f"group-{index + 1}", group.title.strip()
-        )
+        importer.add_group(group, f"$.catalog.groups[{index}]", group.id or f"group-{index + 1}", group.title.strip())
     if oscal.controls:
         ungrouped = _UNGROUPED
         while any(family.id == ungrouped.id for family in importer.families):

@@ -54,9 +54,7 @@ _REF_FORMATS: dict[Framework, tuple[str, Callable[[str], bool]]] = {
     ),
     Framework.nist_csf_2_0: (
         "<function>.<category>-<nn>, e.g. RS.MA-01",
-        _numbered(
-            r"(GV|ID|PR|DE|RS|RC)\.([A-Z]{2})-(0[1-9]|1[0-9])", lambda m: m[2] in _CSF_CATEGORIES[m[1]]
-        ),
+        _numbered(r"(GV|ID|PR|DE|RS|RC)\.([A-Z]{2})-(0[1-9]|1[0-9])", lambda m: m[2] in _CSF_CATEGORIES[m[1]]),
     ),
     Framework.etsi_en_303_645: (
         "a provision number, e.g. 5.1-1 or 6-3",
@@ -175,9 +173,7 @@ def validate_catalog(catalog: Catalog, *, source: str, complete: bool = True) ->
         controls[control.id] = index
 
     for index, control in enumerate(catalog.controls):
-        _validate_control(
-            control, f"$.controls[{index}]", catalog, families, controls, documents, source, complete
-        )
+        _validate_control(control, f"$.controls[{index}]", catalog, families, controls, documents, source, complete)
 
     if complete:
         used = {control.family for control in catalog.controls}
@@ -216,9 +212,7 @@ def _validate_control(
     if complete and not control.evidence_expected:
         fail("must list the evidence expected", ".evidence_expected")
     for position, evidence in enumerate(control.evidence_expected):
-        _check_text(
-            evidence, f"{path}.evidence_expected[{position}]", source, required=True, single_line=True
-        )
+        _check_text(evidence, f"{path}.evidence_expected[{position}]", source, required=True, single_line=True)
 
     if complete and not control.mappings:
         fail("must map to at least one external framework", ".mappings")
@@ -227,13 +221,9 @@ def _validate_control(
         _check_text(mapping.ref, f"{path}{where}", source, required=True, single_line=True)
         expected = check_mapping_ref(mapping.framework, mapping.ref)
         if expected is not None:
-            fail(
-                f"{mapping.ref!r} is not a {mapping.framework.label} identifier (expected {expected})", where
-            )
+            fail(f"{mapping.ref!r} is not a valid {mapping.framework.label} reference (expected {expected})", where)
         if mapping.title is not None:
-            _check_text(
-                mapping.title, f"{path}.mappings[{position}].title", source, required=True, single_line=True
-            )
+            _check_text(mapping.title, f"{path}.mappings[{position}].title", source, required=True, single_line=True)
 
     if complete and not control.sources:
         fail("must cite the source paragraph it implements", ".sources")

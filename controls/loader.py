@@ -67,6 +67,20 @@ def _translate_validation_error(error: msgspec.ValidationError, source: str) -> 
     return CatalogError(problem, source=source, path=path)
 
 
+def _parse_toml(data: bytes, source: str) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"not UTF-8 text: {exc.reason}", source=source, path=f"byte {exc.start}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        located = _TOML_LOCATION.match(str(exc))
+        if located:
+            raise CatalogError(f"invalid TOML: {located['problem']}", source=source, path=located["where"]) from exc
+        raise CatalogError(f"invalid TOML: {exc}", source=source) from exc
+
+
 def decode_catalog(
     data: bytes,
     *,
@@ -81,34 +95,17 @@ def decode_catalog(
     order: family by family in the order of ``families``, each control followed by its children.
     Raises ``CatalogError`` for any problem.
     """
+    if format not in ("toml", "json"):
+        raise CatalogError(f"unknown catalog format {format!r} (expected 'toml' or 'json')", source=source)
     try:
         if format == "toml":
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise CatalogError(f"not UTF-8 text: {exc.reason}", source=source, path=f"byte {exc.start}") from exc
-            try:
-                document: Any = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                detail = str(exc)
-                located = _TOML_LOCATION.match(detail)
-                if located:
-                    raise CatalogError(
-                        f"invalid TOML: {located['problem']}", source=source, path=located["where"]
-                    ) from exc
-                raise CatalogError(f"invalid TOML: {detail}", source=source) from exc
-            catalog = msgspec.convert(document, Catalog)
-        elif format == "json":
-            try:
-                catalog = msgspec.json.decode(data, type=Catalog)
-            except msgspec.ValidationError:
-                raise
-            except msgspec.DecodeError as exc:
-                raise CatalogError(f"invalid JSON: {exc}", source=source) from exc
+            catalog = msgspec.convert(_parse_toml(data, source), Catalog)
         else:
-            raise CatalogError(f"unknown catalog format {format!r} (expected 'toml' or 'json')", source=source)
+            catalog = msgspec.json.decode(data, type=Catalog)
     except msgspec.ValidationError as exc:
         raise _translate_validation_error(exc, source) from exc
+    except msgspec.DecodeError as exc:
+        raise CatalogError(f"invalid JSON: {exc}", source=source) from exc
     validate_catalog(catalog, source=source, complete=complete)
     return in_canonical_order(catalog)
 

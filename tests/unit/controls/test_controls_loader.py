@@ -253,3 +253,15 @@ def test_load_catalog_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as caught:
         load_catalog(broken)
     assert str(caught.value) == f"{broken}: $.controls[0].family: unknown family 'AAX' (families: AAA, BBB)"
+
+
+def test_toml_that_is_not_utf8() -> None:
+    with pytest.raises(CatalogError) as caught:
+        decode_catalog(b'id = "\xff"', source=SOURCE, format="toml")
+    assert (caught.value.path, caught.value.problem) == ("byte 6", "not UTF-8 text: invalid start byte")
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(CatalogError) as caught:
+        decode_catalog(b"", source=SOURCE, format="yaml")  # type: ignore[arg-type]
+    assert caught.value.problem == "unknown catalog format 'yaml' (expected 'toml' or 'json')"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -24,6 +24,10 @@ from portal.db import bind_tables, close_engine, create_engine, open_engine
 from portal.deps import dependencies
 from portal.domain.accounts.controllers import AuthController, MeController, MembersController
 from portal.domain.accounts.pages import AccountPages, OrganisationPages
+from portal.domain.assessments.controllers import AssessmentsController
+from portal.domain.catalogs.controllers import CatalogsController
+from portal.domain.catalogs.pages import CatalogPages
+from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.pages import set_language
@@ -39,7 +43,9 @@ HERE = Path(__file__).parent
 
 def _templates() -> TemplateConfig[JinjaTemplateEngine]:
     environment = Environment(
-        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True), auto_reload=False
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True),
+        auto_reload=False,
     )
     i18n.install(environment)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine(engine)
+        runtime.evidence.sweep()  # temporaries of uploads cut short by a crash
         try:
             yield
         finally:
@@ -63,8 +70,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = csrf_config(runtime.csrf_secret, secure=settings.production)
     return Litestar(
         route_handlers=[
-            SiteController, AuthController, MeController, MembersController, OrganisationsController,
-            AccountPages, OrganisationPages, RegulatorOrganisationPages,
+            SiteController,
+            AuthController,
+            MeController,
+            MembersController,
+            OrganisationsController,
+            AccountPages,
+            OrganisationPages,
+            RegulatorOrganisationPages,
+            CatalogsController,
+            CatalogPages,
+            AssessmentsController,
+            EvidenceController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),
@@ -77,7 +94,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
-            title="Provider Attestation Portal", version="1", path="/schema",
+            title="Provider Attestation Portal",
+            version="1",
+            path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
             components=[runtime.session_auth.openapi_components],
         ),

@@ -50,6 +50,16 @@ class Conflict(PortalError):
     title = "Conflict with the current state"
 
 
+class PayloadTooLarge(PortalError):
+    kind = "too-large"
+    title = "Too large"
+
+
+class PreconditionRequired(PortalError):
+    kind = "precondition-required"
+    title = "Send the version you are changing"
+
+
 class TooManyRequests(PortalError):
     kind = "too-many-requests"
     title = "Too many attempts"

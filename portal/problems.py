@@ -25,7 +25,9 @@ from portal.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     PortalError,
+    PreconditionRequired,
     TooManyRequests,
     TotpRequired,
 )
@@ -42,6 +44,8 @@ STATUS: dict[type[PortalError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    PayloadTooLarge: 413,
+    PreconditionRequired: 428,
     TooManyRequests: 429,
 }
 

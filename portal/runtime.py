@@ -8,6 +8,7 @@ import msgspec
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from portal.domain.evidence.storage import EvidenceStore, FileEvidenceStore
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
@@ -24,6 +25,7 @@ class Runtime(msgspec.Struct, kw_only=True, dict=True):
     mfa_secret: str
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
+    evidence: EvidenceStore
 
 
 def _store(settings: Settings) -> Store:
@@ -45,6 +47,7 @@ def build_runtime(settings: Settings) -> Runtime:
         # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions, MFA steps and CSRF never share one.
         session_secret=session_secret,
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
+        evidence=FileEvidenceStore(settings.data_path / "evidence"),
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
         csrf_secret=derive_key(secret, "csrf").hex(),
     )

@@ -1,0 +1,374 @@
+"""Control catalogs in the portal: import, publish, retire, read.
+
+A published version never changes: a change is a new version. Drafts are seen by regulators only; the public
+sees published and retired versions. The operator's own commands (the CLI, start-up) act as the system, with
+no principal; over HTTP, every change needs a regulator admin.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import re
+import uuid
+from typing import Any, Literal
+
+import msgspec
+
+import controls
+from portal.db import atomic
+from portal.db.tables import Catalog as CatalogRow
+from portal.domain.audit.services import record
+from portal.domain.catalogs import repo
+from portal.domain.catalogs.schemas import (
+    CatalogOut,
+    CatalogStatus,
+    CatalogSummary,
+    CatalogView,
+    ControlOut,
+    FamilyOut,
+    ImportOutcome,
+    ImportResult,
+)
+from portal.domain.context import SYSTEM, Caller
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.security.permissions import Principal, Role, require_role
+
+PUBLIC_STATUSES = (CatalogStatus.PUBLISHED, CatalogStatus.RETIRED)
+ALL_STATUSES = (CatalogStatus.DRAFT, *PUBLIC_STATUSES)
+# Column widths of the catalog table (portal/db/tables.py).
+_ID_MAX, _VERSION_MAX, _TITLE_MAX = 64, 32, 300
+_CACHE_SIZE = 16
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _summary(row: dict[str, Any]) -> CatalogSummary:
+    return CatalogSummary(
+        id=row["catalog_id"],
+        version=row["version"],
+        title=row["title"],
+        status=CatalogStatus(row["status"]),
+        digest=row["digest"],
+        control_count=row["control_count"],
+        published_at=row["published_at"],
+        retired_at=row["retired_at"],
+    )
+
+
+def _version_key(version: str) -> tuple[tuple[int, ...], str]:
+    """Order versions numerically (1.10 after 1.9); anything after the numbers breaks ties as text."""
+    numbers = re.match(r"[0-9]+(?:\.[0-9]+)*", version)
+    head = tuple(int(part) for part in numbers.group(0).split(".")) if numbers else ()
+    return head, version[numbers.end() if numbers else 0 :]
+
+
+def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: (row["catalog_id"], _version_key(row["version"])))
+
+
+def _sees_drafts(caller: Caller) -> bool:
+    return caller.principal is not None and caller.principal.is_regulator
+
+
+def _check_operator_or_admin(caller: Caller) -> None:
+    # No principal means the operator's own command; HTTP routes reach here only behind the admin guard.
+    if caller.principal is not None:
+        require_role(caller.principal, Role.REGULATOR_ADMIN)
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+# Decoded catalogs by digest: the digest names the exact content, so an entry never goes stale.
+_decoded: collections.OrderedDict[str, controls.Catalog] = collections.OrderedDict()
+
+
+async def _catalog_of(row: dict[str, Any]) -> controls.Catalog:
+    digest = row["digest"]
+    if digest in _decoded:
+        _decoded.move_to_end(digest)
+        return _decoded[digest]
+    # Validated when it was imported; decoding the stored JSON is enough.
+    catalog = msgspec.json.decode(await repo.document(row["id"]), type=controls.Catalog)
+    _decoded[digest] = catalog
+    while len(_decoded) > _CACHE_SIZE:
+        _decoded.popitem(last=False)
+    return catalog
+
+
+async def _row(catalog_id: str, version: str, *, drafts: bool) -> dict[str, Any]:
+    row = await repo.by_ref(catalog_id, version)
+    if row is None or (row["status"] == CatalogStatus.DRAFT and not drafts):
+        statuses = ALL_STATUSES if drafts else PUBLIC_STATUSES
+        known = [other["version"] for other in _in_order(await repo.versions(catalog_id, statuses))]
+        if not known:
+            raise NotFound(f"there is no catalog {catalog_id!r}", catalog_id=catalog_id)
+        raise NotFound(
+            f"catalog {catalog_id!r} has no version {version!r}; its versions are: {', '.join(known)}",
+            catalog_id=catalog_id,
+            version=version,
+            versions=known,
+        )
+    return row
+
+
+async def list_catalogs(caller: Caller) -> list[CatalogSummary]:
+    """Every catalog version the caller may see: published and retired ones, and drafts for regulators."""
+    statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
+    return [_summary(row) for row in _in_order(await repo.rows(statuses))]
+
+
+async def list_versions(caller: Caller, catalog_id: str) -> list[CatalogSummary]:
+    statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
+    return [_summary(row) for row in _in_order(await repo.versions(catalog_id, statuses))]
+
+
+async def get_catalog(caller: Caller, catalog_id: str, version: str) -> CatalogView:
+    """One catalog version the caller may see; ``NotFound`` (naming the versions there are) otherwise."""
+    row = await _row(catalog_id, version, drafts=_sees_drafts(caller))
+    return CatalogView(row_id=row["id"], summary=_summary(row), catalog=await _catalog_of(row))
+
+
+async def stored_catalog(catalog_id: str, version: str) -> CatalogView:
+    """Any stored version, drafts included — for the operator's export command."""
+    row = await _row(catalog_id, version, drafts=True)
+    return CatalogView(row_id=row["id"], summary=_summary(row), catalog=await _catalog_of(row))
+
+
+async def published_catalog(catalog_id: str, version: str) -> tuple[uuid.UUID, controls.Catalog]:
+    """The row id and content of a published version: the only kind a provider may file an assessment on.
+
+    ``NotFound`` when there is no such version (or only a draft); ``Conflict`` when it is retired.
+    """
+    row = await _row(catalog_id, version, drafts=False)
+    if row["status"] != CatalogStatus.PUBLISHED:
+        raise Conflict(
+            f"catalog {catalog_id} version {version} is retired; file new assessments on a published version",
+            catalog_id=catalog_id,
+            version=version,
+            status=row["status"],
+        )
+    return row["id"], await _catalog_of(row)
+
+
+def catalog_out(view: CatalogView) -> CatalogOut:
+    catalog = view.catalog
+    counts = collections.Counter(control.family for control in catalog.controls)
+    return CatalogOut(
+        **msgspec.structs.asdict(view.summary),
+        description=catalog.description,
+        published=catalog.published,
+        source_documents=catalog.source_documents,
+        families=[
+            FamilyOut(id=f.id, title=f.title, pillar=f.pillar, description=f.description, control_count=counts[f.id])
+            for f in catalog.families
+        ],
+        controls=[ControlOut(**msgspec.structs.asdict(control)) for control in catalog.controls],
+    )
+
+
+async def diff(caller: Caller, catalog_id: str, version: str, against: str) -> controls.CatalogDiff:
+    """What changed from version ``against`` (the older one, usually) to ``version``."""
+    old = await get_catalog(caller, catalog_id, against)
+    new = await get_catalog(caller, catalog_id, version)
+    return controls.diff_catalogs(old.catalog, new.catalog)
+
+
+def filter_controls(
+    catalog: controls.Catalog, *, text: str = "", pillar: str = "", category: str = ""
+) -> list[controls.Control]:
+    """The controls matching every given filter; ``text`` matches id, title, statement and guidance, any case.
+
+    Unknown pillar or category values raise ``InvalidInput`` naming the field.
+    """
+    if pillar and pillar not in controls.Pillar.__members__:
+        raise InvalidInput(f"unknown pillar {pillar!r}; one of: security, privacy", field="pillar")
+    if category and category not in controls.ProviderCategory.__members__:
+        known = ", ".join(controls.ProviderCategory)
+        raise InvalidInput(f"unknown provider category {category!r}; one of: {known}", field="category")
+    words = text.casefold().split()
+
+    def matches(control: controls.Control) -> bool:
+        if pillar and control.pillar != pillar:
+            return False
+        if category and category not in control.categories:
+            return False
+        haystack = " ".join((control.id, control.title, control.statement, control.guidance)).casefold()
+        return all(word in haystack for word in words)
+
+    return [control for control in catalog.controls if matches(control)]
+
+
+# --- changing -------------------------------------------------------------------------------------------
+
+
+def _check_columns(catalog: controls.Catalog) -> None:
+    if len(catalog.id) > _ID_MAX:
+        raise InvalidInput(f"a catalog id has at most {_ID_MAX} characters", field="id")
+    if len(catalog.version) > _VERSION_MAX:
+        raise InvalidInput(f"a catalog version has at most {_VERSION_MAX} characters", field="version")
+
+
+def _listing_title(title: str) -> str:
+    # The full title stays in the document; the column holds what a listing shows.
+    return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"
+
+
+async def import_catalog(caller: Caller, catalog: controls.Catalog, *, publish: bool) -> ImportResult:
+    """Store a catalog version as a draft (then publish it, with ``publish``), in one transaction.
+
+    A published or retired version never changes: the same content again is a no-op that says so, other
+    content is a ``Conflict``. A draft with the same id and version is replaced.
+    """
+    _check_operator_or_admin(caller)
+    _check_columns(catalog)
+    digest = controls.catalog_digest(catalog)
+    ref = repo.ref(catalog.id, catalog.version)
+    content = {
+        "title": _listing_title(catalog.title),
+        "digest": digest,
+        "control_count": len(catalog.controls),
+        "document": controls.encode_catalog(catalog).decode(),
+    }
+    outcome: ImportOutcome = "unchanged"
+    async with atomic():
+        row = await repo.by_ref(catalog.id, catalog.version)
+        if row is None:
+            outcome = "imported"
+            row_id = await repo.insert(
+                {
+                    "reference": ref,
+                    "catalog_id": catalog.id,
+                    "version": catalog.version,
+                    "status": CatalogStatus.DRAFT,
+                    "created_at": now(),
+                    **content,
+                }
+            )
+        else:
+            row_id = row["id"]
+            if row["status"] != CatalogStatus.DRAFT and row["digest"] != digest:
+                raise Conflict(
+                    f"{ref} is {row['status']} with digest {row['digest']}: a published version never changes;"
+                    " import it as a new version",
+                    catalog_id=catalog.id,
+                    version=catalog.version,
+                    digest=row["digest"],
+                )
+            if row["status"] == CatalogStatus.DRAFT and row["digest"] != digest:
+                outcome = "replaced"
+                replacement = {getattr(CatalogRow, name): value for name, value in content.items()}
+                if not await repo.update_if(row_id, CatalogStatus.DRAFT, replacement):
+                    raise Conflict(f"{ref} was published meanwhile; import the change as a new version")
+        if outcome != "unchanged":
+            await record(
+                caller,
+                "catalog.imported",
+                object_type="catalog",
+                object_id=ref,
+                before={"digest": row["digest"]} if row else None,
+                after={"digest": digest, "control_count": len(catalog.controls), "status": "draft"},
+            )
+        was_draft = row is None or row["status"] == CatalogStatus.DRAFT
+        if publish and was_draft:
+            await _change_status(caller, row_id, CatalogStatus.PUBLISHED)
+        stored = await repo.by_ref(catalog.id, catalog.version)
+    assert stored is not None
+    summary = _summary(stored)
+    published_now = publish and was_draft
+    return ImportResult(
+        **msgspec.structs.asdict(summary),
+        outcome=outcome,
+        message=_import_message(ref, outcome, summary, published_now=published_now),
+    )
+
+
+def _import_message(ref: str, outcome: str, summary: CatalogSummary, *, published_now: bool) -> str:
+    facts = f"{summary.control_count} controls, digest {summary.digest}"
+    if outcome == "unchanged" and not published_now:
+        return f"{ref} is already stored with this content ({summary.status}); nothing changed"
+    action = {"imported": "imported", "replaced": "replaced the draft", "unchanged": "published the stored draft"}
+    published = " and published it" if published_now and outcome != "unchanged" else ""
+    return f"{action[outcome]} {ref}{published}: {facts}"
+
+
+async def _change_status(caller: Caller, row_id: uuid.UUID, status: CatalogStatus) -> None:
+    """Move a version along draft -> published -> retired; anything else is a ``Conflict``."""
+    async with atomic():
+        row = await repo.by_id(row_id)
+        assert row is not None
+        current, ref = CatalogStatus(row["status"]), row["reference"]
+        allowed = {CatalogStatus.PUBLISHED: CatalogStatus.DRAFT, CatalogStatus.RETIRED: CatalogStatus.PUBLISHED}
+        if current != allowed[status]:
+            raise Conflict(_refusal(ref, current, status), status=current)
+        principal: Principal | None = caller.principal
+        changes: dict[Any, Any] = {CatalogRow.status: status}
+        if status == CatalogStatus.PUBLISHED:
+            changes |= {
+                CatalogRow.published_at: now(),
+                CatalogRow.published_by: principal.user_id if principal else None,
+            }
+        else:
+            changes[CatalogRow.retired_at] = now()
+        if not await repo.update_if(row_id, current, changes):
+            raise Conflict(f"{ref} changed meanwhile; reload it and try again")
+        await record(
+            caller,
+            f"catalog.{status}",
+            object_type="catalog",
+            object_id=ref,
+            before={"status": current},
+            after={"status": status},
+        )
+
+
+def _refusal(ref: str, current: CatalogStatus, wanted: CatalogStatus) -> str:
+    if current == wanted:
+        return f"{ref} is already {current}"
+    if wanted == CatalogStatus.PUBLISHED:
+        return f"{ref} is retired; a retired version is not published again — import a new version"
+    return f"{ref} is a draft; only a published version can be retired"
+
+
+async def _set_status(caller: Caller, catalog_id: str, version: str, status: CatalogStatus) -> CatalogSummary:
+    require_role(caller.actor, Role.REGULATOR_ADMIN)
+    row = await _row(catalog_id, version, drafts=True)
+    await _change_status(caller, row["id"], status)
+    stored = await repo.by_ref(catalog_id, version)
+    assert stored is not None
+    return _summary(stored)
+
+
+async def publish(caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
+    """Publish a draft (regulator admin only). From now on its content never changes."""
+    return await _set_status(caller, catalog_id, version, CatalogStatus.PUBLISHED)
+
+
+async def retire(caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
+    """Retire a published version (regulator admin only): still readable, closed to new assessments."""
+    return await _set_status(caller, catalog_id, version, CatalogStatus.RETIRED)
+
+
+async def ensure_baseline() -> ImportResult:
+    """Import and publish the built-in baseline catalog if its version is not stored yet; idempotent."""
+    return await import_catalog(SYSTEM, controls.baseline_catalog(), publish=True)
+
+
+def parse_document(data: bytes, *, format: Literal["native", "oscal"], source: str) -> controls.Catalog:
+    """Decode a catalog sent over HTTP; a bad document is ``InvalidInput`` saying where and what."""
+    try:
+        if format == "oscal":
+            return controls.from_oscal(data, source=source)
+        return controls.decode_catalog(data, source=source, format="json")
+    except controls.CatalogError as exc:
+        raise InvalidInput(f"{exc.path}: {exc.problem}", field=exc.path) from exc
+
+
+async def catalog_for_row(row_id: uuid.UUID) -> controls.Catalog:
+    """The content of a stored catalog version by row id, whatever its status (assessments keep theirs)."""
+    row = await repo.by_id(row_id)
+    if row is None:
+        raise NotFound("no such catalog version")
+    return await _catalog_of(row)

@@ -1,0 +1,29 @@
+"""Evidence download: an attachment, never rendered by the browser."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+from litestar import Controller, get
+from litestar.params import FromPath
+from litestar.response import File
+
+from portal.deps import CallerDep, RuntimeDep
+from portal.domain.evidence import services
+from portal.security.auth import requires_login
+
+
+class EvidenceController(Controller):
+    path = "/api/v1/evidence"
+    tags = ["evidence"]
+    guards = [requires_login]
+
+    @get("/{evidence_id:uuid}", summary="Download evidence (owner and regulators; regulator downloads are audited)")
+    async def download(self, runtime: RuntimeDep, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> File:
+        row, path = await services.for_download(caller, runtime.evidence, evidence_id)
+        return File(
+            path=path, filename=row["filename"], media_type=row["media_type"], content_disposition_type="attachment",
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                     "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row['sha256'])).decode()}:"},
+        )

@@ -1,0 +1,94 @@
+"""Streaming multipart/form-data reader for one file field: the body never sits whole in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from email.message import Message
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from portal.errors import InvalidInput
+
+
+class StreamedFile:
+    """The ``file`` field of a multipart body, read chunk by chunk from the request stream."""
+
+    def __init__(self, content_type: str, stream: AsyncIterator[bytes], field: str = "file") -> None:
+        kind, options = parse_options_header(content_type)
+        boundary = options.get(b"boundary")
+        if kind != b"multipart/form-data" or not boundary:
+            raise InvalidInput("send the file as multipart/form-data with a 'file' field", field=field)
+        self.field = field
+        self.filename = ""
+        self._stream = stream
+        self._ready: list[bytes] = []  # data of the file part not yet handed out
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._name = b""
+        self._value = b""
+        self._in_file = False
+        self._found = False
+        self._done = False
+        self._parser = MultipartParser(boundary, {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self._set("_name", d[s:e]),
+            "on_header_value": lambda d, s, e: self._set("_value", d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        })
+
+    def _set(self, attribute: str, data: bytes) -> None:
+        setattr(self, attribute, getattr(self, attribute) + data)
+
+    def _part_begin(self) -> None:
+        self._headers, self._in_file = [], False
+
+    def _header_end(self) -> None:
+        self._headers.append((self._name.lower(), self._value))
+        self._name, self._value = b"", b""
+
+    def _headers_finished(self) -> None:
+        disposition = dict(self._headers).get(b"content-disposition", b"")
+        message = Message()
+        message["content-disposition"] = disposition.decode("utf-8", "replace")
+        name = message.get_param("name", header="content-disposition")
+        if name == self.field and not self._found:
+            self._in_file, self._found = True, True
+            filename = message.get_filename() or ""
+            self.filename = filename
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._in_file:
+            self._ready.append(bytes(data[start:end]))
+
+    def _part_end(self) -> None:
+        if self._in_file:
+            self._in_file = False
+            self._done = True
+
+    async def _feed(self) -> bool:
+        """Parse the next piece of the body; False when the body has ended."""
+        chunk = await anext(self._stream, None)
+        if chunk is None:
+            self._parser.finalize()
+            return False
+        self._parser.write(chunk)
+        return True
+
+    async def open(self) -> str:
+        """Read up to the start of the file part; return its filename."""
+        while not self._found:
+            if not await self._feed():
+                raise InvalidInput("the upload has no 'file' field", field=self.field)
+        return self.filename
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            while self._ready:
+                yield self._ready.pop(0)
+            if self._done:
+                return
+            if not await self._feed():
+                if not self._done:
+                    raise InvalidInput("the upload ended before the file did", field=self.field)

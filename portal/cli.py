@@ -36,10 +36,19 @@ async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from controls import CatalogError
     from portal.db.migrate import migrate
+    from portal.domain.catalogs.services import ensure_baseline
 
     report = asyncio.run(migrate(load_settings()))
-    _emit(args, {"ok": True, "report": report.strip().splitlines()}, report.strip() or "database is up to date")
+    # A fresh database gets the published baseline catalog, so providers can file against it at once.
+    try:
+        baseline = asyncio.run(_with_database(ensure_baseline))
+    except CatalogError as exc:
+        print(f"error: the built-in baseline catalog is not valid: {exc}", file=sys.stderr)
+        return 2
+    text = "\n".join([report.strip() or "database is up to date", f"baseline catalog: {baseline.message}"])
+    _emit(args, {"ok": True, "report": report.strip().splitlines(), "baseline": baseline}, text)
     return 0
 
 
@@ -125,6 +134,44 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_catalogs_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import controls
+    from portal.domain.catalogs.services import import_catalog
+    from portal.domain.context import Caller
+
+    # Read and validate the whole file before touching the database: a bad file writes nothing.
+    try:
+        if args.format == "oscal":
+            try:
+                data = Path(args.file).read_bytes()
+            except OSError as exc:
+                raise controls.CatalogError(f"cannot read file: {exc.strerror or exc}", source=args.file) from exc
+            catalog = controls.from_oscal(data, source=args.file)
+        else:
+            catalog = controls.load_catalog(args.file)
+    except controls.CatalogError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    caller = Caller(principal=None, client="cli")
+    result = asyncio.run(_with_database(lambda: import_catalog(caller, catalog, publish=args.publish)))
+    _emit(args, msgspec.to_builtins(result), result.message)
+    return 0
+
+
+def cmd_catalogs_export(args: argparse.Namespace) -> int:
+    import controls
+    from portal.domain.catalogs.services import stored_catalog
+
+    view = asyncio.run(_with_database(lambda: stored_catalog(args.id, args.version)))
+    if args.format == "oscal":
+        sys.stdout.write(json.dumps(controls.to_oscal(view.catalog), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.buffer.write(controls.encode_catalog(view.catalog))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="portal", description="Provider Attestation Portal")
     sub = root.add_subparsers(dest="command", required=True)
@@ -155,6 +202,19 @@ def parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)
+
+    catalogs = sub.add_parser("catalogs", help="control catalogs").add_subparsers(
+        dest="catalogs_command", required=True
+    )
+    load = command("import", cmd_catalogs_import, "store a catalog version (a published one never changes)",
+                   parent=catalogs)
+    load.add_argument("file", help="a native catalog (.toml or .json) or an OSCAL catalog JSON file")
+    load.add_argument("--format", choices=["native", "oscal"], default="native")
+    load.add_argument("--publish", action="store_true", help="publish it at once (otherwise it stays a draft)")
+    export = command("export", cmd_catalogs_export, "print a stored catalog version", parent=catalogs)
+    export.add_argument("id")
+    export.add_argument("version")
+    export.add_argument("--format", choices=["native", "oscal"], default="native")
     return root
 
 

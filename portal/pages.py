@@ -24,7 +24,7 @@ NOTICES = {
 
 
 def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
-    items: list[tuple[str, str]] = [("/", gettext("Home"))]
+    items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
     if user is not None and user.role in PROVIDER_ROLES:
         items.append(("/organisation", gettext("My organisation")))
     if user is not None and user.role in REGULATOR_ROLES:

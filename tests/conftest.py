@@ -97,6 +97,7 @@ CLEAN_ORDER = [
     "evidence",
     "answer",
     "assessment",
+    "catalog",
     "invitation",
     "user_session",
     "api_token",

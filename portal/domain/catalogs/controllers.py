@@ -1,0 +1,76 @@
+"""Catalogs API: public reading (native JSON or OSCAL), diffs; import, publish and retire for regulator admins."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from litestar import Controller, MediaType, Response, get, post
+from litestar.params import FromPath, FromQuery, RawBody
+
+import controls
+from portal.deps import CallerDep
+from portal.domain.catalogs import services
+from portal.domain.catalogs.schemas import CatalogOut, CatalogSummary, ImportResult
+from portal.security.auth import requires_role
+from portal.security.permissions import Role
+
+admin_only = [requires_role(Role.REGULATOR_ADMIN)]
+
+
+class CatalogsController(Controller):
+    path = "/api/v1/catalogs"
+    tags = ["catalogs"]
+
+    @get("/", summary="Catalog versions: published and retired (regulators also see drafts)")
+    async def list(self, caller: CallerDep) -> list[CatalogSummary]:
+        return await services.list_catalogs(caller)
+
+    @get(
+        "/{catalog_id:str}/{version:str}",
+        summary="One catalog version with its families, controls and digest",
+        description="`?format=oscal` gives the OSCAL 1.1 catalog JSON; `?format=native` the exact document "
+        "whose RFC 8785 canonical form hashes to the digest.",
+    )
+    async def detail(
+        self,
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+        format: FromQuery[Literal["portal", "native", "oscal"]] = "portal",
+    ) -> Response[CatalogOut]:
+        view = await services.get_catalog(caller, catalog_id, version)
+        if format == "oscal":
+            return Response(controls.to_oscal(view.catalog), media_type=MediaType.JSON)  # type: ignore[arg-type]
+        if format == "native":
+            return Response(controls.encode_catalog(view.catalog), media_type=MediaType.JSON)  # type: ignore[arg-type]
+        return Response(services.catalog_out(view))
+
+    @get("/{catalog_id:str}/{version:str}/diff", summary="Controls added, removed and changed since `against`")
+    async def diff(
+        self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str], against: FromQuery[str]
+    ) -> controls.CatalogDiff:
+        return await services.diff(caller, catalog_id, version, against)
+
+    @post(
+        "/",
+        guards=admin_only,
+        summary="Import a catalog version (regulator admin): the native JSON document, or OSCAL with ?format=oscal",
+    )
+    async def import_(
+        self,
+        caller: CallerDep,
+        body: RawBody,
+        format: FromQuery[Literal["native", "oscal"]] = "native",
+        publish: FromQuery[bool] = False,
+    ) -> Response[ImportResult]:
+        catalog = services.parse_document(body, format=format, source="request body")
+        result = await services.import_catalog(caller, catalog, publish=publish)
+        return Response(result, status_code=200 if result.outcome == "unchanged" else 201)
+
+    @post("/{catalog_id:str}/{version:str}/publish", guards=admin_only, status_code=200, summary="Publish a draft")
+    async def publish(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> CatalogSummary:
+        return await services.publish(caller, catalog_id, version)
+
+    @post("/{catalog_id:str}/{version:str}/retire", guards=admin_only, status_code=200, summary="Retire a version")
+    async def retire(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> CatalogSummary:
+        return await services.retire(caller, catalog_id, version)

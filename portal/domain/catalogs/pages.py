@@ -1,0 +1,110 @@
+"""The public catalog browser: the list of versions, one version's families and controls, a version diff."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+import controls
+from portal.deps import CallerDep
+from portal.domain.catalogs import services
+from portal.errors import InvalidInput
+from portal.pages import render
+from portal.security.auth import requires_role
+from portal.security.permissions import Role
+
+
+def _url(catalog_id: str, version: str) -> str:
+    return f"/catalogs/{quote(catalog_id, safe='')}/{quote(version, safe='')}"
+
+
+class CatalogPages(Controller):
+    path = "/catalogs"
+    include_in_schema = False
+
+    @get("/")
+    async def list(self, request: Request[Any, Any, Any], caller: CallerDep) -> Template:
+        catalogs = await services.list_catalogs(caller)
+        return render(request, "catalogs/list.html", catalogs=catalogs, url=_url)
+
+    @get("/{catalog_id:str}/{version:str}")
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+        q: FromQuery[str] = "",
+        pillar: FromQuery[str] = "",
+        category: FromQuery[str] = "",
+    ) -> Template:
+        view = await services.get_catalog(caller, catalog_id, version)
+        catalog = view.catalog
+        errors: list[dict[str, str]] = []
+        try:
+            shown = services.filter_controls(catalog, text=q, pillar=pillar, category=category)
+        except InvalidInput as exc:
+            errors = [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
+            shown = catalog.controls
+        by_family = {family.id: [c for c in shown if c.family == family.id] for family in catalog.families}
+        return render(
+            request,
+            "catalogs/detail.html",
+            status_code=422 if errors else 200,
+            errors=errors,
+            view=view,
+            catalog=catalog,
+            summary=view.summary,
+            url=_url(catalog_id, version),
+            api="/api/v1" + _url(catalog_id, version),
+            families=[(family, by_family[family.id]) for family in catalog.families if by_family[family.id]],
+            family_sizes={family.id: len(catalog.controls_in(family.id)) for family in catalog.families},
+            shown=len(shown),
+            filtered=bool(q.strip() or pillar or category) and not errors,
+            q=q,
+            pillar=pillar,
+            category=category,
+            pillars=list(controls.Pillar),
+            categories=list(controls.ProviderCategory),
+            documents={document.id: document for document in catalog.source_documents},
+            others=[s for s in await services.list_versions(caller, catalog_id) if s.version != version],
+            can_manage=request.user is not None and request.user.role == Role.REGULATOR_ADMIN,
+        )
+
+    @get("/{catalog_id:str}/{version:str}/diff")
+    async def diff(
+        self,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+        against: FromQuery[str] = "",
+    ) -> Template:
+        view = await services.get_catalog(caller, catalog_id, version)
+        others = [s for s in await services.list_versions(caller, catalog_id) if s.version != version]
+        changes = await services.diff(caller, catalog_id, version, against) if against else None
+        return render(
+            request,
+            "catalogs/diff.html",
+            summary=view.summary,
+            url=_url(catalog_id, version),
+            api="/api/v1" + _url(catalog_id, version),
+            against=against,
+            against_url=_url(catalog_id, against) if against else "",
+            others=others,
+            diff=changes,
+        )
+
+    @post("/{catalog_id:str}/{version:str}/publish", guards=[requires_role(Role.REGULATOR_ADMIN)])
+    async def publish(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> Redirect:
+        await services.publish(caller, catalog_id, version)
+        return Redirect(path=_url(catalog_id, version))
+
+    @post("/{catalog_id:str}/{version:str}/retire", guards=[requires_role(Role.REGULATOR_ADMIN)])
+    async def retire(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> Redirect:
+        await services.retire(caller, catalog_id, version)
+        return Redirect(path=_url(catalog_id, version))

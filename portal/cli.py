@@ -140,6 +140,7 @@ def cmd_catalogs_import(args: argparse.Namespace) -> int:
     import controls
     from portal.domain.catalogs.services import import_catalog
     from portal.domain.context import Caller
+    from portal.errors import InvalidInput
 
     # Read and validate the whole file before touching the database: a bad file writes nothing.
     try:
@@ -148,14 +149,19 @@ def cmd_catalogs_import(args: argparse.Namespace) -> int:
                 data = Path(args.file).read_bytes()
             except OSError as exc:
                 raise controls.CatalogError(f"cannot read file: {exc.strerror or exc}", source=args.file) from exc
-            catalog = controls.from_oscal(data, source=args.file)
+            catalog = controls.from_oscal(data, source=args.file, catalog_id=args.id, version=args.version)
         else:
             catalog = controls.load_catalog(args.file)
     except controls.CatalogError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     caller = Caller(principal=None, client="cli")
-    result = asyncio.run(_with_database(lambda: import_catalog(caller, catalog, publish=args.publish)))
+    try:
+        result = asyncio.run(_with_database(lambda: import_catalog(caller, catalog, publish=args.publish)))
+    except InvalidInput as exc:
+        hint = " (choose one with --id or --version)" if exc.extra.get("field") in ("id", "version") else ""
+        print(f"{args.file}: $.{exc.extra.get('field', '')}: {exc.detail}{hint}", file=sys.stderr)
+        return 2
     _emit(args, msgspec.to_builtins(result), result.message)
     return 0
 
@@ -211,6 +217,8 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file", help="a native catalog (.toml or .json) or an OSCAL catalog JSON file")
     load.add_argument("--format", choices=["native", "oscal"], default="native")
     load.add_argument("--publish", action="store_true", help="publish it at once (otherwise it stays a draft)")
+    load.add_argument("--id", help="OSCAL only: the catalog id to store it under (default: from the document)")
+    load.add_argument("--version", help="OSCAL only: the version to store it under (default: metadata.version)")
     export = command("export", cmd_catalogs_export, "print a stored catalog version", parent=catalogs)
     export.add_argument("id")
     export.add_argument("version")

@@ -477,6 +477,12 @@ async def test_cli_imports_the_nist_privacy_baseline(settings, anon) -> None:
     assert served.status_code == 200
     assert served.json()["digest"] == result["digest"]
     assert sorted(c["id"] for c in served.json()["controls"]) == sorted(ids)
+    # The version has a "+" (5.1.1+u4): the browser follows the list page's link to the catalog page.
+    listing = await anon.get("/catalogs")
+    [link] = re.findall(r'<a href="(/catalogs/[^"]+)"><strong>', listing.text)
+    page = await anon.get(link)
+    assert page.status_code == 200
+    assert sorted(articles(page.text)) == sorted(ids)
     again = run_portal(settings, "catalogs", "import", str(PRIVACY_BASELINE), "--format", "oscal", "--publish")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == (
@@ -500,6 +506,14 @@ async def test_cli_refuses_a_malformed_file_and_writes_nothing(settings, tmp_pat
     broken = run_portal(settings, "catalogs", "import", str(truncated), "--format", "oscal")
     assert broken.returncode == 2
     assert broken.stderr.startswith(f"{truncated}: $: invalid JSON: ")
+    oscal = tmp_path / "small-oscal.json"
+    oscal.write_text(json.dumps(controls.to_oscal(small_catalog())))
+    long_id = "a-catalog-id-" + "x" * 60
+    too_long = run_portal(settings, "catalogs", "import", str(oscal), "--format", "oscal", "--id", long_id)
+    assert too_long.returncode == 2
+    assert too_long.stderr.strip() == (
+        f"{oscal}: $.id: catalog id '{long_id}' is longer than 64 characters (choose one with --id or --version)"
+    )
     assert await row_count() == before
 
 

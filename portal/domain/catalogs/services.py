@@ -206,9 +206,9 @@ def filter_controls(
 
 def _check_columns(catalog: controls.Catalog) -> None:
     if len(catalog.id) > _ID_MAX:
-        raise InvalidInput(f"a catalog id has at most {_ID_MAX} characters", field="id")
+        raise InvalidInput(f"catalog id {catalog.id!r} is longer than {_ID_MAX} characters", field="id")
     if len(catalog.version) > _VERSION_MAX:
-        raise InvalidInput(f"a catalog version has at most {_VERSION_MAX} characters", field="version")
+        raise InvalidInput(f"version {catalog.version!r} is longer than {_VERSION_MAX} characters", field="version")
 
 
 def _listing_title(title: str) -> str:

@@ -120,6 +120,21 @@ async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]
     for table in CLEAN_ORDER:
         await engine.run_ddl(f"DELETE FROM {table}")
     app.state.runtime.throttle = LoginThrottle(MemoryStore())
+    evidence_root = app.state.runtime.evidence.root
+    for stored in sorted(evidence_root.rglob("*"), reverse=True):
+        if stored.is_file():
+            stored.chmod(0o600)
+            stored.unlink()
+        elif stored != evidence_root / "tmp":
+            stored.rmdir()
+
+
+@pytest.fixture
+async def baseline(app: Litestar) -> None:
+    """The built-in catalog, published (the per-test cleanup removes catalogs)."""
+    from portal.domain.catalogs.services import ensure_baseline
+
+    await ensure_baseline()
 
 
 class Client(httpx.AsyncClient):

@@ -10,7 +10,6 @@ import pytest
 
 from attestations.canonical import canonical_json
 from portal.db.tables import Answer, Assessment, AuditEvent, Evidence, Revision
-from portal.domain.catalogs.services import ensure_baseline
 
 BASELINE = controls.baseline_catalog()
 TELECOM = [c.id for c in controls.applicable_controls(BASELINE, controls.ProviderCategory.telecom_operator)]
@@ -23,9 +22,7 @@ SCOPE = {
 }
 
 
-@pytest.fixture(autouse=True)
-async def baseline(app) -> None:
-    await ensure_baseline()
+pytestmark = pytest.mark.usefixtures("baseline")
 
 
 async def open_assessment(client, **extra) -> dict:

@@ -49,6 +49,28 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/regulator/organisations"): REGULATORS,
     ("POST", "/regulator/organisations/{organisation_id:uuid}/verify"): REGULATORS,
     ("POST", "/regulator/organisations/{organisation_id:uuid}/reject"): REGULATORS,
+    ("GET", "/api/v1/catalogs"): PUBLIC,
+    ("GET", "/api/v1/catalogs/{catalog_id:str}/{version:str}"): PUBLIC,
+    ("GET", "/api/v1/catalogs/{catalog_id:str}/{version:str}/diff"): PUBLIC,
+    ("POST", "/api/v1/catalogs"): LOGIN,
+    ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,
+    ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/retire"): LOGIN,
+    ("GET", "/catalogs"): PUBLIC,
+    ("GET", "/catalogs/{catalog_id:str}/{version:str}"): PUBLIC,
+    ("GET", "/catalogs/{catalog_id:str}/{version:str}/diff"): PUBLIC,
+    ("POST", "/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,
+    ("POST", "/catalogs/{catalog_id:str}/{version:str}/retire"): LOGIN,
+    ("GET", "/api/v1/assessments"): LOGIN,
+    ("POST", "/api/v1/assessments"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}"): LOGIN,
+    ("PUT", "/api/v1/assessments/{assessment_id:uuid}/answers/{control_id:str}"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/submit"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/withdraw"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/revisions/{number:int}"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/revisions/{number:int}/diff"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
+    ("GET", "/api/v1/evidence/{evidence_id:uuid}"): LOGIN,
 }
 
 
@@ -68,6 +90,12 @@ def _concrete(path: str) -> str:
         ("{secret:str}", "not-a-secret"),
         ("{file_path:path}", "site.css"),
         ("{path:str}", "openapi.yaml"),
+        ("{assessment_id:uuid}", str(uuid.uuid4())),
+        ("{evidence_id:uuid}", str(uuid.uuid4())),
+        ("{number:int}", "1"),
+        ("{control_id:str}", "GOV-01"),
+        ("{catalog_id:str}", "ppa-baseline"),
+        ("{version:str}", "1.0.0"),
     ):
         path = path.replace(marker, value)
     return path

@@ -31,7 +31,8 @@ def sniff(head: bytes, filename: str) -> str | None:
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 3:  # only a character cut at the end of the sample is forgiven
+        # Only a multi-byte character cut off by the end of a full sample is forgiven.
+        if exc.reason != "unexpected end of data" or len(head) < SNIFF_BYTES:
             return None
         text = head[: exc.start].decode("utf-8")
     if not text or any(ord(c) < 32 and c not in "\t\r\n\f" for c in text):

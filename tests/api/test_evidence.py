@@ -1,0 +1,162 @@
+"""Evidence: streamed and hashed, type sniffed, size-limited, no orphans, downloads for owner and regulators."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import msgspec
+import pytest
+
+from portal.db.tables import AuditEvent, Evidence
+from portal.domain.evidence import services as evidence_services
+from portal.domain.evidence.storage import sniff
+from tests.api.test_assessments import TELECOM, answer_all, open_assessment
+
+pytestmark = pytest.mark.usefixtures("baseline")
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+async def filed(actors):
+    client, me = await actors.provider()
+    assessment = await open_assessment(client)
+    return client, me, assessment
+
+
+def _stored_files(app) -> list:
+    root = app.state.runtime.evidence.root
+    return sorted(p.name for p in root.rglob("*") if p.is_file())
+
+
+async def test_upload_hashes_sniffs_and_sanitises(app, filed) -> None:
+    client, me, assessment = filed
+    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
+                                  files={"file": ("../../etc/Policy<v2>.pdf", PDF, "text/plain")})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
+    assert body["media_type"] == "application/pdf"  # decided by the bytes, not the client's claim
+    assert body["filename"] == "Policy_v2_.pdf" and body["frozen"] is False
+    path = app.state.runtime.evidence.path(body["sha256"])
+    assert path.read_bytes() == PDF
+    row = await Evidence.select(Evidence.organisation).where(Evidence.id == body["id"]).first()
+    assert str(row["organisation"]) == me["organisation_id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "media_type"),
+    [("shot.bin", PNG, "image/png"), ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16, "image/jpeg"),
+     ("notes.txt", "Politique de sécurité\n".encode(), "text/plain"), ("assets.csv", b"id,name\n1,x\n", "text/csv"),
+     ("sbom.json", b'  {"bomFormat": "CycloneDX"}', "application/json")],
+)
+async def test_allowed_types_are_recognised(filed, name, content, media_type) -> None:
+    client, _, assessment = filed
+    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": (name, content)})
+    assert response.status_code == 201 and response.json()["media_type"] == media_type
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("archive.pdf", b"PK\x03\x04" + b"\x00" * 32), ("tool.exe", b"MZ\x90\x00\x03"), ("empty.txt", b"")],
+)
+async def test_refused_types_leave_nothing(app, filed, name, content) -> None:
+    client, _, assessment = filed
+    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
+                                 files={"file": (name, content, "application/pdf")})
+    assert response.status_code == 422 and response.json()["field"] == "file"
+    assert await Evidence.count() == 0 and _stored_files(app) == []
+
+
+async def test_oversized_upload_is_refused_while_streaming(app, filed, monkeypatch) -> None:
+    client, _, assessment = filed
+    runtime = app.state.runtime
+    monkeypatch.setattr(runtime, "settings", msgspec.structs.replace(runtime.settings, max_upload_bytes=1024))
+    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
+                                 files={"file": ("big.txt", b"a" * 5000)})
+    assert response.status_code == 413 and response.json()["type"].endswith("/too-large")
+    assert await Evidence.count() == 0 and _stored_files(app) == []
+
+
+async def test_missing_file_field_and_wrong_encoding_are_problems(filed) -> None:
+    client, _, assessment = filed
+    url = f"/api/v1/assessments/{assessment['id']}/evidence"
+    no_file = await client.post(url, files={"other": ("a.txt", b"abc")})
+    assert no_file.status_code == 422 and "'file'" in no_file.json()["detail"]
+    as_json = await client.post(url, json={"file": "abc"})
+    assert as_json.status_code == 422 and "multipart/form-data" in as_json.json()["detail"]
+
+
+async def test_crash_mid_upload_leaves_no_orphan(app, filed) -> None:
+    client, _, assessment = filed
+    runtime = app.state.runtime
+    from portal.domain.assessments import repo
+    from portal.domain.context import Caller
+
+    row = await repo.assessment(assessment["id"])
+    me = (await client.get("/api/v1/me")).json()
+    principal = await _principal(me["email"])
+
+    async def broken():
+        yield b"%PDF-1.7 first part "
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        await evidence_services.store_upload(Caller(principal=principal, client="test"), runtime.evidence, row,
+                                             "x.pdf", broken(), 10_000)
+    assert _stored_files(app) == [] and await Evidence.count() == 0
+
+
+async def test_database_failure_after_storing_removes_the_file(app, filed, monkeypatch) -> None:
+    client, _, assessment = filed
+
+    async def failing_record(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(evidence_services, "record", failing_record)
+    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("a.pdf", PDF)})
+    assert response.status_code == 500
+    assert _stored_files(app) == [] and await Evidence.count() == 0
+
+
+async def test_download_for_owner_and_regulators_only(actors, filed, anon) -> None:
+    client, _, assessment = filed
+    uploaded = (await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
+                                  files={"file": ("policy.pdf", PDF)})).json()
+    url = f"/api/v1/evidence/{uploaded['id']}"
+    own = await client.get(url)
+    assert own.status_code == 200 and own.content == PDF
+    assert own.headers["content-disposition"].startswith("attachment;") and "policy.pdf" in own.headers["content-disposition"]
+    assert own.headers["x-content-type-options"] == "nosniff" and own.headers["content-type"] == "application/pdf"
+    assert own.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(PDF).digest()).decode()}:"
+    other, _ = await actors.provider()
+    assert (await other.get(url)).status_code == 404
+    assert (await anon.get(url)).status_code == 401
+    reviewer = await actors.regulator("reviewer")
+    assert (await reviewer.get(url)).status_code == 404  # not before the provider submits
+    await answer_all(client, assessment["id"])
+    assert (await client.post(f"/api/v1/assessments/{assessment['id']}/submit")).status_code == 200
+    regulator_download = await reviewer.get(url)
+    assert regulator_download.status_code == 200 and regulator_download.content == PDF
+    events = await AuditEvent.select(AuditEvent.object_id, AuditEvent.actor_label).where(
+        AuditEvent.action == "evidence.downloaded")
+    assert [e["object_id"] for e in events] == [uploaded["id"]]  # regulators' downloads only
+    listing = await reviewer.get(f"/api/v1/assessments/{assessment['id']}/evidence")
+    assert [e["id"] for e in listing.json()] == [uploaded["id"]]
+    assert TELECOM  # the assessment was completed through the telecom controls
+
+
+def test_sniffing_ignores_a_character_cut_at_the_sample_end() -> None:
+    sample = b"a" + ("é" * 4096).encode()[:8191]  # 8,192 bytes ending in half a character
+    assert sniff(sample, "notes.txt") == "text/plain"
+    assert sniff(b"caf\xc3", "notes.txt") is None  # a short file cannot have been cut by the sample
+    assert sniff(b"\xff\xfe\x00binary", "notes.txt") is None
+
+
+async def _principal(email: str):
+    from portal.domain.accounts import repo
+
+    row = await repo.user_by_email(email)
+    return repo._principal(row, via="session")

@@ -156,7 +156,10 @@ async def test_unknown_catalog_or_version_is_a_404_problem_with_a_body(anon) -> 
     )
     assert no_version.json()["versions"] == [expected.version]
     no_against = await anon.get(f"/api/v1/catalogs/{expected.id}/{expected.version}/diff", params={"against": "0.1"})
-    assert no_against.status_code == 404 and "no version '0.1'" in no_against.json()["detail"]
+    assert no_against.status_code == 404
+    assert no_against.json()["detail"] == (
+        f"catalog '{expected.id}' has no version '0.1'; its versions are: {expected.version}"
+    )
     page = await anon.get("/catalogs/no-such-catalog/1.0.0", headers={"accept": "text/html"})
     assert page.status_code == 404 and "there is no catalog &#39;no-such-catalog&#39;" in page.text
 
@@ -230,7 +233,10 @@ async def test_a_published_version_never_changes(actors) -> None:
     edited = msgspec.structs.replace(expected, title="A quietly edited baseline")
     with pytest.raises(Conflict) as refused:
         await services.import_catalog(SYSTEM, edited, publish=False)
-    assert "a published version never changes; import it as a new version" in refused.value.detail
+    assert refused.value.detail == (
+        f"{expected.id}@{expected.version} is published with digest {controls.catalog_digest(expected)}: "
+        "a published version never changes; import it as a new version"
+    )
     admin = await actors.regulator("regulator_admin")
     over_http = await admin.post("/api/v1/catalogs", content=controls.encode_catalog(edited))
     assert over_http.status_code == 409
@@ -417,6 +423,25 @@ async def test_catalog_pages_list_browse_search_and_filter(anon) -> None:
     assert unknown.status_code == 422
     assert "unknown pillar &#39;safety&#39;; one of: security, privacy" in unknown.text
     assert articles(unknown.text) == [c.id for c in expected.controls]
+
+
+async def test_regulator_admin_publishes_from_the_catalog_page(actors, anon) -> None:
+    draft = small_catalog()
+    await services.import_catalog(SYSTEM, draft, publish=False)
+    page = "/catalogs/test-catalog/1.0.0"
+    admin = await actors.regulator("regulator_admin")
+    shown = await admin.get(page)
+    assert shown.status_code == 200
+    assert '<form method="post" action="/catalogs/test-catalog/1.0.0/publish" class="inline">' in shown.text
+    reviewer = await actors.regulator("reviewer")
+    assert "/catalogs/test-catalog/1.0.0/publish" not in (await reviewer.get(page)).text
+    refused = await reviewer.post(f"{page}/publish", headers={"accept": "text/html"})
+    assert refused.status_code == 403
+    assert (await anon.get(page)).status_code == 404
+    published = await admin.post(f"{page}/publish", headers={"accept": "text/html"})
+    assert (published.status_code, published.headers["location"]) == (302, page)
+    assert (await services.stored_catalog("test-catalog", "1.0.0")).summary.status == "published"
+    assert (await anon.get(page)).status_code == 200
 
 
 # --- command line -------------------------------------------------------------------------------------

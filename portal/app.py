@@ -25,6 +25,7 @@ from portal.deps import dependencies
 from portal.domain.accounts.controllers import AuthController, MeController, MembersController
 from portal.domain.accounts.pages import AccountPages, OrganisationPages
 from portal.domain.assessments.controllers import AssessmentsController
+from portal.domain.assessments.pages import AssessmentPages
 from portal.domain.catalogs.controllers import CatalogsController
 from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogsController,
             CatalogPages,
             AssessmentsController,
+            AssessmentPages,
             EvidenceController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

@@ -212,8 +212,9 @@ def parser() -> argparse.ArgumentParser:
     catalogs = sub.add_parser("catalogs", help="control catalogs").add_subparsers(
         dest="catalogs_command", required=True
     )
-    load = command("import", cmd_catalogs_import, "store a catalog version (a published one never changes)",
-                   parent=catalogs)
+    load = command(
+        "import", cmd_catalogs_import, "store a catalog version (a published one never changes)", parent=catalogs
+    )
     load.add_argument("file", help="a native catalog (.toml or .json) or an OSCAL catalog JSON file")
     load.add_argument("--format", choices=["native", "oscal"], default="native")
     load.add_argument("--publish", action="store_true", help="publish it at once (otherwise it stays a draft)")

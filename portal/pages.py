@@ -20,11 +20,17 @@ NOTICES = {
     "invited": "The member is invited.",
     "revoked": "The API token is revoked.",
     "logged-out": "You are logged out.",
+    "opened": "The assessment is open. Answer each control, attach evidence, then submit.",
+    "saved": "The answer is saved.",
+    "submitted": "Submitted: this revision is frozen and its SHA-256 recorded.",
+    "withdrawn": "The assessment is withdrawn.",
 }
 
 
 def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
+    if user is not None:
+        items.append(("/assessments", gettext("Assessments")))
     if user is not None and user.role in PROVIDER_ROLES:
         items.append(("/organisation", gettext("My organisation")))
     if user is not None and user.role in REGULATOR_ROLES:
@@ -35,10 +41,14 @@ def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     return [{"href": href, "label": label, "current": path == href} for href, label in items]
 
 
-def set_language(request: Request[Any, Any, Any]) -> None:
+async def set_language(request: Request[Any, Any, Any]) -> None:
     """Before-request hook: pick the page language for this request."""
     current_language.set(
-        choose_language(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
+        choose_language(
+            request.query_params.get("lang"),
+            request.cookies.get("lang"),
+            request.headers.get("accept-language"),
+        )
     )
 
 
@@ -50,8 +60,14 @@ def render(request: Request[Any, Any, Any], template: str, *, status_code: int =
         cookies.append(Cookie(key="lang", value=language, max_age=31536000, samesite="lax", httponly=True))
     notice = NOTICES.get(request.query_params.get("notice", ""))
     flash = gettext(notice) if notice else None
-    base = {"lang": language, "dir": direction(language), "user": user, "nav": navigation(user, request.url.path),
-            "flash": flash, "errors": []}
+    base = {
+        "lang": language,
+        "dir": direction(language),
+        "user": user,
+        "nav": navigation(user, request.url.path),
+        "flash": flash,
+        "errors": [],
+    }
     return Template(template, context={**base, **context}, status_code=status_code, cookies=cookies)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-import controls
 import pytest
 
+import controls
 from attestations.canonical import canonical_json
 from portal.db.tables import Answer, Assessment, AuditEvent, Evidence, Revision
 
@@ -46,8 +46,11 @@ async def test_open_lists_every_applicable_control_with_progress(actors) -> None
     client, me = await actors.provider(category="telecom_operator")
     assessment = await open_assessment(client, title="2026 filing")
     assert assessment["state"] == "draft" and assessment["revision"] == 0 and assessment["title"] == "2026 filing"
-    assert assessment["catalog"] == {"id": BASELINE.id, "version": BASELINE.version,
-                                     "sha256": controls.catalog_digest(BASELINE)}
+    assert assessment["catalog"] == {
+        "id": BASELINE.id,
+        "version": BASELINE.version,
+        "sha256": controls.catalog_digest(BASELINE),
+    }
     assert [c["control_id"] for c in assessment["controls"]] == TELECOM
     assert all(c["answer"] is None for c in assessment["controls"])
     assert assessment["progress"]["applicable"] == len(TELECOM) and assessment["progress"]["answered"] == 0
@@ -60,8 +63,9 @@ async def test_open_lists_every_applicable_control_with_progress(actors) -> None
 
 async def test_only_verified_provider_members_open_assessments(actors, anon) -> None:
     pending, _ = await actors.provider(verified=False)
-    refused = await pending.post("/api/v1/assessments", json={"catalog_id": BASELINE.id,
-                                                               "catalog_version": BASELINE.version, "scope": SCOPE})
+    refused = await pending.post(
+        "/api/v1/assessments", json={"catalog_id": BASELINE.id, "catalog_version": BASELINE.version, "scope": SCOPE}
+    )
     assert refused.status_code == 403 and "verified" in refused.json()["detail"]
     regulator = await actors.regulator("reviewer")
     body = {"catalog_id": BASELINE.id, "catalog_version": BASELINE.version, "scope": SCOPE}
@@ -116,15 +120,19 @@ async def test_answers_outside_the_assessment_or_with_foreign_evidence_are_refus
     other, _ = await actors.provider()
     assessment = await open_assessment(client)
     theirs = await open_assessment(other)
-    foreign = await other.post(f"/api/v1/assessments/{theirs['id']}/evidence",
-                               files={"file": ("policy.txt", b"their policy", "text/plain")})
+    foreign = await other.post(
+        f"/api/v1/assessments/{theirs['id']}/evidence", files={"file": ("policy.txt", b"their policy", "text/plain")}
+    )
     assert foreign.status_code == 201
     not_applicable_here = next(c.id for c in BASELINE.controls if c.id not in TELECOM)
-    outside = await client.put(f"/api/v1/assessments/{assessment['id']}/answers/{not_applicable_here}",
-                               json=implemented())
+    outside = await client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers/{not_applicable_here}", json=implemented()
+    )
     assert outside.status_code == 422 and outside.json()["field"] == "control_id"
-    borrowed = await client.put(f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}",
-                                json=implemented(evidence=[foreign.json()["id"]]))
+    borrowed = await client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}",
+        json=implemented(evidence=[foreign.json()["id"]]),
+    )
     assert borrowed.status_code == 422 and borrowed.json()["field"] == "evidence_ids"
     assert await Answer.count() == 0
 
@@ -153,12 +161,16 @@ async def test_submit_checks_completeness_and_freezes_a_revision(actors) -> None
     aid = assessment["id"]
     incomplete = await admin.post(f"/api/v1/assessments/{aid}/submit")
     assert incomplete.status_code == 422 and len(incomplete.json()["missing"]) == len(TELECOM)
-    upload = await editor.post(f"/api/v1/assessments/{aid}/evidence",
-                               files={"file": ("policy.pdf", b"%PDF-1.7\n% security policy\n", "application/pdf")})
+    upload = await editor.post(
+        f"/api/v1/assessments/{aid}/evidence",
+        files={"file": ("policy.pdf", b"%PDF-1.7\n% security policy\n", "application/pdf")},
+    )
     await answer_all(editor, aid)
-    await editor.put(f"/api/v1/assessments/{aid}/answers/{TELECOM[0]}",
-                     json={**implemented("See the policy."), "evidence_ids": [upload.json()["id"]]},
-                     headers={"If-Match": '"1"'})
+    await editor.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[0]}",
+        json={**implemented("See the policy."), "evidence_ids": [upload.json()["id"]]},
+        headers={"If-Match": '"1"'},
+    )
     assert (await editor.post(f"/api/v1/assessments/{aid}/submit")).status_code == 403  # editors do not submit
     submitted = await admin.post(f"/api/v1/assessments/{aid}/submit")
     assert submitted.status_code == 200
@@ -171,15 +183,23 @@ async def test_submit_checks_completeness_and_freezes_a_revision(actors) -> None
     stored = await Revision.select(Revision.document).first()
     assert hashlib.sha256(stored["document"].encode()).hexdigest() == body["revision"]["sha256"]
     assert document["catalog"]["sha256"] == controls.catalog_digest(BASELINE) and document["scope"] == SCOPE
-    assert document["answers"][0]["evidence"] == [{
-        "sha256": upload.json()["sha256"], "filename": "policy.pdf", "media_type": "application/pdf",
-        "size": upload.json()["size"]}]
+    assert document["answers"][0]["evidence"] == [
+        {
+            "sha256": upload.json()["sha256"],
+            "filename": "policy.pdf",
+            "media_type": "application/pdf",
+            "size": upload.json()["size"],
+        }
+    ]
     assert [a["control_id"] for a in document["answers"]] == TELECOM
     assert (await Evidence.select(Evidence.frozen).first())["frozen"] is True
-    frozen = await editor.put(f"/api/v1/assessments/{aid}/answers/{TELECOM[1]}", json=implemented("late"),
-                              headers={"If-Match": '"1"'})
+    frozen = await editor.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[1]}", json=implemented("late"), headers={"If-Match": '"1"'}
+    )
     assert frozen.status_code == 409
-    late_upload = await editor.post(f"/api/v1/assessments/{aid}/evidence", files={"file": ("x.txt", b"x", "text/plain")})
+    late_upload = await editor.post(
+        f"/api/v1/assessments/{aid}/evidence", files={"file": ("x.txt", b"x", "text/plain")}
+    )
     assert late_upload.status_code == 409
     reviewer = await actors.regulator("reviewer")
     assert (await reviewer.get(f"/api/v1/assessments/{aid}")).status_code == 200
@@ -195,21 +215,33 @@ async def test_a_returned_assessment_gets_revision_two_and_a_diff(actors) -> Non
     first = (await admin.post(f"/api/v1/assessments/{aid}/submit")).json()
     # A reviewer returning it is a later feature; the state change is made directly here.
     await Assessment.update({Assessment.state: "changes_requested"}).where(Assessment.id == aid)
-    changed = await admin.put(f"/api/v1/assessments/{aid}/answers/{TELECOM[2]}",
-                              json={"status": "planned", "narrative": "Rolling out.", "planned_date": FUTURE},
-                              headers={"If-Match": '"1"'})
+    changed = await admin.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[2]}",
+        json={"status": "planned", "narrative": "Rolling out.", "planned_date": FUTURE},
+        headers={"If-Match": '"1"'},
+    )
     assert changed.status_code == 200
     second = await admin.post(f"/api/v1/assessments/{aid}/submit")
     assert second.json()["revision"]["number"] == 2
     assert second.json()["revision"]["sha256"] != first["revision"]["sha256"]
     diff = await admin.get(f"/api/v1/assessments/{aid}/revisions/2/diff", params={"against": 1})
     assert diff.status_code == 200
-    assert diff.json() == {"number": 2, "against": 1, "scope": [], "controls": [{
-        "control_id": TELECOM[2], "change": "changed", "fields": [
-            {"field": "status", "old": "implemented", "new": "planned"},
-            {"field": "narrative", "old": "Done and documented.", "new": "Rolling out."},
-            {"field": "planned_date", "old": None, "new": FUTURE},
-        ]}]}
+    assert diff.json() == {
+        "number": 2,
+        "against": 1,
+        "scope": [],
+        "controls": [
+            {
+                "control_id": TELECOM[2],
+                "change": "changed",
+                "fields": [
+                    {"field": "status", "old": "implemented", "new": "planned"},
+                    {"field": "narrative", "old": "Done and documented.", "new": "Rolling out."},
+                    {"field": "planned_date", "old": None, "new": FUTURE},
+                ],
+            }
+        ],
+    }
 
 
 async def test_withdraw_until_decided_by_the_provider_admin(actors) -> None:

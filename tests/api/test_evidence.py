@@ -33,8 +33,10 @@ def _stored_files(app) -> list:
 
 async def test_upload_hashes_sniffs_and_sanitises(app, filed) -> None:
     client, me, assessment = filed
-    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
-                                  files={"file": ("../../etc/Policy<v2>.pdf", PDF, "text/plain")})
+    response = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence",
+        files={"file": ("../../etc/Policy<v2>.pdf", PDF, "text/plain")},
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
@@ -48,9 +50,13 @@ async def test_upload_hashes_sniffs_and_sanitises(app, filed) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content", "media_type"),
-    [("shot.bin", PNG, "image/png"), ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16, "image/jpeg"),
-     ("notes.txt", "Politique de sécurité\n".encode(), "text/plain"), ("assets.csv", b"id,name\n1,x\n", "text/csv"),
-     ("sbom.json", b'  {"bomFormat": "CycloneDX"}', "application/json")],
+    [
+        ("shot.bin", PNG, "image/png"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16, "image/jpeg"),
+        ("notes.txt", "Politique de sécurité\n".encode(), "text/plain"),
+        ("assets.csv", b"id,name\n1,x\n", "text/csv"),
+        ("sbom.json", b'  {"bomFormat": "CycloneDX"}', "application/json"),
+    ],
 )
 async def test_allowed_types_are_recognised(filed, name, content, media_type) -> None:
     client, _, assessment = filed
@@ -64,8 +70,9 @@ async def test_allowed_types_are_recognised(filed, name, content, media_type) ->
 )
 async def test_refused_types_leave_nothing(app, filed, name, content) -> None:
     client, _, assessment = filed
-    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
-                                 files={"file": (name, content, "application/pdf")})
+    response = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": (name, content, "application/pdf")}
+    )
     assert response.status_code == 422 and response.json()["field"] == "file"
     assert await Evidence.count() == 0 and _stored_files(app) == []
 
@@ -74,8 +81,9 @@ async def test_oversized_upload_is_refused_while_streaming(app, filed, monkeypat
     client, _, assessment = filed
     runtime = app.state.runtime
     monkeypatch.setattr(runtime, "settings", msgspec.structs.replace(runtime.settings, max_upload_bytes=1024))
-    response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
-                                 files={"file": ("big.txt", b"a" * 5000)})
+    response = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("big.txt", b"a" * 5000)}
+    )
     assert response.status_code == 413 and response.json()["type"].endswith("/too-large")
     assert await Evidence.count() == 0 and _stored_files(app) == []
 
@@ -104,8 +112,9 @@ async def test_crash_mid_upload_leaves_no_orphan(app, filed) -> None:
         raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        await evidence_services.store_upload(Caller(principal=principal, client="test"), runtime.evidence, row,
-                                             "x.pdf", broken(), 10_000)
+        await evidence_services.store_upload(
+            Caller(principal=principal, client="test"), runtime.evidence, row, "x.pdf", broken(), 10_000
+        )
     assert _stored_files(app) == [] and await Evidence.count() == 0
 
 
@@ -123,12 +132,16 @@ async def test_database_failure_after_storing_removes_the_file(app, filed, monke
 
 async def test_download_for_owner_and_regulators_only(actors, filed, anon) -> None:
     client, _, assessment = filed
-    uploaded = (await client.post(f"/api/v1/assessments/{assessment['id']}/evidence",
-                                  files={"file": ("policy.pdf", PDF)})).json()
+    uploaded = (
+        await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("policy.pdf", PDF)})
+    ).json()
     url = f"/api/v1/evidence/{uploaded['id']}"
     own = await client.get(url)
     assert own.status_code == 200 and own.content == PDF
-    assert own.headers["content-disposition"].startswith("attachment;") and "policy.pdf" in own.headers["content-disposition"]
+    assert (
+        own.headers["content-disposition"].startswith("attachment;")
+        and "policy.pdf" in own.headers["content-disposition"]
+    )
     assert own.headers["x-content-type-options"] == "nosniff" and own.headers["content-type"] == "application/pdf"
     assert own.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(PDF).digest()).decode()}:"
     other, _ = await actors.provider()
@@ -141,7 +154,8 @@ async def test_download_for_owner_and_regulators_only(actors, filed, anon) -> No
     regulator_download = await reviewer.get(url)
     assert regulator_download.status_code == 200 and regulator_download.content == PDF
     events = await AuditEvent.select(AuditEvent.object_id, AuditEvent.actor_label).where(
-        AuditEvent.action == "evidence.downloaded")
+        AuditEvent.action == "evidence.downloaded"
+    )
     assert [e["object_id"] for e in events] == [uploaded["id"]]  # regulators' downloads only
     listing = await reviewer.get(f"/api/v1/assessments/{assessment['id']}/evidence")
     assert [e["id"] for e in listing.json()] == [uploaded["id"]]

@@ -71,6 +71,14 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
     ("GET", "/api/v1/evidence/{evidence_id:uuid}"): LOGIN,
+    ("GET", "/assessments"): LOGIN,
+    ("POST", "/assessments"): LOGIN,
+    ("GET", "/assessments/{assessment_id:uuid}"): LOGIN,
+    ("POST", "/assessments/{assessment_id:uuid}/answers/{control_id:str}"): LOGIN,
+    ("GET", "/assessments/{assessment_id:uuid}/submit"): LOGIN,
+    ("POST", "/assessments/{assessment_id:uuid}/submit"): LOGIN,
+    ("POST", "/assessments/{assessment_id:uuid}/withdraw"): LOGIN,
+    ("GET", "/assessments/{assessment_id:uuid}/revisions/{number:int}"): LOGIN,
 }
 
 

@@ -47,7 +47,7 @@ class AssessmentsController(Controller):
         return await services.open_assessment(caller, data)
 
     @get("/", summary="Assessments: a provider's own; for regulators, those submitted")
-    async def list(self, caller: CallerDep) -> list[AssessmentSummary]:
+    async def list_all(self, caller: CallerDep) -> list[AssessmentSummary]:
         return await services.list_assessments(caller)
 
     @get("/{assessment_id:uuid}", summary="One assessment with every applicable control and its answer")
@@ -56,8 +56,12 @@ class AssessmentsController(Controller):
 
     @put("/{assessment_id:uuid}/answers/{control_id:str}", summary="Answer a control (If-Match to replace)")
     async def answer(
-        self, caller: CallerDep, assessment_id: FromPath[uuid.UUID], control_id: FromPath[str],
-        data: JSONBody[AnswerIn], if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
+        self,
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
+        control_id: FromPath[str],
+        data: JSONBody[AnswerIn],
+        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
     ) -> Response[AnswerOut]:
         saved = await services.answer_control(caller, assessment_id, control_id, data, parse_if_match(if_match))
         return Response(saved, headers={"ETag": f'"{saved.version}"'})
@@ -71,7 +75,9 @@ class AssessmentsController(Controller):
         return await services.withdraw(caller, assessment_id)
 
     @get("/{assessment_id:uuid}/revisions/{number:int}", summary="A frozen revision and its SHA-256")
-    async def revision(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID], number: FromPath[int]) -> RevisionOut:
+    async def revision(
+        self, caller: CallerDep, assessment_id: FromPath[uuid.UUID], number: FromPath[int]
+    ) -> RevisionOut:
         return await services.get_revision(caller, assessment_id, number)
 
     @get("/{assessment_id:uuid}/revisions/{number:int}/diff", summary="What changed between two revisions")
@@ -85,16 +91,22 @@ class AssessmentsController(Controller):
         return await evidence.list_evidence(caller, assessment_id)
 
     @post(
-        "/{assessment_id:uuid}/evidence", status_code=201, request_max_body_size=None,
+        "/{assessment_id:uuid}/evidence",
+        status_code=201,
+        request_max_body_size=None,
         summary="Upload evidence (multipart field 'file'; PDF, PNG, JPEG, text, CSV or JSON)",
     )
     async def upload(
-        self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDep,
+        caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
     ) -> EvidenceOut:
         # Permission first; the size limit is enforced while streaming (the app-wide 1 MB limit is lifted here).
         assessment = await evidence.authorise_upload(caller, assessment_id)
         incoming = StreamedFile(request.headers.get("content-type", ""), request.stream())
         filename = await incoming.open()
-        return await evidence.store_upload(caller, runtime.evidence, assessment, filename, incoming.chunks(),
-                                           runtime.settings.max_upload_bytes)
+        return await evidence.store_upload(
+            caller, runtime.evidence, assessment, filename, incoming.chunks(), runtime.settings.max_upload_bytes
+        )

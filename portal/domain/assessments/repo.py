@@ -25,9 +25,12 @@ SUMMARY_COLUMNS = (
 
 
 async def assessment(assessment_id: uuid.UUID) -> dict[str, Any] | None:
-    return await Assessment.select(*SUMMARY_COLUMNS, Assessment.scope).where(Assessment.id == assessment_id).output(
-        load_json=True
-    ).first()
+    return (
+        await Assessment.select(*SUMMARY_COLUMNS, Assessment.scope)
+        .where(Assessment.id == assessment_id)
+        .output(load_json=True)
+        .first()
+    )
 
 
 async def assessments(*, organisation_id: uuid.UUID | None, submitted_only: bool) -> list[dict[str, Any]]:
@@ -71,9 +74,11 @@ async def sha_in_use(sha256: str) -> bool:
 
 
 async def revisions(assessment_id: uuid.UUID) -> list[dict[str, Any]]:
-    return await Revision.select(Revision.number, Revision.sha256, Revision.created_at).where(
-        Revision.assessment == assessment_id
-    ).order_by(Revision.number)
+    return (
+        await Revision.select(Revision.number, Revision.sha256, Revision.created_at)
+        .where(Revision.assessment == assessment_id)
+        .order_by(Revision.number)
+    )
 
 
 async def revision(assessment_id: uuid.UUID, number: int) -> dict[str, Any] | None:

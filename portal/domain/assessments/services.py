@@ -73,8 +73,14 @@ async def _visible(caller: Caller, assessment_id: uuid.UUID) -> dict[str, Any]:
     row = await repo.assessment(assessment_id)
     if row is None or not can_view(caller.actor, row):
         if row is not None:  # another tenant's assessment: answer as if absent, but keep the attempt on record
-            await record(caller, "permission.denied", outcome="denied", object_type="assessment",
-                         object_id=assessment_id, after={"detail": "not visible to this organisation"})
+            await record(
+                caller,
+                "permission.denied",
+                outcome="denied",
+                object_type="assessment",
+                object_id=assessment_id,
+                after={"detail": "not visible to this organisation"},
+            )
         raise NotFound("no such assessment")
     return row
 
@@ -99,9 +105,13 @@ def _catalog_ref(row: dict[str, Any]) -> CatalogRef:
 
 def _answer_out(row: dict[str, Any]) -> AnswerOut:
     return AnswerOut(
-        status=AnswerStatus(row["status"]), narrative=row["narrative"], justification=row["justification"],
-        planned_date=row["planned_date"], evidence_ids=[uuid.UUID(e) for e in row["evidence_ids"]],
-        version=row["version"], updated_at=row["updated_at"],
+        status=AnswerStatus(row["status"]),
+        narrative=row["narrative"],
+        justification=row["justification"],
+        planned_date=row["planned_date"],
+        evidence_ids=[uuid.UUID(e) for e in row["evidence_ids"]],
+        version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -116,14 +126,25 @@ async def open_assessment(caller: Caller, data: NewAssessment) -> AssessmentOut:
     if not controls.applicable_controls(catalog, category):
         raise InvalidInput(f"catalog {catalog.id} {catalog.version} has no controls for {category}", field="catalog_id")
     assessment = Assessment(
-        organisation=principal.organisation_id, catalog=catalog_row_id,
-        title=data.title.strip() or f"{catalog.title} — {org['name']}", scope=msgspec.to_builtins(data.scope),
-        state=State.DRAFT, revision=0, created_by=principal.user_id, created_at=now(), updated_at=now(),
+        organisation=principal.organisation_id,
+        catalog=catalog_row_id,
+        title=data.title.strip() or f"{catalog.title} — {org['name']}",
+        scope=msgspec.to_builtins(data.scope),
+        state=State.DRAFT,
+        revision=0,
+        created_by=principal.user_id,
+        created_at=now(),
+        updated_at=now(),
     )
     async with atomic():
         await assessment.save()
-        await record(caller, "assessment.opened", object_type="assessment", object_id=assessment.id,
-                     after={"catalog": f"{catalog.id}@{catalog.version}", "state": State.DRAFT})
+        await record(
+            caller,
+            "assessment.opened",
+            object_type="assessment",
+            object_id=assessment.id,
+            after={"catalog": f"{catalog.id}@{catalog.version}", "state": State.DRAFT},
+        )
     return await get_assessment(caller, assessment.id)
 
 
@@ -137,12 +158,21 @@ async def list_assessments(caller: Caller) -> list[AssessmentSummary]:
     out = []
     for row in rows:
         _, applicable = await _applicable(row)
-        out.append(AssessmentSummary(
-            id=row["id"], organisation_id=row["organisation"], organisation_name=row["organisation_name"],
-            title=row["title"], catalog=_catalog_ref(row), state=State(row["state"]), revision=row["revision"],
-            applicable=len(applicable), answered=min(answered.get(row["id"], 0), len(applicable)),
-            created_at=row["created_at"], updated_at=row["updated_at"],
-        ))
+        out.append(
+            AssessmentSummary(
+                id=row["id"],
+                organisation_id=row["organisation"],
+                organisation_name=row["organisation_name"],
+                title=row["title"],
+                catalog=_catalog_ref(row),
+                state=State(row["state"]),
+                revision=row["revision"],
+                applicable=len(applicable),
+                answered=min(answered.get(row["id"], 0), len(applicable)),
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
     return out
 
 
@@ -153,8 +183,9 @@ def _missing(applicable: list[controls.Control], answers: dict[str, dict[str, An
         if answer is None:
             missing.append(f"{control.id}: not answered")
             continue
-        for field, problem in answer_problems(AnswerStatus(answer["status"]), answer["narrative"],
-                                              answer["justification"], answer["planned_date"], today):
+        for field, problem in answer_problems(
+            AnswerStatus(answer["status"]), answer["narrative"], answer["justification"], answer["planned_date"], today
+        ):
             missing.append(f"{control.id}: {field}: {problem}")
     return missing
 
@@ -167,20 +198,39 @@ async def get_assessment(caller: Caller, assessment_id: uuid.UUID) -> Assessment
     for family in catalog.families:
         in_family = [c for c in applicable if c.family == family.id]
         if in_family:
-            families.append(FamilyProgress(family=family.id, title=family.title, applicable=len(in_family),
-                                           answered=sum(1 for c in in_family if c.id in answers)))
+            families.append(
+                FamilyProgress(
+                    family=family.id,
+                    title=family.title,
+                    applicable=len(in_family),
+                    answered=sum(1 for c in in_family if c.id in answers),
+                )
+            )
     items = [
-        ControlItem(control_id=c.id, family=c.family, pillar=c.pillar, title=c.title, statement=c.statement,
-                    answer=_answer_out(answers[c.id]) if c.id in answers else None)
+        ControlItem(
+            control_id=c.id,
+            family=c.family,
+            pillar=c.pillar,
+            title=c.title,
+            statement=c.statement,
+            answer=_answer_out(answers[c.id]) if c.id in answers else None,
+        )
         for c in applicable
     ]
     return AssessmentOut(
-        id=row["id"], organisation_id=row["organisation"], title=row["title"], catalog=_catalog_ref(row),
-        scope=msgspec.convert(row["scope"], Scope), state=State(row["state"]), revision=row["revision"],
+        id=row["id"],
+        organisation_id=row["organisation"],
+        title=row["title"],
+        catalog=_catalog_ref(row),
+        scope=msgspec.convert(row["scope"], Scope),
+        state=State(row["state"]),
+        revision=row["revision"],
         progress=Progress(applicable=len(applicable), answered=sum(f.answered for f in families), families=families),
-        controls=items, missing=_missing(applicable, answers, dt.date.today()),
+        controls=items,
+        missing=_missing(applicable, answers, dt.date.today()),
         revisions=[RevisionRef(number=r["number"], sha256=r["sha256"]) for r in await repo.revisions(assessment_id)],
-        created_at=row["created_at"], updated_at=row["updated_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -203,12 +253,16 @@ async def answer_control(
         )
         unknown = set(evidence_ids) - {str(e["id"]) for e in owned}
         if unknown:
-            raise InvalidInput(f"evidence {sorted(unknown)[0]} does not belong to this assessment",
-                               field="evidence_ids")
+            raise InvalidInput(
+                f"evidence {sorted(unknown)[0]} does not belong to this assessment", field="evidence_ids"
+            )
     expected = data.version if data.version is not None else if_match
-    values = {
-        "status": data.status.value, "narrative": data.narrative, "justification": data.justification,
-        "planned_date": data.planned_date, "evidence_ids": evidence_ids,
+    values: dict[str, Any] = {
+        "status": data.status.value,
+        "narrative": data.narrative,
+        "justification": data.justification,
+        "planned_date": data.planned_date,
+        "evidence_ids": evidence_ids,
     }
     principal = caller.actor
     async with atomic():
@@ -216,25 +270,49 @@ async def answer_control(
         if current is None:
             if expected not in (None, 0):
                 raise Conflict("this answer was removed or never saved; reload it", current_version=0)
-            await Answer.insert(Answer(
-                key=f"{assessment_id}:{control_id}", assessment=assessment_id, control_id=control_id,
-                version=1, updated_by=principal.user_id, updated_at=now(), **values,
-            )).run()
+            await Answer.insert(
+                Answer(
+                    key=f"{assessment_id}:{control_id}",
+                    assessment=assessment_id,
+                    control_id=control_id,
+                    version=1,
+                    updated_by=principal.user_id,
+                    updated_at=now(),
+                    **values,
+                )
+            ).run()
         else:
             if expected is None:
-                raise PreconditionRequired("send If-Match (or version) with the answer version you are replacing",
-                                           current_version=current["version"])
-            changed = await Answer.update({
-                **{getattr(Answer, k): v for k, v in values.items()},
-                Answer.version: current["version"] + 1, Answer.updated_by: principal.user_id,
-                Answer.updated_at: now(),
-            }).where((Answer.id == current["id"]) & (Answer.version == expected)).returning(Answer.id)
+                raise PreconditionRequired(
+                    "send If-Match (or version) with the answer version you are replacing",
+                    current_version=current["version"],
+                )
+            changed = (
+                await Answer.update(
+                    {
+                        **{getattr(Answer, k): v for k, v in values.items()},
+                        Answer.version: current["version"] + 1,
+                        Answer.updated_by: principal.user_id,
+                        Answer.updated_at: now(),
+                    }
+                )
+                .where((Answer.id == current["id"]) & (Answer.version == expected))
+                .returning(Answer.id)
+            )
             if not changed:
-                raise Conflict("someone else changed this answer; reload it and apply your change again",
-                               current_version=current["version"])
+                raise Conflict(
+                    "someone else changed this answer; reload it and apply your change again",
+                    current_version=current["version"],
+                )
         await Assessment.update({Assessment.updated_at: now()}).where(Assessment.id == assessment_id)
-        await record(caller, "answer.saved", object_type="assessment", object_id=assessment_id,
-                     before=_audit_answer(current), after={"control": control_id, **_audit_values(values)})
+        await record(
+            caller,
+            "answer.saved",
+            object_type="assessment",
+            object_id=assessment_id,
+            before=_audit_answer(current),
+            after={"control": control_id, **_audit_values(values)},
+        )
     saved = await repo.answer(assessment_id, control_id)
     assert saved is not None
     return _answer_out(saved)
@@ -242,8 +320,11 @@ async def answer_control(
 
 def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
     planned = values.get("planned_date")
-    return {"status": values["status"], "planned_date": planned.isoformat() if planned else None,
-            "evidence": len(values["evidence_ids"])}
+    return {
+        "status": values["status"],
+        "planned_date": planned.isoformat() if planned else None,
+        "evidence": len(values["evidence_ids"]),
+    }
 
 
 def _audit_answer(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -260,8 +341,9 @@ async def _snapshot(row: dict[str, Any], number: int, principal: Principal) -> d
     return {
         "assessment": str(row["id"]),
         "revision": number,
-        "organisation": {k: str(org[k]) for k in ("id", "name", "legal_name", "category", "country",
-                                                   "registration_number")},
+        "organisation": {
+            k: str(org[k]) for k in ("id", "name", "legal_name", "category", "country", "registration_number")
+        },
         "catalog": {"id": catalog.id, "version": catalog.version, "sha256": row["catalog_digest"]},
         "scope": row["scope"],
         "answers": [
@@ -272,9 +354,15 @@ async def _snapshot(row: dict[str, Any], number: int, principal: Principal) -> d
                 "justification": answers[c.id]["justification"],
                 "planned_date": answers[c.id]["planned_date"].isoformat() if answers[c.id]["planned_date"] else None,
                 "evidence": sorted(
-                    ({"sha256": evidence[e]["sha256"], "filename": evidence[e]["filename"],
-                      "media_type": evidence[e]["media_type"], "size": evidence[e]["size"]}
-                     for e in answers[c.id]["evidence_ids"]),
+                    (
+                        {
+                            "sha256": evidence[e]["sha256"],
+                            "filename": evidence[e]["filename"],
+                            "media_type": evidence[e]["media_type"],
+                            "size": evidence[e]["size"],
+                        }
+                        for e in answers[c.id]["evidence_ids"]
+                    ),
                     key=lambda item: (item["sha256"], item["filename"]),
                 ),
             }
@@ -304,24 +392,45 @@ async def submit(caller: Caller, assessment_id: uuid.UUID) -> SubmitOut:
     digest = sha256_hex(body)
     evidence_ids = sorted({e for answer in answers.values() for e in answer["evidence_ids"]})
     async with atomic():
-        moved = await Assessment.update({
-            Assessment.state: State.SUBMITTED, Assessment.revision: number, Assessment.submitted_at: now(),
-            Assessment.updated_at: now(),
-        }).where(
-            (Assessment.id == assessment_id) & (Assessment.revision == row["revision"])
-            & Assessment.state.is_in(list(EDITABLE))
-        ).returning(Assessment.id)
+        moved = (
+            await Assessment.update(
+                {
+                    Assessment.state: State.SUBMITTED,
+                    Assessment.revision: number,
+                    Assessment.submitted_at: now(),
+                    Assessment.updated_at: now(),
+                }
+            )
+            .where(
+                (Assessment.id == assessment_id)
+                & (Assessment.revision == row["revision"])
+                & Assessment.state.is_in(list(EDITABLE))
+            )
+            .returning(Assessment.id)
+        )
         if not moved:
             raise Conflict("the assessment changed while it was being submitted; reload it")
-        await Revision.insert(Revision(
-            key=f"{assessment_id}:{number}", assessment=assessment_id, number=number, sha256=digest,
-            document=body.decode(), created_by=principal.user_id, created_at=now(),
-        )).run()
+        await Revision.insert(
+            Revision(
+                key=f"{assessment_id}:{number}",
+                assessment=assessment_id,
+                number=number,
+                sha256=digest,
+                document=body.decode(),
+                created_by=principal.user_id,
+                created_at=now(),
+            )
+        ).run()
         if evidence_ids:
             await Evidence.update({Evidence.frozen: True}).where(Evidence.id.is_in(evidence_ids))
-        await record(caller, "assessment.submitted", object_type="assessment", object_id=assessment_id,
-                     before={"state": row["state"], "revision": row["revision"]},
-                     after={"state": State.SUBMITTED, "revision": number, "sha256": digest})
+        await record(
+            caller,
+            "assessment.submitted",
+            object_type="assessment",
+            object_id=assessment_id,
+            before={"state": row["state"], "revision": row["revision"]},
+            after={"state": State.SUBMITTED, "revision": number, "sha256": digest},
+        )
     return SubmitOut(state=State.SUBMITTED, revision=RevisionRef(number=number, sha256=digest))
 
 
@@ -332,13 +441,21 @@ async def withdraw(caller: Caller, assessment_id: uuid.UUID) -> StateOut:
     if row["state"] not in WITHDRAWABLE:
         raise Conflict(f"the assessment is {row['state']}; it can no longer be withdrawn")
     async with atomic():
-        moved = await Assessment.update({Assessment.state: State.WITHDRAWN, Assessment.updated_at: now()}).where(
-            (Assessment.id == assessment_id) & (Assessment.state == row["state"])
-        ).returning(Assessment.id)
+        moved = (
+            await Assessment.update({Assessment.state: State.WITHDRAWN, Assessment.updated_at: now()})
+            .where((Assessment.id == assessment_id) & (Assessment.state == row["state"]))
+            .returning(Assessment.id)
+        )
         if not moved:
             raise Conflict("the assessment changed meanwhile; reload it")
-        await record(caller, "assessment.withdrawn", object_type="assessment", object_id=assessment_id,
-                     before={"state": row["state"]}, after={"state": State.WITHDRAWN})
+        await record(
+            caller,
+            "assessment.withdrawn",
+            object_type="assessment",
+            object_id=assessment_id,
+            before={"state": row["state"]},
+            after={"state": State.WITHDRAWN},
+        )
     return StateOut(id=assessment_id, state=State.WITHDRAWN)
 
 
@@ -347,13 +464,20 @@ async def get_revision(caller: Caller, assessment_id: uuid.UUID, number: int) ->
     revision = await repo.revision(assessment_id, number)
     if revision is None:
         raise NotFound(f"this assessment has no revision {number}")
-    return RevisionOut(number=number, sha256=revision["sha256"], created_at=revision["created_at"],
-                       document=msgspec.json.decode(revision["document"]))
+    return RevisionOut(
+        number=number,
+        sha256=revision["sha256"],
+        created_at=revision["created_at"],
+        document=msgspec.json.decode(revision["document"]),
+    )
 
 
 def diff_documents(new: dict[str, Any], old: dict[str, Any], number: int, against: int) -> RevisionDiff:
-    scope = [FieldDiff(field=k, old=old["scope"].get(k), new=new["scope"].get(k))
-             for k in sorted(set(old["scope"]) | set(new["scope"])) if old["scope"].get(k) != new["scope"].get(k)]
+    scope = [
+        FieldDiff(field=k, old=old["scope"].get(k), new=new["scope"].get(k))
+        for k in sorted(set(old["scope"]) | set(new["scope"]))
+        if old["scope"].get(k) != new["scope"].get(k)
+    ]
     before = {a["control_id"]: a for a in old["answers"]}
     after = {a["control_id"]: a for a in new["answers"]}
     changes = []
@@ -363,9 +487,11 @@ def diff_documents(new: dict[str, Any], old: dict[str, Any], number: int, agains
         elif control_id not in after:
             changes.append(ControlDiff(control_id=control_id, change="removed"))
         else:
-            fields = [FieldDiff(field=k, old=before[control_id][k], new=after[control_id][k])
-                      for k in ("status", "narrative", "justification", "planned_date", "evidence")
-                      if before[control_id][k] != after[control_id][k]]
+            fields = [
+                FieldDiff(field=k, old=before[control_id][k], new=after[control_id][k])
+                for k in ("status", "narrative", "justification", "planned_date", "evidence")
+                if before[control_id][k] != after[control_id][k]
+            ]
             if fields:
                 changes.append(ControlDiff(control_id=control_id, change="changed", fields=fields))
     return RevisionDiff(number=number, against=against, scope=scope, controls=changes)

@@ -23,7 +23,13 @@ class EvidenceController(Controller):
     async def download(self, runtime: RuntimeDep, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> File:
         row, path = await services.for_download(caller, runtime.evidence, evidence_id)
         return File(
-            path=path, filename=row["filename"], media_type=row["media_type"], content_disposition_type="attachment",
-            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
-                     "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row['sha256'])).decode()}:"},
+            path=path,
+            filename=row["filename"],
+            media_type=row["media_type"],
+            content_disposition_type="attachment",
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+                "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row['sha256'])).decode()}:",
+            },
         )

@@ -28,15 +28,18 @@ class StreamedFile:
         self._in_file = False
         self._found = False
         self._done = False
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": self._part_begin,
-            "on_header_field": lambda d, s, e: self._set("_name", d[s:e]),
-            "on_header_value": lambda d, s, e: self._set("_value", d[s:e]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-        })
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._part_begin,
+                "on_header_field": lambda d, s, e: self._set("_name", d[s:e]),
+                "on_header_value": lambda d, s, e: self._set("_value", d[s:e]),
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+            },
+        )
 
     def _set(self, attribute: str, data: bytes) -> None:
         setattr(self, attribute, getattr(self, attribute) + data)

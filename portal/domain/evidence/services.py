@@ -35,8 +35,15 @@ def sanitise_filename(name: str) -> str:
 
 
 def evidence_out(row: dict[str, Any]) -> EvidenceOut:
-    return EvidenceOut(id=row["id"], sha256=row["sha256"], size=row["size"], media_type=row["media_type"],
-                       filename=row["filename"], frozen=row["frozen"], created_at=row["created_at"])
+    return EvidenceOut(
+        id=row["id"],
+        sha256=row["sha256"],
+        size=row["size"],
+        media_type=row["media_type"],
+        filename=row["filename"],
+        frozen=row["frozen"],
+        created_at=row["created_at"],
+    )
 
 
 async def authorise_upload(caller: Caller, assessment_id: uuid.UUID) -> dict[str, Any]:
@@ -51,8 +58,12 @@ async def authorise_upload(caller: Caller, assessment_id: uuid.UUID) -> dict[str
 
 
 async def store_upload(
-    caller: Caller, store: EvidenceStore, assessment: dict[str, Any], filename: str,
-    chunks: AsyncIterator[bytes], limit: int,
+    caller: Caller,
+    store: EvidenceStore,
+    assessment: dict[str, Any],
+    filename: str,
+    chunks: AsyncIterator[bytes],
+    limit: int,
 ) -> EvidenceOut:
     """Stream ``chunks`` to storage and record the evidence. On any failure nothing is left behind."""
     name = sanitise_filename(filename)
@@ -66,16 +77,31 @@ async def store_upload(
         raise
     created = store.commit(upload, sha256)
     row = Evidence(
-        organisation=assessment["organisation"], assessment=assessment["id"], sha256=sha256, size=upload.size,
-        media_type=upload.media_type, filename=name, uploaded_by=caller.actor.user_id,
+        organisation=assessment["organisation"],
+        assessment=assessment["id"],
+        sha256=sha256,
+        size=upload.size,
+        media_type=upload.media_type,
+        filename=name,
+        uploaded_by=caller.actor.user_id,
         created_at=dt.datetime.now(dt.UTC),
     )
     try:
         async with atomic():
             await row.save()
-            await record(caller, "evidence.uploaded", object_type="evidence", object_id=row.id,
-                         after={"assessment": str(assessment["id"]), "sha256": sha256, "size": upload.size,
-                                "media_type": upload.media_type, "filename": name})
+            await record(
+                caller,
+                "evidence.uploaded",
+                object_type="evidence",
+                object_id=row.id,
+                after={
+                    "assessment": str(assessment["id"]),
+                    "sha256": sha256,
+                    "size": upload.size,
+                    "media_type": upload.media_type,
+                    "filename": name,
+                },
+            )
     except BaseException:
         if created and not await assessments_repo.sha_in_use(sha256):
             store.delete(sha256)  # no row points at it: do not leave an orphan file
@@ -91,8 +117,13 @@ async def for_download(caller: Caller, store: EvidenceStore, evidence_id: uuid.U
     if row is None or assessment is None or not can_view(principal, assessment):
         raise NotFound("no such evidence")
     if principal.is_regulator:
-        await record(caller, "evidence.downloaded", object_type="evidence", object_id=evidence_id,
-                     after={"sha256": row["sha256"], "assessment": str(row["assessment"])})
+        await record(
+            caller,
+            "evidence.downloaded",
+            object_type="evidence",
+            object_id=evidence_id,
+            after={"sha256": row["sha256"], "assessment": str(row["assessment"])},
+        )
     return row, store.path(row["sha256"])
 
 

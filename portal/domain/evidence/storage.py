@@ -76,8 +76,9 @@ class Upload:
             raise InvalidInput("the file is empty", field="file")
         self.media_type = sniff(self._head, self.filename)
         if self.media_type not in ALLOWED_TYPES:
-            raise InvalidInput("this file type is not accepted: send PDF, PNG, JPEG, plain text, CSV or JSON",
-                               field="file")
+            raise InvalidInput(
+                "this file type is not accepted: send PDF, PNG, JPEG, plain text, CSV or JSON", field="file"
+            )
         return self._hash.hexdigest()
 
     def discard(self) -> None:

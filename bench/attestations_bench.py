@@ -79,9 +79,7 @@ def bench_tokens() -> None:
     ours_verify = rate(lambda: verify_token(token, keyring, issuer="https://portal.example", now=NOW))
     raw_verify = rate(lambda: public.verify(signature, signing_input))
     pyjwt_decode = rate(
-        lambda: jwt.decode(
-            token, public, algorithms=["EdDSA"], options={"verify_exp": False, "verify_iat": False}
-        )
+        lambda: jwt.decode(token, public, algorithms=["EdDSA"], options={"verify_exp": False, "verify_iat": False})
     )
     print(f"token: {len(token)} bytes")
     print(
@@ -92,10 +90,7 @@ def bench_tokens() -> None:
         f"  verify_token       {ours_verify:10,.0f}/s   raw Ed25519 verify {raw_verify:10,.0f}/s   ratio "
         f"{ours_verify / raw_verify:.2f}"
     )
-    print(
-        f"  pyjwt.decode EdDSA {pyjwt_decode:10,.0f}/s   verify_token / pyjwt ratio "
-        f"{ours_verify / pyjwt_decode:.2f}"
-    )
+    print(f"  pyjwt.decode EdDSA {pyjwt_decode:10,.0f}/s   verify_token / pyjwt ratio {ours_verify / pyjwt_decode:.2f}")
 
     data = CertificateData.from_token(token, provider_name_ar="خدمات الخليج السحابية")
     render_certificate(data)  # fonts load once
@@ -119,10 +114,7 @@ def bench_merkle() -> None:
     root = tree.root()
     root_ms = (time.perf_counter() - start) * 1000
     print(f"merkle log, {LOG_SIZE:,} entries:")
-    print(
-        f"  leaf hashing {hashing:.2f} s; append {appending:.2f} s "
-        f"({appending / LOG_SIZE * 1e6:.2f} µs/append)"
-    )
+    print(f"  leaf hashing {hashing:.2f} s; append {appending:.2f} s ({appending / LOG_SIZE * 1e6:.2f} µs/append)")
     print(f"  root at full size {root_ms:.3f} ms")
 
     rng = random.Random(9162)

@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
 import msgspec
@@ -26,8 +27,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     issuer: str = "http://127.0.0.1:8000"
     secret_key: str = ""
     redis_url: str = ""
-    # Hosts the portal answers for; requests naming another host are refused.
-    allowed_hosts: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "localhost", "testserver"])
+    # Hosts the portal answers for (as sent in the Host header, port included); others are refused.
+    # The issuer's host is always allowed; development adds the loopback names on any port below.
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
     cors_origins: list[str] = msgspec.field(default_factory=list)
     session_minutes: int = 60
     max_body_bytes: int = 1_048_576
@@ -78,6 +80,15 @@ def _development_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def allowed_hosts(settings: Settings) -> list[str]:
+    issuer = urlsplit(settings.issuer)
+    hosts = [*settings.allowed_hosts, issuer.netloc, issuer.hostname or ""]
+    if not settings.production:
+        hosts += ["127.0.0.1", "localhost", "testserver"]
+        hosts += [f"{name}:{port}" for name in ("127.0.0.1", "localhost") for port in (8000, 8001, 8080)]
+    return sorted({host for host in hosts if host})
+
+
 def load_settings(environ: dict[str, str] | None = None, *, need_secret: bool = True) -> Settings:
     """Build settings from the environment; refuse a production start without its secrets."""
     env = dict(os.environ if environ is None else environ)
@@ -98,6 +109,7 @@ def load_settings(environ: dict[str, str] | None = None, *, need_secret: bool = 
             changes["secret_key"] = _development_secret(data_dir)
     elif len(settings.secret_key) < 32:
         raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+    changes["allowed_hosts"] = allowed_hosts(settings)
     if settings.production and settings.issuer.startswith("http://"):
         raise SettingsError("PORTAL_ISSUER must be an https:// URL in production")
     return msgspec.structs.replace(settings, **changes)

@@ -70,9 +70,10 @@ async def test_hsts_and_secure_cookies_in_production(tmp_path) -> None:
     assert app.state.runtime.session_auth.secure is True
 
 
-async def test_unknown_host_is_refused(anon) -> None:
+async def test_unknown_host_is_refused_and_the_served_address_is_accepted(anon) -> None:
     response = await anon.get("/", headers={"host": "evil.example"})
     assert response.status_code == 400
+    assert (await anon.get("/", headers={"host": "127.0.0.1:8000"})).status_code == 200
 
 
 async def test_api_errors_are_problem_details_never_tracebacks(anon) -> None:

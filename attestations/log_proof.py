@@ -97,9 +97,7 @@ def verify_log_proof(proof: LogProof, keys: Keyring, *, token: str | None = None
     """
     checkpoint = open_checkpoint(proof.checkpoint, keys)
     if checkpoint.size != proof.tree_size:
-        raise InvalidProof(
-            f"the proof is for tree size {proof.tree_size}, the checkpoint is {checkpoint.size}"
-        )
+        raise InvalidProof(f"the proof is for tree size {proof.tree_size}, the checkpoint is {checkpoint.size}")
     leaf_hash = bytes.fromhex(proof.leaf_hash)
     if proof.entry is not None:
         try:

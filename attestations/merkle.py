@@ -168,9 +168,7 @@ def frontier_append(frontier: Sequence[bytes], size: int, leaf_hash: bytes) -> l
     """The compact range of a tree of ``size + 1`` leaves, from that of ``size`` leaves and a new leaf."""
     _check_hash(leaf_hash, "a leaf hash")
     if len(frontier) != bin(size).count("1"):
-        raise InvalidInput(
-            f"a frontier of {size} leaves has {bin(size).count('1')} hashes, not {len(frontier)}"
-        )
+        raise InvalidInput(f"a frontier of {size} leaves has {bin(size).count('1')} hashes, not {len(frontier)}")
     nodes = list(frontier)
     node = leaf_hash
     while size & 1:
@@ -224,9 +222,7 @@ def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[by
         raise InvalidProof("the inclusion proof leads to a different root")
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """RFC 9162 section 2.1.4.2: raise :class:`InvalidProof` unless the old tree is a prefix of the new."""
     if not 0 <= old_size <= new_size:
         raise InvalidProof(f"old size {old_size} is larger than new size {new_size}")

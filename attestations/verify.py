@@ -149,9 +149,7 @@ def verify_token(
     if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
         raise checks.failed("type", f"typ is {typ!r}, expected {TOKEN_TYPE!r}")
     if "crit" in jws.header:
-        raise checks.failed(
-            "type", f"the header demands extensions this verifier lacks: {jws.header['crit']!r}"
-        )
+        raise checks.failed("type", f"the header demands extensions this verifier lacks: {jws.header['crit']!r}")
     checks.passed("type", TOKEN_TYPE)
 
     # 6. claims

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -100,7 +101,72 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any
                 OrganisationStatus.VERIFIED,
                 "Identity checked against the commercial register",
             )
+    await _demo_assessments(runtime)
     return _logins(await _demo_secrets(runtime), seeded=True)
+
+
+async def _demo_assessments(runtime: Runtime) -> None:
+    """Gulf Telecom: one submitted assessment with evidence, and one draft half answered."""
+    from portal.domain.assessments import repo as assessments_repo
+    from portal.domain.assessments import services as assessments
+    from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment, Scope
+    from portal.domain.catalogs.services import ensure_baseline
+    from portal.domain.evidence.services import store_upload
+
+    await ensure_baseline()
+    caller = Caller(principal=await _principal(PROVIDERS[0][1][0]), client="demo")
+    scope = Scope(
+        summary="Mobile (4G/5G) and fixed broadband services in the Kingdom of Bahrain",
+        services=["Mobile voice and data", "FTTH broadband", "Enterprise connectivity"],
+        sites=["Manama core data centre", "Riffa disaster-recovery site"],
+    )
+    filed = await assessments.open_assessment(
+        caller,
+        NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", title="2026 annual filing", scope=scope),
+    )
+    row = await assessments_repo.assessment(filed.id)
+    assert row is not None
+
+    async def policy() -> Any:
+        yield b"Gulf Telecom information security policy\nApproved by the board, 2026-01-15.\n"
+
+    evidence = await store_upload(
+        caller, runtime.evidence, row, "security-policy.txt", policy(), runtime.settings.max_upload_bytes
+    )
+    for index, item in enumerate(filed.controls):
+        await assessments.answer_control(
+            caller,
+            filed.id,
+            item.control_id,
+            AnswerIn(
+                status=AnswerStatus.IMPLEMENTED,
+                narrative=f"{item.title}: in place since 2025, checked by internal audit in Q4.",
+                evidence_ids=[evidence.id] if index == 0 else [],
+            ),
+            None,
+        )
+    await assessments.submit(caller, filed.id)
+    draft = await assessments.open_assessment(
+        caller,
+        NewAssessment(
+            catalog_id="ppa-baseline",
+            catalog_version="1.0.0",
+            title="5G standalone core (draft)",
+            scope=Scope(summary="The new 5G standalone core network", services=["5G SA"]),
+        ),
+    )
+    for item in draft.controls[:10]:
+        await assessments.answer_control(
+            caller,
+            draft.id,
+            item.control_id,
+            AnswerIn(
+                status=AnswerStatus.PARTIALLY_IMPLEMENTED,
+                narrative="Rolled out to the first region.",
+                planned_date=dt.date.today() + dt.timedelta(days=120),
+            ),
+            None,
+        )
 
 
 async def _principal(email: str) -> Principal:

@@ -6,8 +6,8 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 

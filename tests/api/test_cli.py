@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyotp
 
-from portal.db.tables import AuditEvent, Organisation, User
+from portal.db.tables import Assessment, AuditEvent, Evidence, Organisation, Revision, User
 from tests.conftest import PASSWORD
 
 PORTAL = str(Path(sys.executable).parent / "portal")
@@ -116,6 +116,9 @@ async def test_demo_seeds_once_and_prints_working_logins(settings, anon) -> None
     )
     statuses = sorted(r["status"] for r in await Organisation.select(Organisation.status))
     assert statuses == ["pending", "verified", "verified"]  # regulator, Gulf Telecom, and pending Nimbus
+    states = sorted(r["state"] for r in await Assessment.select(Assessment.state))
+    assert states == ["draft", "submitted"]
+    assert await Revision.count() == 1 and await Evidence.count() == 1
     again = _run(settings, "demo", "--if-empty", "--json")
     assert json.loads(again.stdout)["seeded"] is False and await Organisation.count() == 3
     admin = next(a for a in result["accounts"] if a["role"] == "regulator_admin")

@@ -44,9 +44,7 @@ def log_proof(token: str, log_key: SigningKey) -> bytes:
     tree.append(entry_leaf_hash({"event": "key"}))
     index = tree.append(entry_leaf_hash(entry))
     checkpoint = Checkpoint("portal.example/log", tree.size, tree.root())
-    return encode_log_proof(
-        build_log_proof(tree, index, sign_checkpoint(checkpoint, log_key), checkpoint, entry)
-    )
+    return encode_log_proof(build_log_proof(tree, index, sign_checkpoint(checkpoint, log_key), checkpoint, entry))
 
 
 @pytest.fixture
@@ -60,9 +58,7 @@ def status_file(tmp_path: Path, status_key: SigningKey, value: int) -> Path:
     status_list = StatusList()
     status_list.set(1234, value)
     path = tmp_path / f"status-{value}.jwt"
-    path.write_text(
-        sign_status_list(status_list, status_key, uri=STATUS_URI, iat=NOW, exp=NOW + 3600, ttl=300)
-    )
+    path.write_text(sign_status_list(status_list, status_key, uri=STATUS_URI, iat=NOW, exp=NOW + 3600, ttl=300))
     return path
 
 
@@ -111,9 +107,7 @@ def test_valid_certificate_pdf_with_attached_proof_and_status(
     assert report["claims"]["jti"] == "ATT-2026-000042"
 
 
-def test_jwt_file_and_separate_proof_file(
-    token: str, jwks_file: Path, tmp_path: Path, log_proof: bytes
-) -> None:
+def test_jwt_file_and_separate_proof_file(token: str, jwks_file: Path, tmp_path: Path, log_proof: bytes) -> None:
     (tmp_path / "attestation.jwt").write_text(token + "\n")
     (tmp_path / "log-proof.json").write_bytes(log_proof)
     code, out, _ = run(
@@ -221,8 +215,7 @@ def test_jwks_with_wrong_key_type_exits_2(token: str, tmp_path: Path) -> None:
 def test_status_list_that_does_not_decode_exits_2(token: str, jwks_file: Path, tmp_path: Path) -> None:
     path = tmp_path / "status.jwt"
     path.write_text(
-        "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4IiwiaWF0IjoxLCJzdGF0dXNfbGlzdCI6eyJiaXRzIjoyLCJsc3QiOiJBQUFBIn19."
-        + "A" * 86
+        "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4IiwiaWF0IjoxLCJzdGF0dXNfbGlzdCI6eyJiaXRzIjoyLCJsc3QiOiJBQUFBIn19." + "A" * 86
     )
     code, _, err = run("verify", token, "--jwks", str(jwks_file), "--status-list", str(path))
     assert code == 2

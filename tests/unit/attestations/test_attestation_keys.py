@@ -115,9 +115,7 @@ def test_keyring_refuses_unusable_keys(jwk: object, message: str) -> None:
         Keyring.from_jwks({"keys": [jwk]})
 
 
-@pytest.mark.parametrize(
-    ("document", "message"), [({}, '"keys" array'), ({"keys": []}, "no keys"), ([], "keys")]
-)
+@pytest.mark.parametrize(("document", "message"), [({}, '"keys" array'), ({"keys": []}, "no keys"), ([], "keys")])
 def test_keyring_refuses_malformed_sets(document: object, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         Keyring.from_jwks(document)

@@ -89,9 +89,7 @@ CONSISTENCY = [
 # golang.org/x/mod/sumdb/note documentation example (C2SP signed-note).
 NOTE_SEED = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 NOTE_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-NOTE_TEXT = (
-    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
-)
+NOTE_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 NOTE = (
     NOTE_TEXT + "\n\u2014 PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
@@ -120,9 +118,7 @@ def test_leaf_and_node_hashing_are_domain_separated() -> None:
 def test_reference_inclusion_proofs(index: int, size: int, proof: list[str]) -> None:
     tree = reference_tree()
     assert [h.hex() for h in tree.inclusion_proof(index, size)] == proof
-    verify_inclusion(
-        index, size, hash_leaf(LEAVES[index]), [bytes.fromhex(h) for h in proof], tree.root(size)
-    )
+    verify_inclusion(index, size, hash_leaf(LEAVES[index]), [bytes.fromhex(h) for h in proof], tree.root(size))
 
 
 @pytest.mark.parametrize(("old", "new", "proof"), CONSISTENCY)
@@ -279,9 +275,7 @@ def logged_token_proof(token: str, log_key: SigningKey, size: int = 37) -> bytes
     return encode_log_proof(proof)
 
 
-def test_offline_log_proof_verifies_and_names_the_token(
-    token: str, log_key: SigningKey, keyring: Keyring
-) -> None:
+def test_offline_log_proof_verifies_and_names_the_token(token: str, log_key: SigningKey, keyring: Keyring) -> None:
     proof = decode_log_proof(logged_token_proof(token, log_key))
     assert (proof.leaf_index, proof.tree_size, len(proof.audit_path)) == (37, 39, 4)
     checkpoint = verify_log_proof(proof, keyring, token=token)

@@ -140,9 +140,7 @@ def test_status_list_token_header_and_claims(status_key: SigningKey, keyring: Ke
     assert decoded.status_list.get(1235) == 0
 
 
-def test_status_list_token_checks(
-    status_key: SigningKey, attestation_key: SigningKey, keyring: Keyring
-) -> None:
+def test_status_list_token_checks(status_key: SigningKey, attestation_key: SigningKey, keyring: Keyring) -> None:
     token = sign_list(status_key, StatusList())
     with pytest.raises(InvalidSignature, match="expired"):
         decode_status_list_token(token, keyring, now=NOW + 3600 + 61)
@@ -174,9 +172,7 @@ def test_verification_fails_unless_status_is_valid(
     ).status == ("valid")
     status_list.set(1234, value)
     with pytest.raises(VerificationError) as info:
-        verify_token(
-            token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list)
-        )
+        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list))
     failed = info.value.result.failure
     assert failed is not None and failed.name == "status"
     expected = verdict or "unknown status 3"

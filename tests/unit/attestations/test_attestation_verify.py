@@ -119,14 +119,10 @@ def test_hs256_signed_with_the_public_key_is_refused(keyring: Keyring, attestati
     public_pem = attestation_key.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    public_raw = attestation_key.public_key.public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    public_raw = attestation_key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     for secret in (public_pem, public_raw, public_jwk(attestation_key)["x"].encode()):
         header = {"alg": "HS256", "typ": "attestation+jwt", "kid": attestation_key.kid}
-        signing_input = (
-            f"{b64url_encode(json.dumps(header).encode())}.{b64url_encode(encode_claims(make_claims()))}"
-        )
+        signing_input = f"{b64url_encode(json.dumps(header).encode())}.{b64url_encode(encode_claims(make_claims()))}"
         mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
         forged = f"{signing_input}.{b64url_encode(mac)}"
         # HS256 signatures are 32 bytes: refused before any key is touched.

@@ -75,11 +75,18 @@ def test_settings_read_every_documented_variable(tmp_path) -> None:
 
 
 def test_allowed_hosts_follow_the_issuer_and_development_loopback(tmp_path) -> None:
-    dev = load_settings({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "s" * 32,
-                         "PORTAL_ISSUER": "http://127.0.0.1:8765"})
+    dev = load_settings(
+        {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "s" * 32, "PORTAL_ISSUER": "http://127.0.0.1:8765"}
+    )
     assert {"127.0.0.1:8765", "127.0.0.1:8000", "localhost:8000", "127.0.0.1"} <= set(dev.allowed_hosts)
-    prod = load_settings({"PORTAL_ENV": "production", "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "s" * 32,
-                          "PORTAL_ISSUER": "https://portal.example:8443"})
+    prod = load_settings(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_SECRET_KEY": "s" * 32,
+            "PORTAL_ISSUER": "https://portal.example:8443",
+        }
+    )
     assert prod.allowed_hosts == ["portal.example", "portal.example:8443"]
 
 

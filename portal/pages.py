@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
@@ -68,7 +68,9 @@ def render(request: Request[Any, Any, Any], template: str, *, status_code: int =
         "flash": flash,
         "errors": [],
     }
-    return Template(template, context={**base, **context}, status_code=status_code, cookies=cookies)
+    return Template(
+        template, context={**base, **context}, status_code=status_code, cookies=cookies, media_type=MediaType.HTML
+    )
 
 
 T = TypeVar("T")

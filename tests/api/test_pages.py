@@ -59,6 +59,7 @@ async def test_regulator_logs_in_through_the_totp_step_and_verifies(actors, anon
         },
     )
     assert step.status_code == 200 and 'name="totp"' in step.text
+    assert step.headers["content-type"] == "text/html; charset=utf-8"
     assert "portal_session" not in anon.cookies  # no session before the second factor
     code = pyotp.TOTP(actors.totp_secrets[admin["email"]]).now()
     done = await anon.post(

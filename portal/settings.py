@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -67,7 +68,9 @@ def _from_environ(environ: dict[str, str]) -> dict[str, object]:
     return raw
 
 
+@functools.cache
 def _development_secret(data_dir: Path) -> str:
+    """Created once per data directory and warned about once per process."""
     path = data_dir / "secret_key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +112,8 @@ def load_settings(environ: dict[str, str] | None = None, *, need_secret: bool = 
             changes["secret_key"] = _development_secret(data_dir)
     elif len(settings.secret_key) < 32:
         raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+    if "*" in settings.cors_origins or "*" in settings.allowed_hosts:
+        raise SettingsError("PORTAL_CORS_ORIGINS and PORTAL_ALLOWED_HOSTS list origins and hosts; '*' is refused")
     changes["allowed_hosts"] = allowed_hosts(settings)
     if settings.production and settings.issuer.startswith("http://"):
         raise SettingsError("PORTAL_ISSUER must be an https:// URL in production")

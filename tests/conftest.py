@@ -107,12 +107,9 @@ CLEAN_ORDER = [
 ]
 
 
-@pytest.fixture(autouse=True)
-async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    if request.node.get_closest_marker("db") is None:
-        yield
-        return
-    app: Litestar = request.getfixturevalue("app")
+@pytest.fixture
+async def clean_database(app: Litestar) -> AsyncIterator[None]:
+    """After each database test: empty the tables, the evidence store and the login throttle."""
     yield
     from portal.db.tables import Organisation
 

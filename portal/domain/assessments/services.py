@@ -42,7 +42,6 @@ from portal.domain.catalogs.services import catalog_for_row, published_catalog
 from portal.domain.context import Caller
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from portal.security.permissions import (
-    PROVIDER_ROLES,
     OrganisationStatus,
     Principal,
     Role,
@@ -331,10 +330,11 @@ def _audit_answer(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if row is None else {"control": row["control_id"], "version": row["version"], **_audit_values(row)}
 
 
-async def _snapshot(row: dict[str, Any], number: int, principal: Principal) -> dict[str, Any]:
+async def _snapshot(
+    row: dict[str, Any], number: int, principal: Principal, answers: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The frozen revision: what the provider attests to, and all a reviewer and a signer will refer to."""
     catalog, applicable = await _applicable(row)
-    answers = await repo.answers(row["id"])
     evidence = {str(e["id"]): e for e in await repo.evidence_items(row["id"])}
     org = await repo.organisation(row["organisation"])
     assert org is not None
@@ -387,7 +387,7 @@ async def submit(caller: Caller, assessment_id: uuid.UUID) -> SubmitOut:
     if missing:
         raise InvalidInput(f"the assessment is not complete: {len(missing)} problem(s)", missing=missing)
     number = row["revision"] + 1
-    document = await _snapshot(row, number, principal)
+    document = await _snapshot(row, number, principal, answers)
     body = canonical_json(document)
     digest = sha256_hex(body)
     evidence_ids = sorted({e for answer in answers.values() for e in answer["evidence_ids"]})
@@ -501,6 +501,3 @@ async def diff_revisions(caller: Caller, assessment_id: uuid.UUID, number: int, 
     new = await get_revision(caller, assessment_id, number)
     old = await get_revision(caller, assessment_id, against)
     return diff_documents(new.document, old.document, number, against)
-
-
-__all__ = ["PROVIDER_ROLES", "can_view"]

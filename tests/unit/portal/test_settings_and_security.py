@@ -33,6 +33,14 @@ def test_production_refuses_plain_http_issuer_and_short_keys(tmp_path) -> None:
         load_settings({"PORTAL_SECRET_KEY": "short", "PORTAL_DATA_DIR": str(tmp_path)})
 
 
+@pytest.mark.parametrize("variable", ["PORTAL_CORS_ORIGINS", "PORTAL_ALLOWED_HOSTS"])
+def test_wildcards_are_refused_for_origins_and_hosts(tmp_path, variable) -> None:
+    with pytest.raises(SettingsError, match="'\\*' is refused"):
+        load_settings(
+            {variable: "https://a.example,*", "PORTAL_SECRET_KEY": "s" * 32, "PORTAL_DATA_DIR": str(tmp_path)}
+        )
+
+
 def test_development_creates_a_private_key_file_once_and_warns(tmp_path, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="portal.settings"):
         first = load_settings({"PORTAL_DATA_DIR": str(tmp_path)})

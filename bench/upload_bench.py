@@ -85,7 +85,7 @@ async def _seed(env: dict[str, str]) -> tuple[str, str]:
         Organisation.id == user.organisation_id
     )
     row = await accounts_repo.user_by_email("admin@bench.example")
-    principal = accounts_repo._principal(row, via="session")
+    principal = accounts_repo.principal_from_row(row, via="session")
     caller = Caller(principal=principal, client="bench")
     token = await create_api_token(caller, user.organisation_id, NewApiToken(name="bench", role="provider_admin"))
     assessment = await open_assessment(

@@ -174,7 +174,7 @@ async def _principal(email: str) -> Principal:
 
     row = await repo.user_by_email(email)
     assert row is not None
-    return repo._principal(row, via="session")
+    return repo.principal_from_row(row, via="session")
 
 
 async def _demo_secrets(runtime: Runtime) -> dict[str, str]:

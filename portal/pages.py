@@ -9,6 +9,7 @@ from litestar import MediaType, Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
+from portal.errors import PortalError
 from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
 from portal.security.permissions import PROVIDER_ROLES, REGULATOR_ROLES, Principal
 
@@ -83,6 +84,11 @@ def parse_form(schema: type[T], data: dict[str, Any]) -> tuple[T | None, list[di
     except msgspec.ValidationError as exc:
         message, _, where = str(exc).partition(" - at `$.")
         return None, [{"field": where.rstrip("`").split(".")[-1] if where else "", "message": message}]
+
+
+def form_errors(exc: PortalError) -> list[dict[str, str]]:
+    """A service's refusal as the error list every page template shows."""
+    return [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
 
 
 def safe_next(target: str | None) -> str:

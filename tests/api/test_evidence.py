@@ -173,4 +173,4 @@ async def _principal(email: str):
     from portal.domain.accounts import repo
 
     row = await repo.user_by_email(email)
-    return repo._principal(row, via="session")
+    return repo.principal_from_row(row, via="session")

@@ -20,17 +20,13 @@ from portal.domain.accounts.schemas import NewApiToken, NewMember, Registration
 from portal.domain.context import Caller
 from portal.domain.organisations.services import get_organisation
 from portal.errors import NotAuthenticated, PortalError, TooManyRequests, TotpRequired
-from portal.pages import parse_form, render, safe_next
+from portal.pages import form_errors, parse_form, render, safe_next
 from portal.security.auth import requires_login
 from portal.security.permissions import PROVIDER_ROLES, Role, assignable_roles, requires_totp
 
 Form = URLEncodedBody[dict[str, Any]]
 MFA_COOKIE = "portal_mfa"
 MFA_MINUTES = 5
-
-
-def _error(exc: PortalError) -> list[dict[str, str]]:
-    return [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
 
 
 class AccountPages(Controller):
@@ -49,7 +45,7 @@ class AccountPages(Controller):
             row = await services.authenticate(runtime, caller, email, str(data.get("password", "")))
         except (NotAuthenticated, TooManyRequests) as exc:
             status = 429 if isinstance(exc, TooManyRequests) else 401
-            return render(request, "login.html", status_code=status, next=target, email=email, errors=_error(exc))
+            return render(request, "login.html", status_code=status, next=target, email=email, errors=form_errors(exc))
         if requires_totp(row["role"]):
             # Password accepted; a short-lived signed cookie carries the account to the one-time-code step.
             step = jwt.encode(
@@ -99,7 +95,7 @@ class AccountPages(Controller):
         try:
             await services.second_factor(runtime, caller, row, str(data.get("totp", "")) or None)
         except (NotAuthenticated, TotpRequired) as exc:
-            return render(request, "login_totp.html", status_code=401, next=target, errors=_error(exc))
+            return render(request, "login_totp.html", status_code=401, next=target, errors=form_errors(exc))
         return await self._open(runtime, caller, row, target)
 
     async def _open(self, runtime: RuntimeDep, caller: CallerDep, row: dict[str, Any], target: str) -> Redirect:
@@ -134,7 +130,7 @@ class AccountPages(Controller):
                 await services.register(runtime, caller, registration)
                 return Redirect(path="/login?notice=registered")
             except PortalError as exc:
-                errors = _error(exc)
+                errors = form_errors(exc)
         form = {k: v for k, v in data.items() if k != "password"}
         return render(request, "register.html", status_code=422, form=form, categories=_categories(), errors=errors)
 
@@ -158,7 +154,7 @@ class AccountPages(Controller):
                 request,
                 "invitation.html",
                 status_code=422 if exc.kind == "invalid-input" else 404,
-                errors=_error(exc),
+                errors=form_errors(exc),
             )
         return render(request, "invitation.html", done=True, totp_secret=seed)
 
@@ -188,7 +184,7 @@ class OrganisationPages(Controller):
                 }
                 return await _organisation_page(request, caller, created_secret=secret)
             except PortalError as exc:
-                errors = _error(exc)
+                errors = form_errors(exc)
         return await _organisation_page(request, caller, errors=errors, status_code=422)
 
     @post("/api-tokens")
@@ -200,7 +196,7 @@ class OrganisationPages(Controller):
                 secret = {"title": f"API token “{token.name}”", "value": token.token}
                 return await _organisation_page(request, caller, created_secret=secret)
             except PortalError as exc:
-                errors = _error(exc)
+                errors = form_errors(exc)
         return await _organisation_page(request, caller, errors=errors, status_code=422)
 
     @post("/api-tokens/{token_id:uuid}/revoke")

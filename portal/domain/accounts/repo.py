@@ -22,7 +22,7 @@ _PRINCIPAL_COLUMNS = (
 )
 
 
-def _principal(row: dict[str, Any], *, via: str, role: str | None = None, **extra: Any) -> Principal:
+def principal_from_row(row: dict[str, Any], *, via: str, role: str | None = None, **extra: Any) -> Principal:
     return Principal(
         user_id=row["id"],
         email=row["email"],
@@ -61,7 +61,7 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
     row = await user_row(session["user"])
     if not row or not row["is_active"]:
         return None
-    return _principal(row, via="session", session_id=session_id)
+    return principal_from_row(row, via="session", session_id=session_id)
 
 
 async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principal | None:
@@ -89,7 +89,7 @@ async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principa
     last_used = token["last_used_at"]
     if last_used is None or now - last_used > dt.timedelta(minutes=5):  # bounded writes on the read path
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
-    return _principal(row, via="api_token", role=token["role"], api_token_id=token["id"])
+    return principal_from_row(row, via="api_token", role=token["role"], api_token_id=token["id"])
 
 
 async def organisation_row(organisation_id: uuid.UUID) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from portal.domain.accounts.schemas import (
 )
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
-from portal.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TotpRequired
+from portal.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests, TotpRequired
 from portal.runtime import Runtime
 from portal.security import totp
 from portal.security.passwords import PasswordPolicyError, check_policy
@@ -134,7 +134,7 @@ async def authenticate(runtime: Runtime, caller: Caller, email: str, password: s
     email = normalise_email(email)
     try:
         await runtime.throttle.check(email, caller.client)
-    except Exception:
+    except TooManyRequests:
         await record(
             caller,
             "auth.login",
@@ -205,7 +205,7 @@ async def open_session(runtime: Runtime, caller: Caller, user: dict[str, Any]) -
                 client=caller.client[:64],
             )
         ).run()
-        principal = repo._principal(user, via="session", session_id=session_id)
+        principal = repo.principal_from_row(user, via="session", session_id=session_id)
         await record(
             Caller(principal=principal, client=caller.client),
             "auth.login",

@@ -18,7 +18,7 @@ from portal.domain.catalogs.services import list_catalogs
 from portal.domain.context import Caller
 from portal.domain.evidence.services import list_evidence
 from portal.errors import PortalError
-from portal.pages import parse_form, render
+from portal.pages import form_errors, parse_form, render
 from portal.security.auth import requires_login
 from portal.security.permissions import Role
 
@@ -41,10 +41,6 @@ def _many(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     return [v for v in (value if isinstance(value, list) else [value]) if v]
-
-
-def _error(exc: PortalError) -> list[dict[str, str]]:
-    return [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
 
 
 class AssessmentPages(Controller):
@@ -76,7 +72,7 @@ class AssessmentPages(Controller):
                 opened = await services.open_assessment(caller, wanted)
                 return Redirect(path=f"/assessments/{opened.id}?notice=opened")
             except PortalError as exc:
-                errors = _error(exc)
+                errors = form_errors(exc)
         return await _dashboard(request, caller, errors=errors, form=data, status_code=422)
 
     @get("/{assessment_id:uuid}")
@@ -108,7 +104,7 @@ class AssessmentPages(Controller):
                 await services.answer_control(caller, assessment_id, control_id, answer, None)
                 return Redirect(path=f"/assessments/{assessment_id}?notice=saved#control-{control_id}")
             except PortalError as exc:
-                errors = _error(exc)
+                errors = form_errors(exc)
         errors = [{**e, "field": f"{control_id} {e['field']}".strip()} for e in errors]
         return await _detail(request, caller, assessment_id, errors=errors, status_code=422, draft={control_id: body})
 
@@ -131,7 +127,7 @@ class AssessmentPages(Controller):
             done = await services.submit(caller, assessment_id)
         except PortalError as exc:
             return render(
-                request, "assessments/submit.html", status_code=422, assessment=assessment, errors=_error(exc)
+                request, "assessments/submit.html", status_code=422, assessment=assessment, errors=form_errors(exc)
             )
         return Redirect(path=f"/assessments/{assessment_id}/revisions/{done.revision.number}?notice=submitted")
 

@@ -13,7 +13,7 @@ import controls
 from portal.deps import CallerDep
 from portal.domain.catalogs import services
 from portal.errors import InvalidInput
-from portal.pages import render
+from portal.pages import form_errors, render
 from portal.security.auth import requires_role
 from portal.security.permissions import Role
 
@@ -48,7 +48,7 @@ class CatalogPages(Controller):
         try:
             shown = services.filter_controls(catalog, text=q, pillar=pillar, category=category)
         except InvalidInput as exc:
-            errors = [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
+            errors = form_errors(exc)
             shown = catalog.controls
         by_family = {family.id: [c for c in shown if c.family == family.id] for family in catalog.families}
         return render(

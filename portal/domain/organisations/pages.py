@@ -13,7 +13,7 @@ from portal.deps import CallerDep
 from portal.domain.context import Caller
 from portal.domain.organisations import services
 from portal.errors import PortalError
-from portal.pages import render
+from portal.pages import form_errors, render
 from portal.security.auth import requires_role
 from portal.security.permissions import REGULATOR_ROLES, OrganisationStatus, Role
 
@@ -51,9 +51,7 @@ class RegulatorOrganisationPages(Controller):
         try:
             await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
         except PortalError as exc:
-            return await _page(
-                request, caller, "pending", errors=[{"field": "", "message": exc.detail}], status_code=409
-            )
+            return await _page(request, caller, "pending", errors=form_errors(exc), status_code=409)
         return Redirect(path="/regulator/organisations?notice=rejected")
 
 

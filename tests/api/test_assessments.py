@@ -257,3 +257,37 @@ async def test_withdraw_until_decided_by_the_provider_admin(actors) -> None:
     assert (await admin.post(url)).status_code == 409
     event = await AuditEvent.select().where(AuditEvent.action == "assessment.withdrawn").output(load_json=True).first()
     assert event["before"] == {"state": "draft"} and event["after"] == {"state": "withdrawn"}
+
+
+async def test_every_assessment_endpoint_is_closed_to_other_tenants_and_the_public(actors, anon) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    aid = assessment["id"]
+    evidence = await client.post(f"/api/v1/assessments/{aid}/evidence", files={"file": ("a.txt", b"policy text")})
+    await answer_all(client, aid)
+    assert (await client.post(f"/api/v1/assessments/{aid}/submit")).status_code == 200
+    other, _ = await actors.provider()
+    other_editor, _ = await actors.member((await other.get("/api/v1/me")).json()["organisation_id"], "provider_editor")
+    calls = [
+        ("GET", f"/api/v1/assessments/{aid}", None),
+        ("PUT", f"/api/v1/assessments/{aid}/answers/{TELECOM[0]}", implemented()),
+        ("POST", f"/api/v1/assessments/{aid}/submit", None),
+        ("POST", f"/api/v1/assessments/{aid}/withdraw", None),
+        ("GET", f"/api/v1/assessments/{aid}/revisions/1", None),
+        ("GET", f"/api/v1/assessments/{aid}/revisions/1/diff?against=1", None),
+        ("GET", f"/api/v1/assessments/{aid}/evidence", None),
+        ("GET", f"/api/v1/evidence/{evidence.json()['id']}", None),
+    ]
+    for method, url, body in calls:
+        for outsider in (other, other_editor):
+            response = await outsider.request(method, url, json=body)
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert "policy text" not in response.text and "Done and documented" not in response.text
+        assert (await anon.request(method, url, json=body)).status_code == 401, (method, url)
+    upload = await other.post(f"/api/v1/assessments/{aid}/evidence", files={"file": ("b.txt", b"x")})
+    assert upload.status_code == 404
+    reviewer = await actors.regulator("reviewer")  # regulators read a submitted assessment but never change it
+    assert (await reviewer.get(f"/api/v1/assessments/{aid}")).status_code == 200
+    for method, url, body in calls[1:4]:
+        assert (await reviewer.request(method, url, json=body)).status_code == 403, (method, url)
+    assert (await client.get(f"/api/v1/assessments/{aid}")).json()["state"] == "submitted"

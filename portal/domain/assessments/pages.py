@@ -102,7 +102,7 @@ class AssessmentPages(Controller):
         if answer is not None:
             try:
                 await services.answer_control(caller, assessment_id, control_id, answer, None)
-                return Redirect(path=f"/assessments/{assessment_id}?notice=saved#control-{control_id}")
+                return Redirect(path=f"/assessments/{assessment_id}?notice=saved&open={control_id}#control-{control_id}")
             except PortalError as exc:
                 errors = form_errors(exc)
         errors = [{**e, "field": f"{control_id} {e['field']}".strip()} for e in errors]
@@ -180,6 +180,9 @@ async def _detail(
         (family, [item for item in assessment.controls if item.family == family.family])
         for family in assessment.progress.families
     ]
+    # The family of the control just saved stays open, so the page lands on it.
+    focus = request.query_params.get("open", "")
+    open_family = next((item.family for item in assessment.controls if item.control_id == focus), "")
     return render(
         request,
         "assessments/detail.html",
@@ -196,6 +199,7 @@ async def _detail(
         statuses=[s.value for s in AnswerStatus],
         today=dt.date.today().isoformat(),
         draft=context.pop("draft", {}),
+        open_family=open_family,
         max_upload_mb=request.app.state.runtime.settings.max_upload_bytes // 2**20,
         **context,
     )

@@ -72,7 +72,9 @@ async def test_answer_form_saves_and_refuses_a_stale_version(actors) -> None:
         "_csrf_token": _csrf(page.text),
     }
     saved = await client.post(f"/assessments/{assessment['id']}/answers/{TELECOM[0]}", data=form)
-    assert saved.status_code == 302 and saved.headers["location"].endswith(f"?notice=saved&open={TELECOM[0]}#control-{TELECOM[0]}")
+    assert saved.status_code == 302 and saved.headers["location"].endswith(
+        f"?notice=saved&open={TELECOM[0]}#control-{TELECOM[0]}"
+    )
     stale = await client.post(
         f"/assessments/{assessment['id']}/answers/{TELECOM[0]}", data={**form, "narrative": "someone else's edit"}
     )

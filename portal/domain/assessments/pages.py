@@ -102,7 +102,9 @@ class AssessmentPages(Controller):
         if answer is not None:
             try:
                 await services.answer_control(caller, assessment_id, control_id, answer, None)
-                return Redirect(path=f"/assessments/{assessment_id}?notice=saved&open={control_id}#control-{control_id}")
+                return Redirect(
+                    path=f"/assessments/{assessment_id}?notice=saved&open={control_id}#control-{control_id}"
+                )
             except PortalError as exc:
                 errors = form_errors(exc)
         errors = [{**e, "field": f"{control_id} {e['field']}".strip()} for e in errors]

@@ -59,7 +59,7 @@ def parse_compact(token: str) -> CompactJWS:
     header_bytes = b64url_decode(header_b64, "the token header")
     try:
         header = json.loads(header_bytes)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput("the token header is not JSON") from exc
     if not isinstance(header, dict):
         raise InvalidInput("the token header is not a JSON object")

@@ -173,6 +173,9 @@ def verify_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin:
     except VerificationError as exc:
         _report(exc.result, as_json=args.json, out=out)
         return EXIT_INVALID
+    except (AttestationError, RecursionError, OverflowError, ValueError) as exc:
+        err.write(f"error: the input cannot be verified: {exc.__class__.__name__}: {exc}\n")
+        return EXIT_USAGE
     _report(result, as_json=args.json, out=out)
     return EXIT_VALID
 

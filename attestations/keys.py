@@ -176,7 +176,7 @@ class Keyring:
         """Parse JWKS JSON text."""
         try:
             document = json.loads(data)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidInput("the JWKS is not JSON") from exc
         return cls.from_jwks(document)
 

@@ -78,7 +78,7 @@ def decode_log_proof(data: bytes | str) -> LogProof:
     """Parse a proof file; :class:`InvalidInput` if it is not one."""
     try:
         proof = msgspec.json.decode(data, type=LogProof)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise InvalidInput(f"not a log proof file: {exc}") from exc
     if proof.version != PROOF_VERSION:
         raise InvalidInput(f"log proof version {proof.version} is not supported")

@@ -208,7 +208,7 @@ def parse_status_list_token(token: str) -> StatusListToken:
     jws = parse_compact(token)
     try:
         claims = msgspec.json.decode(jws.payload, type=StatusListClaims)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise InvalidInput(f"the status list token claims do not decode: {exc}") from exc
     decoded = StatusList.decode(claims.status_list.lst, claims.status_list.bits)
     return StatusListToken(header=jws.header, claims=claims, status_list=decoded, verified=False)

@@ -120,7 +120,7 @@ def decode_claims(payload: bytes) -> AttestationClaims:
         return _decoder.decode(payload)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"claims: {exc}") from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise InvalidInput(f"the payload is not JSON: {exc}") from exc
 
 

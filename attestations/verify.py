@@ -215,4 +215,7 @@ def verify_token(
 
 
 def _iso(epoch: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    except (OverflowError, OSError, ValueError):  # a time no calendar can show is still reported, not a crash
+        return f"{epoch} (seconds since 1970, out of range)"

@@ -60,6 +60,11 @@ class PreconditionRequired(PortalError):
     title = "Send the version you are changing"
 
 
+class UnsupportedMediaType(PortalError):
+    kind = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class TooManyRequests(PortalError):
     kind = "too-many-requests"
     title = "Too many attempts"

@@ -30,6 +30,7 @@ from portal.errors import (
     PreconditionRequired,
     TooManyRequests,
     TotpRequired,
+    UnsupportedMediaType,
 )
 from portal.pages import render
 
@@ -46,6 +47,7 @@ STATUS: dict[type[PortalError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     PreconditionRequired: 428,
+    UnsupportedMediaType: 415,
     TooManyRequests: 429,
 }
 
@@ -136,6 +138,11 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return _problem(request, status, kind, exc.detail if status != 404 else "Not found", exc.detail, {}, exc.headers)
 
 
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # msgspec raises RecursionError for absurdly nested JSON before any handler runs.
+    return _problem(request, 400, "invalid-input", "The request is not valid", "the body is nested too deeply", {})
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Logged with its traceback for operators; the client gets a plain problem, never the traceback.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -152,6 +159,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     PortalError: portal_error,
     HTTPException: http_error,
+    RecursionError: too_deep,
     Exception: unexpected_error,
 }
 

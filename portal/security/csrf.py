@@ -8,11 +8,17 @@ no authority of their own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
+
+from portal.errors import UnsupportedMediaType
 
 SESSION_COOKIE = "portal_session"
 CSRF_COOKIE = "portal_csrf"
@@ -45,6 +51,13 @@ class PortalCSRFMiddleware(CSRFMiddleware):
                 # Refuse before any body is read: API clients send the header, never a form field.
                 raise PermissionDeniedException("CSRF token missing: send the X-CSRFToken header")
         await super().__call__(scope, receive, send)
+
+
+def requires_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for the CSRF-exempt login and registration: a cross-site HTML form cannot send application/json
+    without a CORS preflight, so insisting on it closes login CSRF through text/plain bodies."""
+    if connection.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
 
 
 def csrf_config(secret: str, *, secure: bool) -> CSRFConfig:

@@ -28,6 +28,7 @@ from portal.domain.accounts.schemas import (
 )
 from portal.runtime import Runtime
 from portal.security.auth import requires_login
+from portal.security.csrf import requires_json
 
 
 def session_cookie(
@@ -57,12 +58,18 @@ class AuthController(Controller):
         "/register",
         status_code=201,
         exclude_from_csrf=True,
+        guards=[requires_json],
         summary="Register a provider organisation and its first admin",
     )
     async def register(self, runtime: RuntimeDep, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
         return await services.register(runtime, caller, data)
 
-    @post("/login", exclude_from_csrf=True, summary="Log in with email, password and (regulators) a TOTP code")
+    @post(
+        "/login",
+        exclude_from_csrf=True,
+        guards=[requires_json],
+        summary="Log in with email, password and (regulators) a TOTP code",
+    )
     async def login(self, runtime: RuntimeDep, caller: CallerDep, data: JSONBody[Login]) -> Response[Any]:
         row = await services.authenticate(runtime, caller, data.email, data.password)
         await services.second_factor(runtime, caller, row, data.totp)

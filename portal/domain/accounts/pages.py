@@ -94,8 +94,9 @@ class AccountPages(Controller):
             return Redirect(path="/login")
         try:
             await services.second_factor(runtime, caller, row, str(data.get("totp", "")) or None)
-        except (NotAuthenticated, TotpRequired) as exc:
-            return render(request, "login_totp.html", status_code=401, next=target, errors=form_errors(exc))
+        except (NotAuthenticated, TotpRequired, TooManyRequests) as exc:
+            status = 429 if isinstance(exc, TooManyRequests) else 401
+            return render(request, "login_totp.html", status_code=status, next=target, errors=form_errors(exc))
         return await self._open(runtime, caller, row, target)
 
     async def _open(self, runtime: RuntimeDep, caller: CallerDep, row: dict[str, Any], target: str) -> Redirect:

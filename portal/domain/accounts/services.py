@@ -171,6 +171,8 @@ async def second_factor(runtime: Runtime, caller: Caller, user: dict[str, Any], 
         raise Forbidden("this regulator account has no second factor enrolled; ask a regulator admin")
     if not code:
         raise TotpRequired("enter the 6-digit code from your authenticator app", field="totp")
+    # Wrong codes count against the account like wrong passwords, on the API and the page alike.
+    await runtime.throttle.check(user["email"], caller.client)
     secret = runtime.totp_box.open(user["totp_secret"])
     fresh = await User.select(User.totp_last_step).where(User.id == user["id"]).first()
     step = totp.accepted_step(secret, code, fresh["totp_last_step"] if fresh else 0)
@@ -275,6 +277,8 @@ async def invite_member(runtime: Runtime, caller: Caller, organisation_id: uuid.
     """An organisation admin adds a member; the member sets a password through a one-time invitation link."""
     principal = caller.actor
     require_member(principal, organisation_id, Role.PROVIDER_ADMIN, Role.REGULATOR_ADMIN)
+    if principal.via != "session":
+        raise Forbidden("members are invited from a logged-in session, not with an API token")
     if data.role not in assignable_roles(principal):
         raise Forbidden(f"you cannot give the role {data.role}", field="role")
     email = normalise_email(data.email)

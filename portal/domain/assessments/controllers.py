@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -27,12 +28,14 @@ from portal.domain.evidence.multipart import StreamedFile
 from portal.errors import InvalidInput
 from portal.security.auth import requires_login
 
+VERSION_TAG = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts '²'
+
 
 def parse_if_match(value: str | None) -> int | None:
     if not value:
         return None
     tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not VERSION_TAG.fullmatch(tag):
         raise InvalidInput('If-Match must be the answer\'s ETag, e.g. "3"', field="If-Match")
     return int(tag)
 

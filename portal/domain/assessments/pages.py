@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from portal.deps import CallerDep
 from portal.domain.assessments import services
+from portal.domain.assessments.controllers import VERSION_TAG
 from portal.domain.assessments.schemas import EDITABLE, WITHDRAWABLE, AnswerIn, AnswerStatus, NewAssessment
 from portal.domain.catalogs.services import list_catalogs
 from portal.domain.context import Caller
@@ -96,7 +97,7 @@ class AssessmentPages(Controller):
             "justification": data.get("justification", ""),
             "planned_date": data.get("planned_date") or None,
             "evidence_ids": _many(data.get("evidence_ids")),
-            "version": int(data["version"]) if str(data.get("version", "")).isdigit() else None,
+            "version": int(data["version"]) if VERSION_TAG.fullmatch(str(data.get("version", ""))) else None,
         }
         answer, errors = parse_form(AnswerIn, body)
         if answer is not None:

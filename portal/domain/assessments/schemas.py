@@ -69,7 +69,8 @@ class AnswerIn(Strict):
     justification: Text = ""
     planned_date: dt.date | None = None
     evidence_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
-    version: int | None = None  # the answer version being replaced (or send If-Match)
+    # The answer version being replaced (or send If-Match).
+    version: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
 
 
 class AnswerOut(msgspec.Struct, kw_only=True):

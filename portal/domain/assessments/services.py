@@ -92,6 +92,21 @@ async def _editable(caller: Caller, assessment_id: uuid.UUID) -> dict[str, Any]:
     return row
 
 
+async def still_editable(assessment_id: uuid.UUID) -> None:
+    """Inside a write transaction: touch the assessment if it may still change, else 409.
+
+    The update takes the row's lock (PostgreSQL) or the database's write lock (SQLite), so it serialises
+    with ``submit`` and ``withdraw``: nothing is written to an assessment that has just been frozen.
+    """
+    touched = (
+        await Assessment.update({Assessment.updated_at: now()})
+        .where((Assessment.id == assessment_id) & Assessment.state.is_in(list(EDITABLE)))
+        .returning(Assessment.id)
+    )
+    if not touched:
+        raise Conflict("the assessment was submitted or withdrawn meanwhile; reload it")
+
+
 async def _applicable(row: dict[str, Any]) -> tuple[controls.Catalog, list[controls.Control]]:
     catalog = await catalog_for_row(row["catalog"])
     category = controls.ProviderCategory(row["organisation_category"])
@@ -265,6 +280,7 @@ async def answer_control(
     }
     principal = caller.actor
     async with atomic():
+        await still_editable(assessment_id)
         current = await repo.answer(assessment_id, control_id)
         if current is None:
             if expected not in (None, 0):
@@ -303,7 +319,6 @@ async def answer_control(
                     "someone else changed this answer; reload it and apply your change again",
                     current_version=current["version"],
                 )
-        await Assessment.update({Assessment.updated_at: now()}).where(Assessment.id == assessment_id)
         await record(
             caller,
             "answer.saved",
@@ -382,16 +397,10 @@ async def submit(caller: Caller, assessment_id: uuid.UUID) -> SubmitOut:
     if row["state"] not in EDITABLE:
         raise Conflict(f"the assessment is {row['state']}; only a draft or a returned assessment can be submitted")
     _, applicable = await _applicable(row)
-    answers = await repo.answers(assessment_id)
-    missing = _missing(applicable, answers, dt.date.today())
-    if missing:
-        raise InvalidInput(f"the assessment is not complete: {len(missing)} problem(s)", missing=missing)
     number = row["revision"] + 1
-    document = await _snapshot(row, number, principal, answers)
-    body = canonical_json(document)
-    digest = sha256_hex(body)
-    evidence_ids = sorted({e for answer in answers.values() for e in answer["evidence_ids"]})
     async with atomic():
+        # Move the state first: this takes the assessment's row lock (PostgreSQL) or the write lock (SQLite),
+        # so no answer or upload can land between the completeness check, the snapshot and the freeze.
         moved = (
             await Assessment.update(
                 {
@@ -410,6 +419,14 @@ async def submit(caller: Caller, assessment_id: uuid.UUID) -> SubmitOut:
         )
         if not moved:
             raise Conflict("the assessment changed while it was being submitted; reload it")
+        answers = await repo.answers(assessment_id)
+        missing = _missing(applicable, answers, dt.date.today())
+        if missing:  # raising rolls the state change back
+            raise InvalidInput(f"the assessment is not complete: {len(missing)} problem(s)", missing=missing)
+        document = await _snapshot(row, number, principal, answers)
+        body = canonical_json(document)
+        digest = sha256_hex(body)
+        evidence_ids = sorted({e for answer in answers.values() for e in answer["evidence_ids"]})
         await Revision.insert(
             Revision(
                 key=f"{assessment_id}:{number}",

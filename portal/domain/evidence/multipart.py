@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from email.message import Message
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from portal.errors import InvalidInput
@@ -28,7 +29,13 @@ class StreamedFile:
         self._in_file = False
         self._found = False
         self._done = False
-        self._parser = MultipartParser(
+        try:
+            self._parser = self._new_parser(boundary)
+        except (FormParserError, ValueError) as exc:
+            raise InvalidInput(f"the multipart boundary is not usable: {exc}", field=field) from exc
+
+    def _new_parser(self, boundary: bytes) -> MultipartParser:
+        return MultipartParser(
             boundary,
             {
                 "on_part_begin": self._part_begin,
@@ -73,10 +80,13 @@ class StreamedFile:
     async def _feed(self) -> bool:
         """Parse the next piece of the body; False when the body has ended."""
         chunk = await anext(self._stream, None)
-        if chunk is None:
-            self._parser.finalize()
-            return False
-        self._parser.write(chunk)
+        try:
+            if chunk is None:
+                self._parser.finalize()
+                return False
+            self._parser.write(chunk)
+        except FormParserError as exc:  # the parser's errors all derive from it
+            raise InvalidInput(f"the multipart body is malformed: {exc}", field=self.field) from exc
         return True
 
     async def open(self) -> str:

@@ -14,7 +14,7 @@ from portal.db import atomic
 from portal.db.tables import Evidence
 from portal.domain.assessments import repo as assessments_repo
 from portal.domain.assessments.schemas import EDITABLE, EvidenceOut
-from portal.domain.assessments.services import EDITORS, can_view
+from portal.domain.assessments.services import EDITORS, can_view, still_editable
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
 from portal.domain.evidence.storage import EvidenceStore
@@ -88,6 +88,7 @@ async def store_upload(
     )
     try:
         async with atomic():
+            await still_editable(assessment["id"])  # not frozen while the file streamed in
             await row.save()
             await record(
                 caller,

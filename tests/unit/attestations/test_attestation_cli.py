@@ -255,3 +255,29 @@ def test_python_dash_m_attestations(certificate: Path, jwks_file: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("VALID: attestation ATT-2026-000042\n")
+
+
+def test_hostile_inputs_exit_2_without_a_traceback(tmp_path) -> None:
+    """Deeply nested JSON and out-of-range times are input errors, never crashes."""
+    import base64
+
+    from attestations.cli import main
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    nested = b"[" * 100_000
+    token = f"{b64(nested)}.{b64(b'{}')}.{b64(bytes(64))}"
+    jwks = tmp_path / "jwks.json"
+    jwks.write_bytes(nested)
+    good_jwks = tmp_path / "good.json"
+    good_jwks.write_text(
+        '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["verify", token, "--jwks", str(good_jwks)], out=out, err=err) == 2
+    assert "not JSON" in err.getvalue() and "Traceback" not in err.getvalue()
+    plain = f"{b64(b'{}')}.{b64(b'{}')}.{b64(bytes(64))}"
+    err = io.StringIO()
+    assert main(["verify", plain, "--jwks", str(jwks)], out=io.StringIO(), err=err) == 2
+    assert "JWKS is not JSON" in err.getvalue()

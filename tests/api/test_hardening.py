@@ -1,0 +1,150 @@
+"""Regressions from the security review: each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pyotp
+import pytest
+
+from portal.db.tables import Answer, Assessment, Evidence, UserSession
+from portal.domain.assessments import services as assessment_services
+from tests.api.test_assessments import TELECOM, answer_all, implemented, open_assessment
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.usefixtures("baseline")
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)
+
+
+async def test_the_totp_page_is_throttled_like_the_api(actors, anon) -> None:
+    reviewer = await actors.create_user("reviewer")
+    page = await anon.get("/login")
+    step = await anon.post(
+        "/login", data={"email": reviewer["email"], "password": PASSWORD, "_csrf_token": _csrf(page.text)}
+    )
+    secret = actors.totp_secrets[reviewer["email"]]
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    statuses = [
+        (await anon.post("/login/totp", data={"totp": wrong, "_csrf_token": _csrf(step.text)})).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401, 401, 401, 401, 401, 429]
+    right = await anon.post("/login/totp", data={"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)})
+    assert right.status_code == 429 and await UserSession.count() == 0
+
+
+async def test_an_api_token_cannot_invite_members(actors, anon) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    token = (
+        await admin.post(f"/api/v1/organisations/{org}/api-tokens", json={"name": "ci", "role": "provider_admin"})
+    ).json()
+    response = await anon.post(
+        f"/api/v1/organisations/{org}/members",
+        json={"email": "shadow@provider.example", "display_name": "Shadow", "role": "provider_admin"},
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
+    assert response.status_code == 403 and "session" in response.json()["detail"]
+
+
+async def test_an_answer_racing_a_submit_is_refused(actors, monkeypatch) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    await answer_all(client, assessment["id"])
+    real = assessment_services._applicable
+
+    async def submit_meanwhile(row):
+        # The provider admin's submit lands between the answer's first check and its write.
+        await Assessment.update({Assessment.state: "submitted"}).where(Assessment.id == assessment["id"])
+        return await real(row)
+
+    monkeypatch.setattr(assessment_services, "_applicable", submit_meanwhile)
+    late = await client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}",
+        json={"status": "not_implemented", "narrative": "changed"},
+        headers={"If-Match": '"1"'},
+    )
+    assert late.status_code == 409
+    assert (await Answer.select(Answer.status).where(Answer.control_id == TELECOM[0]).first())[
+        "status"
+    ] == "implemented"
+
+
+async def test_an_upload_racing_a_submit_is_refused_and_leaves_no_file(app, actors, monkeypatch) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    from portal.domain.evidence import services as evidence_services
+
+    real = evidence_services.store_upload
+
+    async def submit_while_streaming(caller, store, row, filename, chunks, limit):
+        async def chunks_then_submit():
+            async for chunk in chunks:
+                yield chunk
+            await Assessment.update({Assessment.state: "submitted"}).where(Assessment.id == assessment["id"])
+
+        return await real(caller, store, row, filename, chunks_then_submit(), limit)
+
+    monkeypatch.setattr(evidence_services, "store_upload", submit_while_streaming)
+    late = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("late.txt", b"late")})
+    assert late.status_code == 409 and await Evidence.count() == 0
+    root = app.state.runtime.evidence.root
+    assert [p for p in root.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (
+            "multipart/form-data; boundary=abc",
+            b"--abc\r\n" + b"X-Long: " + b"a" * 5000 + b"\r\n\r\ndata\r\n--abc--\r\n",
+        ),
+        ("multipart/form-data; boundary=abc", b"--abc\r\nno colon here\r\n\r\ndata\r\n--abc--\r\n"),
+        ("multipart/form-data; boundary=abc", b'--wrong\r\nContent-Disposition: form-data; name="file"\r\n\r\nx\r\n'),
+        ("multipart/form-data; boundary=" + "b" * 300, b"--" + b"b" * 300 + b"\r\n"),
+    ],
+)
+async def test_malformed_multipart_is_a_4xx_problem(actors, content_type, body) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    response = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence", content=body, headers={"content-type": content_type}
+    )
+    assert response.status_code == 422 and response.json()["field"] == "file"
+    assert await Evidence.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "extra"),
+    [
+        ({"If-Match": '"²"'.encode("latin-1")}, {}),
+        ({"If-Match": '"99999999999999999999999"'}, {}),
+        ({}, {"version": 2**63}),
+    ],
+)
+async def test_odd_versions_are_refused_not_crashed_on(actors, headers, extra) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    url = f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}"
+    assert (await client.put(url, json=implemented())).status_code == 200
+    response = await client.put(url, json={**implemented("again"), **extra}, headers=headers)
+    assert response.status_code in (400, 422) and response.json()["type"].endswith("/invalid-input")
+
+
+async def test_deeply_nested_json_is_a_400(anon) -> None:
+    response = await anon.post("/api/v1/auth/login", content=b"[" * 2000, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["detail"] == "the body is nested too deeply"
+
+
+async def test_login_and_registration_need_a_json_content_type(actors, anon) -> None:
+    _, me = await actors.provider(verified=False)
+    body = json.dumps({"email": me["email"], "password": PASSWORD})
+    response = await anon.post("/api/v1/auth/login", content=body, headers={"content-type": "text/plain"})
+    assert response.status_code == 415 and "portal_session" not in response.headers.get("set-cookie", "")
+    assert (
+        await anon.post("/api/v1/auth/register", content="{}", headers={"content-type": "text/plain"})
+    ).status_code == 415

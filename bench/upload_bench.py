@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 SIZE = 200 * 1024 * 1024
-ROUNDS = 3
+ROUNDS = 5
 CHUNK = 1024 * 1024
 
 

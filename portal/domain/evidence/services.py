@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import datetime as dt
 import re
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,8 @@ from portal.domain.evidence.storage import EvidenceStore
 from portal.errors import Conflict, NotFound
 from portal.security.permissions import require_member
 
+BATCH_BYTES = 1024 * 1024
+IN_FLIGHT = 4
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
@@ -68,10 +73,32 @@ async def store_upload(
     """Stream ``chunks`` to storage and record the evidence. On any failure nothing is left behind."""
     name = sanitise_filename(filename)
     upload = store.begin(name, limit)
+    loop = asyncio.get_running_loop()
+    pending: collections.deque[asyncio.Future[None]] = collections.deque()
     try:
-        async for chunk in chunks:
-            upload.write(chunk)
-        sha256 = upload.finish()
+        # Hashing and writing (both release the GIL) run on one writer thread, in order, in ~1 MB batches,
+        # while the event loop keeps receiving and parsing; at most IN_FLIGHT batches wait, so memory is bounded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer") as writer:
+            batch: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in chunks:
+                    upload.accept(len(chunk))  # the size limit is enforced here, before anything is queued
+                    batch.append(chunk)
+                    size += len(chunk)
+                    if size >= BATCH_BYTES:
+                        pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
+                        batch, size = [], 0
+                        if len(pending) >= IN_FLIGHT:
+                            await pending.popleft()
+                if batch:
+                    pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
+                while pending:
+                    await pending.popleft()
+            finally:
+                for future in pending:
+                    future.cancel()
+            sha256 = await loop.run_in_executor(writer, upload.finish)
     except BaseException:
         upload.discard()
         raise

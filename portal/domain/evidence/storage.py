@@ -58,10 +58,14 @@ class Upload:
         self._head = b""
         self._file = path.open("xb")
 
-    def write(self, data: bytes) -> None:
-        self.size += len(data)
+    def accept(self, length: int) -> None:
+        """Count ``length`` more bytes against the limit before they are queued for writing."""
+        self.size += length
         if self.size > self.limit:
             raise PayloadTooLarge(f"evidence files are limited to {self.limit // (1024 * 1024)} MB")
+
+    def write(self, data: bytes) -> None:
+        """Hash and write ``data`` (already accepted); called in order from one thread at a time."""
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
         self._hash.update(data)

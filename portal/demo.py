@@ -130,7 +130,7 @@ async def _demo_assessments(runtime: Runtime) -> None:
     async def policy() -> Any:
         yield b"Gulf Telecom information security policy\nApproved by the board, 2026-01-15.\n"
 
-    evidence = await store_upload(
+    evidence, _ = await store_upload(
         caller, runtime.evidence, row, "security-policy.txt", policy(), runtime.settings.max_upload_bytes
     )
     for index, item in enumerate(filed.controls):

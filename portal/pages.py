@@ -25,6 +25,7 @@ NOTICES = {
     "saved": "The answer is saved.",
     "submitted": "Submitted: this revision is frozen and its SHA-256 recorded.",
     "withdrawn": "The assessment is withdrawn.",
+    "evidence-removed": "The evidence file is removed.",
 }
 
 

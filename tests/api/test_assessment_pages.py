@@ -116,3 +116,17 @@ async def test_regulator_reads_a_submitted_assessment_without_forms(actors) -> N
     other, _ = await actors.provider()
     refused = await other.get(f"/assessments/{assessment['id']}", headers={"accept": "text/html"})
     assert refused.status_code == 404
+
+
+async def test_the_page_removes_draft_evidence(actors) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    uploaded = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("notes.txt", b"meeting notes")}
+    )
+    page = await client.get(f"/assessments/{assessment['id']}")
+    action = f"/assessments/{assessment['id']}/evidence/{uploaded.json()['id']}/delete"
+    assert f'action="{action}"' in page.text
+    removed = await client.post(action, data={"_csrf_token": _csrf(page.text)})
+    assert removed.status_code == 302 and removed.headers["location"].endswith("?notice=evidence-removed#evidence")
+    assert "notes.txt" not in (await client.get(f"/assessments/{assessment['id']}")).text

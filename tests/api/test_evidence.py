@@ -174,3 +174,48 @@ async def _principal(email: str):
 
     row = await repo.user_by_email(email)
     return repo.principal_from_row(row, via="session")
+
+
+async def test_the_same_bytes_twice_are_one_piece_of_evidence(filed) -> None:
+    client, _, assessment = filed
+    url = f"/api/v1/assessments/{assessment['id']}/evidence"
+    first = await client.post(url, files={"file": ("policy.pdf", PDF)})
+    again = await client.post(url, files={"file": ("policy-copy.pdf", PDF)})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and again.json()["filename"] == "policy.pdf"
+    assert await Evidence.count() == 1
+
+
+async def test_editors_remove_draft_evidence_and_answers_let_go_of_it(app, actors, filed) -> None:
+    client, me, assessment = filed
+    aid = assessment["id"]
+    editor, _ = await actors.member(me["organisation_id"], "provider_editor")
+    uploaded = (await client.post(f"/api/v1/assessments/{aid}/evidence", files={"file": ("p.pdf", PDF)})).json()
+    answer = await client.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[0]}",
+        json={"status": "implemented", "narrative": "x", "evidence_ids": [uploaded["id"]]},
+    )
+    assert answer.json()["version"] == 1
+    other, _ = await actors.provider()
+    assert (await other.delete(f"/api/v1/evidence/{uploaded['id']}")).status_code == 404
+    removed = await editor.delete(f"/api/v1/evidence/{uploaded['id']}")
+    assert removed.status_code == 204 and await Evidence.count() == 0
+    after = (await client.get(f"/api/v1/assessments/{aid}")).json()["controls"][0]["answer"]
+    assert after["evidence_ids"] == [] and after["version"] == 2
+    assert _stored_files(app) == []
+    assert (await client.delete(f"/api/v1/evidence/{uploaded['id']}")).status_code == 404
+
+
+async def test_evidence_in_a_submitted_revision_cannot_be_removed(filed) -> None:
+    client, _, assessment = filed
+    aid = assessment["id"]
+    uploaded = (await client.post(f"/api/v1/assessments/{aid}/evidence", files={"file": ("p.pdf", PDF)})).json()
+    await answer_all(client, aid)
+    await client.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[0]}",
+        headers={"If-Match": '"1"'},
+        json={"status": "implemented", "narrative": "x", "evidence_ids": [uploaded["id"]]},
+    )
+    assert (await client.post(f"/api/v1/assessments/{aid}/submit")).status_code == 200
+    refused = await client.delete(f"/api/v1/evidence/{uploaded['id']}")
+    assert refused.status_code == 409 and await Evidence.count() == 1

@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/evidence"): LOGIN,
     ("GET", "/api/v1/evidence/{evidence_id:uuid}"): LOGIN,
+    ("DELETE", "/api/v1/evidence/{evidence_id:uuid}"): LOGIN,
     ("GET", "/assessments"): LOGIN,
     ("POST", "/assessments"): LOGIN,
     ("GET", "/assessments/{assessment_id:uuid}"): LOGIN,
@@ -78,6 +79,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/assessments/{assessment_id:uuid}/submit"): LOGIN,
     ("POST", "/assessments/{assessment_id:uuid}/submit"): LOGIN,
     ("POST", "/assessments/{assessment_id:uuid}/withdraw"): LOGIN,
+    ("POST", "/assessments/{assessment_id:uuid}/evidence/{evidence_id:uuid}/delete"): LOGIN,
     ("GET", "/assessments/{assessment_id:uuid}/revisions/{number:int}"): LOGIN,
 }
 

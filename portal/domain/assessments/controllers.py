@@ -105,11 +105,12 @@ class AssessmentsController(Controller):
         runtime: RuntimeDep,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
-    ) -> EvidenceOut:
+    ) -> Response[EvidenceOut]:
         # Permission first; the size limit is enforced while streaming (the app-wide 1 MB limit is lifted here).
         assessment = await evidence.authorise_upload(caller, assessment_id)
         incoming = StreamedFile(request.headers.get("content-type", ""), request.stream())
         filename = await incoming.open()
-        return await evidence.store_upload(
+        stored, created = await evidence.store_upload(
             caller, runtime.evidence, assessment, filename, incoming.chunks(), runtime.settings.max_upload_bytes
         )
+        return Response(stored, status_code=201 if created else 200)

@@ -17,7 +17,7 @@ from portal.domain.assessments.controllers import VERSION_TAG
 from portal.domain.assessments.schemas import EDITABLE, WITHDRAWABLE, AnswerIn, AnswerStatus, NewAssessment
 from portal.domain.catalogs.services import list_catalogs
 from portal.domain.context import Caller
-from portal.domain.evidence.services import list_evidence
+from portal.domain.evidence.services import delete_evidence, list_evidence
 from portal.errors import PortalError
 from portal.pages import form_errors, parse_form, render
 from portal.security.auth import requires_login
@@ -133,6 +133,20 @@ class AssessmentPages(Controller):
                 request, "assessments/submit.html", status_code=422, assessment=assessment, errors=form_errors(exc)
             )
         return Redirect(path=f"/assessments/{assessment_id}/revisions/{done.revision.number}?notice=submitted")
+
+    @post("/{assessment_id:uuid}/evidence/{evidence_id:uuid}/delete")
+    async def remove_evidence(
+        self,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
+        evidence_id: FromPath[uuid.UUID],
+    ) -> Any:
+        try:
+            await delete_evidence(caller, request.app.state.runtime.evidence, evidence_id)
+        except PortalError as exc:
+            return await _detail(request, caller, assessment_id, errors=form_errors(exc), status_code=409)
+        return Redirect(path=f"/assessments/{assessment_id}?notice=evidence-removed#evidence")
 
     @post("/{assessment_id:uuid}/withdraw")
     async def withdraw(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> Redirect:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from litestar import Controller, get
+from litestar import Controller, delete, get
 from litestar.params import FromPath
 from litestar.response import File
 
@@ -33,3 +33,7 @@ class EvidenceController(Controller):
                 "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row['sha256'])).decode()}:",
             },
         )
+
+    @delete("/{evidence_id:uuid}", status_code=204, summary="Remove evidence no submitted revision contains")
+    async def remove(self, runtime: RuntimeDep, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> None:
+        await services.delete_evidence(caller, runtime.evidence, evidence_id)

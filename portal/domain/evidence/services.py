@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.db import atomic
-from portal.db.tables import Evidence
+from portal.db.tables import Answer, Evidence
 from portal.domain.assessments import repo as assessments_repo
 from portal.domain.assessments.schemas import EDITABLE, EvidenceOut
 from portal.domain.assessments.services import EDITORS, can_view, still_editable
@@ -69,8 +69,11 @@ async def store_upload(
     filename: str,
     chunks: AsyncIterator[bytes],
     limit: int,
-) -> EvidenceOut:
-    """Stream ``chunks`` to storage and record the evidence. On any failure nothing is left behind."""
+) -> tuple[EvidenceOut, bool]:
+    """Stream ``chunks`` to storage and record the evidence; ``False`` when the assessment already had it.
+
+    On any failure nothing is left behind.
+    """
     name = sanitise_filename(filename)
     upload = store.begin(name, limit)
     loop = asyncio.get_running_loop()
@@ -116,6 +119,13 @@ async def store_upload(
     try:
         async with atomic():
             await still_editable(assessment["id"])  # not frozen while the file streamed in
+            same = (
+                await Evidence.select()
+                .where((Evidence.assessment == assessment["id"]) & (Evidence.sha256 == sha256))
+                .first()
+            )
+            if same is not None:  # the same bytes again: the upload is idempotent
+                return evidence_out(same), False
             await row.save()
             await record(
                 caller,
@@ -134,7 +144,7 @@ async def store_upload(
         if created and not await assessments_repo.sha_in_use(sha256):
             store.delete(sha256)  # no row points at it: do not leave an orphan file
         raise
-    return evidence_out(row.to_dict())
+    return evidence_out(row.to_dict()), True
 
 
 async def for_download(caller: Caller, store: EvidenceStore, evidence_id: uuid.UUID) -> tuple[dict[str, Any], Path]:
@@ -160,3 +170,32 @@ async def list_evidence(caller: Caller, assessment_id: uuid.UUID) -> list[Eviden
     if assessment is None or not can_view(caller.actor, assessment):
         raise NotFound("no such assessment")
     return [evidence_out(row) for row in await assessments_repo.evidence_items(assessment_id)]
+
+
+async def delete_evidence(caller: Caller, store: EvidenceStore, evidence_id: uuid.UUID) -> None:
+    """Editors remove evidence that no submitted revision contains; answers linking it let go of it."""
+    row = await assessments_repo.evidence_item(evidence_id)
+    assessment = await assessments_repo.assessment(row["assessment"]) if row else None
+    if row is None or assessment is None or not can_view(caller.actor, assessment):
+        raise NotFound("no such evidence")
+    require_member(caller.actor, assessment["organisation"], *EDITORS)
+    if row["frozen"]:
+        raise Conflict("this evidence is part of a submitted revision and can no longer be removed")
+    async with atomic():
+        await still_editable(assessment["id"])
+        for answer in (await assessments_repo.answers(assessment["id"])).values():
+            if str(evidence_id) in answer["evidence_ids"]:
+                kept = [e for e in answer["evidence_ids"] if e != str(evidence_id)]
+                await Answer.update({Answer.evidence_ids: kept, Answer.version: answer["version"] + 1}).where(
+                    Answer.id == answer["id"]
+                )
+        await Evidence.delete().where(Evidence.id == evidence_id)
+        await record(
+            caller,
+            "evidence.deleted",
+            object_type="evidence",
+            object_id=evidence_id,
+            before={"sha256": row["sha256"], "filename": row["filename"]},
+        )
+    if not await assessments_repo.sha_in_use(row["sha256"]):
+        store.delete(row["sha256"])

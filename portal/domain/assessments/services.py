@@ -13,6 +13,7 @@ from attestations.canonical import canonical_json, sha256_hex
 from portal.db import atomic
 from portal.db.tables import Answer, Assessment, Evidence, Revision
 from portal.domain.assessments import repo
+from portal.domain.assessments.revisions import diff_documents, revision_document
 from portal.domain.assessments.rules import answer_problems
 from portal.domain.assessments.schemas import (
     EDITABLE,
@@ -23,10 +24,8 @@ from portal.domain.assessments.schemas import (
     AssessmentOut,
     AssessmentSummary,
     CatalogRef,
-    ControlDiff,
     ControlItem,
     FamilyProgress,
-    FieldDiff,
     NewAssessment,
     Progress,
     RevisionDiff,
@@ -348,44 +347,20 @@ def _audit_answer(row: dict[str, Any] | None) -> dict[str, Any] | None:
 async def _snapshot(
     row: dict[str, Any], number: int, principal: Principal, answers: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """The frozen revision: what the provider attests to, and all a reviewer and a signer will refer to."""
     catalog, applicable = await _applicable(row)
-    evidence = {str(e["id"]): e for e in await repo.evidence_items(row["id"])}
     org = await repo.organisation(row["organisation"])
     assert org is not None
-    return {
-        "assessment": str(row["id"]),
-        "revision": number,
-        "organisation": {
-            k: str(org[k]) for k in ("id", "name", "legal_name", "category", "country", "registration_number")
-        },
-        "catalog": {"id": catalog.id, "version": catalog.version, "sha256": row["catalog_digest"]},
-        "scope": row["scope"],
-        "answers": [
-            {
-                "control_id": c.id,
-                "status": answers[c.id]["status"],
-                "narrative": answers[c.id]["narrative"],
-                "justification": answers[c.id]["justification"],
-                "planned_date": answers[c.id]["planned_date"].isoformat() if answers[c.id]["planned_date"] else None,
-                "evidence": sorted(
-                    (
-                        {
-                            "sha256": evidence[e]["sha256"],
-                            "filename": evidence[e]["filename"],
-                            "media_type": evidence[e]["media_type"],
-                            "size": evidence[e]["size"],
-                        }
-                        for e in answers[c.id]["evidence_ids"]
-                    ),
-                    key=lambda item: (item["sha256"], item["filename"]),
-                ),
-            }
-            for c in applicable
-        ],
-        "submitted_at": now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "submitted_by": str(principal.user_id),
-    }
+    return revision_document(
+        row=row,
+        organisation=org,
+        catalog=catalog,
+        applicable=applicable,
+        answers=answers,
+        evidence={str(e["id"]): e for e in await repo.evidence_items(row["id"])},
+        number=number,
+        submitted_by=principal.user_id,
+        at=now(),
+    )
 
 
 async def submit(caller: Caller, assessment_id: uuid.UUID) -> SubmitOut:
@@ -487,31 +462,6 @@ async def get_revision(caller: Caller, assessment_id: uuid.UUID, number: int) ->
         created_at=revision["created_at"],
         document=msgspec.json.decode(revision["document"]),
     )
-
-
-def diff_documents(new: dict[str, Any], old: dict[str, Any], number: int, against: int) -> RevisionDiff:
-    scope = [
-        FieldDiff(field=k, old=old["scope"].get(k), new=new["scope"].get(k))
-        for k in sorted(set(old["scope"]) | set(new["scope"]))
-        if old["scope"].get(k) != new["scope"].get(k)
-    ]
-    before = {a["control_id"]: a for a in old["answers"]}
-    after = {a["control_id"]: a for a in new["answers"]}
-    changes = []
-    for control_id in sorted(set(before) | set(after)):
-        if control_id not in before:
-            changes.append(ControlDiff(control_id=control_id, change="added"))
-        elif control_id not in after:
-            changes.append(ControlDiff(control_id=control_id, change="removed"))
-        else:
-            fields = [
-                FieldDiff(field=k, old=before[control_id][k], new=after[control_id][k])
-                for k in ("status", "narrative", "justification", "planned_date", "evidence")
-                if before[control_id][k] != after[control_id][k]
-            ]
-            if fields:
-                changes.append(ControlDiff(control_id=control_id, change="changed", fields=fields))
-    return RevisionDiff(number=number, against=against, scope=scope, controls=changes)
 
 
 async def diff_revisions(caller: Caller, assessment_id: uuid.UUID, number: int, against: int) -> RevisionDiff:

@@ -130,3 +130,15 @@ async def test_the_page_removes_draft_evidence(actors) -> None:
     removed = await client.post(action, data={"_csrf_token": _csrf(page.text)})
     assert removed.status_code == 302 and removed.headers["location"].endswith("?notice=evidence-removed#evidence")
     assert "notes.txt" not in (await client.get(f"/assessments/{assessment['id']}")).text
+
+
+async def test_states_and_statuses_are_translated_in_arabic(actors) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    await client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}", json={"status": "implemented", "narrative": "x"}
+    )
+    listing = await client.get("/assessments?lang=ar")
+    assert 'dir="rtl"' in listing.text and "مسودة" in listing.text  # "draft"
+    detail = await client.get(f"/assessments/{assessment['id']}")
+    assert "مطبَّق" in detail.text and "التقييمات الذاتية" in detail.text  # "implemented", "Assessments"

@@ -42,29 +42,22 @@ def _free_port() -> int:
 async def _seed(env: dict[str, str]) -> tuple[str, str]:
     """A verified provider with an open assessment and an API token, made through the services."""
     os.environ.update(env)
-    from portal.db import bind_tables, create_engine
+    from portal.db import connect
     from portal.db.migrate import migrate
     from portal.domain.accounts import repo as accounts_repo
     from portal.domain.accounts.schemas import NewAccount, NewApiToken, NewOrganisation, Registration
-    from portal.domain.accounts.services import create_api_token, register
     from portal.domain.assessments.schemas import NewAssessment, Scope
-    from portal.domain.assessments.services import open_assessment
-    from portal.domain.catalogs.services import ensure_baseline
-    from portal.domain.context import Caller
-    from portal.domain.organisations.services import regulator_organisation
+    from portal.domain.context import SYSTEM, Caller
     from portal.runtime import build_runtime
-    from portal.security.permissions import OrganisationStatus
+    from portal.security.principal import OrganisationStatus
     from portal.settings import load_settings
 
     settings = load_settings()
-    await migrate(settings)
-    bind_tables(create_engine(settings.database_url))
-    await ensure_baseline()
+    await migrate(connect(settings.database_url))
     runtime = build_runtime(settings)
-    system = Caller(principal=None, client="bench")
-    user = await register(
-        runtime,
-        system,
+    await runtime.catalogs.ensure_baseline()
+    user = await runtime.accounts.register(
+        SYSTEM,
         Registration(
             organisation=NewOrganisation(
                 name="Bench Telecom",
@@ -78,17 +71,20 @@ async def _seed(env: dict[str, str]) -> tuple[str, str]:
             user=NewAccount(email="admin@bench.example", password="bench password 2026", display_name="Bench"),
         ),
     )
-    await regulator_organisation()
+    await runtime.organisations.regulator_organisation()
     from portal.db.tables import Organisation
 
+    # A bench shortcut: the provider is marked verified directly, without a regulator's decision.
     await Organisation.update({Organisation.status: OrganisationStatus.VERIFIED}).where(
         Organisation.id == user.organisation_id
     )
-    row = await accounts_repo.user_by_email("admin@bench.example")
-    principal = accounts_repo.principal_from_row(row, via="session")
-    caller = Caller(principal=principal, client="bench")
-    token = await create_api_token(caller, user.organisation_id, NewApiToken(name="bench", role="provider_admin"))
-    assessment = await open_assessment(
+    login = await accounts_repo.login_record("admin@bench.example")
+    assert login is not None
+    caller = Caller(principal=accounts_repo.principal_of(login, via="session"), client="bench")
+    token = await runtime.accounts.create_api_token(
+        caller, user.organisation_id, NewApiToken(name="bench", role="provider_admin")
+    )
+    assessment = await runtime.assessments.open_assessment(
         caller, NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", scope=Scope(summary="benchmark"))
     )
     return token.token, str(assessment.id)

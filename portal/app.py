@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import i18n
-from portal.db import bind_tables, close_engine, create_engine, open_engine
+from portal.db import close_engine, connect, open_engine
 from portal.deps import dependencies
 from portal.domain.accounts.controllers import AuthController, MeController, MembersController
 from portal.domain.accounts.pages import AccountPages, OrganisationPages
@@ -56,13 +56,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = build_runtime(settings)
-    engine = create_engine(settings.database_url)
-    bind_tables(engine)
+    engine = connect(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine(engine)
-        runtime.evidence.sweep()  # temporaries of uploads cut short by a crash
+        runtime.evidence.store.sweep()  # temporaries of uploads cut short by a crash
         try:
             yield
         finally:

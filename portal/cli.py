@@ -7,11 +7,14 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from portal.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from portal.runtime import Runtime
 
 Handler = Callable[[argparse.Namespace], Awaitable[dict[str, Any]]]
 
@@ -23,27 +26,31 @@ def _emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
         print(text)
 
 
-async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
-    from portal.db import bind_tables, close_engine, create_engine, open_engine
+async def _with_runtime(work: Callable[[Runtime], Awaitable[Any]], *, migrate_first: bool = False) -> Any:
+    """Open the database, build the services the server uses, and run ``work`` (after the migrations)."""
+    from portal.db import close_engine, connect, open_engine
+    from portal.db.migrate import migrate
+    from portal.runtime import build_runtime
 
-    engine = create_engine(load_settings().database_url)
-    bind_tables(engine)
+    settings = load_settings()
+    engine = connect(settings.database_url)
     await open_engine(engine)
     try:
-        return await work()
+        report = await migrate(engine) if migrate_first else ""
+        result = await work(build_runtime(settings))
+        return (report, result) if migrate_first else result
     finally:
         await close_engine(engine)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from controls import CatalogError
-    from portal.db.migrate import migrate
-    from portal.domain.catalogs.services import ensure_baseline
 
-    report = asyncio.run(migrate(load_settings()))
     # A fresh database gets the published baseline catalog, so providers can file against it at once.
     try:
-        baseline = asyncio.run(_with_database(ensure_baseline))
+        report, baseline = asyncio.run(
+            _with_runtime(lambda runtime: runtime.catalogs.ensure_baseline(), migrate_first=True)
+        )
     except CatalogError as exc:
         print(f"error: the built-in baseline catalog is not valid: {exc}", file=sys.stderr)
         return 2
@@ -73,7 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from portal.demo import seed_demo
 
-    result = asyncio.run(_with_database(lambda: seed_demo(load_settings(), only_if_empty=args.if_empty)))
+    result = asyncio.run(_with_runtime(lambda runtime: seed_demo(runtime, only_if_empty=args.if_empty)))
     _emit(args, result, result["text"])
     return 0
 
@@ -83,7 +90,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     if not password:
         print("error: give the password on standard input with --password-stdin", file=sys.stderr)
         return 2
-    result = asyncio.run(_with_database(lambda: _create_user(args, password)))
+    result = asyncio.run(_with_runtime(lambda runtime: _create_user(runtime, args, password)))
     lines = [f"created {result['user']['email']} ({result['user']['role']}) in {result['user']['organisation_name']}"]
     if result.get("totp_secret"):
         lines.append(f"TOTP secret (add it to an authenticator app now; shown once): {result['totp_secret']}")
@@ -91,17 +98,13 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_user(args: argparse.Namespace, password: str) -> dict[str, Any]:
+async def _create_user(runtime: Runtime, args: argparse.Namespace, password: str) -> dict[str, Any]:
     import uuid
 
-    from portal.domain.accounts.services import create_user
-    from portal.domain.context import Caller
-    from portal.domain.organisations.services import regulator_organisation
+    from portal.domain.context import SYSTEM
     from portal.errors import InvalidInput
-    from portal.runtime import build_runtime
-    from portal.security.permissions import REGULATOR_ROLES, Role
+    from portal.security.principal import REGULATOR_ROLES, Role
 
-    settings = load_settings()
     try:
         role = Role(args.role)
     except ValueError:
@@ -109,13 +112,11 @@ async def _create_user(args: argparse.Namespace, password: str) -> dict[str, Any
     if args.org:
         organisation_id = uuid.UUID(args.org)
     elif role in REGULATOR_ROLES:
-        organisation_id = await regulator_organisation()
+        organisation_id = await runtime.organisations.regulator_organisation()
     else:
         raise InvalidInput("provider roles need --org ID")
-    caller = Caller(principal=None, client="cli")
-    user, seed = await create_user(
-        build_runtime(settings),
-        caller,
+    user, seed = await runtime.accounts.create_user(
+        SYSTEM,
         email=args.email,
         role=role,
         organisation_id=organisation_id,
@@ -128,7 +129,7 @@ async def _create_user(args: argparse.Namespace, password: str) -> dict[str, Any
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from portal.domain.audit.services import verify_chain
 
-    report = asyncio.run(_with_database(verify_chain))
+    report = asyncio.run(_with_runtime(lambda _: verify_chain()))
     text = f"{report.events} events, head {report.head}: " + ("chain intact" if report.ok else "TAMPERED")
     _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
     return 0 if report.ok else 1
@@ -138,8 +139,7 @@ def cmd_catalogs_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import controls
-    from portal.domain.catalogs.services import import_catalog
-    from portal.domain.context import Caller
+    from portal.domain.context import SYSTEM
     from portal.errors import InvalidInput
 
     # Read and validate the whole file before touching the database: a bad file writes nothing.
@@ -155,9 +155,10 @@ def cmd_catalogs_import(args: argparse.Namespace) -> int:
     except controls.CatalogError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    caller = Caller(principal=None, client="cli")
     try:
-        result = asyncio.run(_with_database(lambda: import_catalog(caller, catalog, publish=args.publish)))
+        result = asyncio.run(
+            _with_runtime(lambda runtime: runtime.catalogs.import_catalog(SYSTEM, catalog, publish=args.publish))
+        )
     except InvalidInput as exc:
         hint = " (choose one with --id or --version)" if exc.extra.get("field") in ("id", "version") else ""
         print(f"{args.file}: $.{exc.extra.get('field', '')}: {exc.detail}{hint}", file=sys.stderr)
@@ -168,9 +169,8 @@ def cmd_catalogs_import(args: argparse.Namespace) -> int:
 
 def cmd_catalogs_export(args: argparse.Namespace) -> int:
     import controls
-    from portal.domain.catalogs.services import stored_catalog
 
-    view = asyncio.run(_with_database(lambda: stored_catalog(args.id, args.version)))
+    view = asyncio.run(_with_runtime(lambda runtime: runtime.catalogs.stored_catalog(args.id, args.version)))
     if args.format == "oscal":
         sys.stdout.write(json.dumps(controls.to_oscal(view.catalog), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -7,14 +7,13 @@ from typing import Any
 
 import msgspec
 
-from portal.db.tables import Organisation, User
-from portal.domain.accounts import services as accounts
+from portal.domain.accounts import repo as accounts_repo
 from portal.domain.accounts.schemas import NewAccount, NewOrganisation, Registration
-from portal.domain.context import Caller
-from portal.domain.organisations import services as organisations
-from portal.runtime import Runtime, build_runtime
-from portal.security.permissions import OrganisationStatus, Principal, Role
-from portal.settings import Settings
+from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment, Scope
+from portal.domain.context import SYSTEM, Caller
+from portal.domain.organisations import repo as organisations_repo
+from portal.runtime import Runtime
+from portal.security.principal import OrganisationStatus, Principal, Role
 
 # Demo-only credentials, printed by `make run`. They exist only in a database seeded by `portal demo`.
 DEMO_PASSWORD = "demo-portal-2026!"  # noqa: S105 - demo only, printed on purpose
@@ -56,17 +55,17 @@ PROVIDERS = [
 ]
 
 
-async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any]:
-    runtime = build_runtime(settings)
-    if await Organisation.count() > 0:
+async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
+    """Seed an empty database as the system operator; people act through the same services as on the web."""
+    accounts, organisations = runtime.accounts, runtime.organisations
+    if await organisations_repo.any_exists():
         if only_if_empty:
             return _logins(await _demo_secrets(runtime), seeded=False)
         raise RuntimeError("the database is not empty; the demo seeds only an empty database")
-    system = Caller(principal=None, client="demo")
+    system = SYSTEM
     regulator_id = await organisations.regulator_organisation("National ICT Regulatory Authority (demo)")
     for email, name, role in REGULATORS:
         await accounts.create_user(
-            runtime,
             system,
             email=email,
             role=role,
@@ -77,7 +76,6 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any
     admin = await _principal(REGULATORS[0][0])
     for org, (admin_email, admin_name), editor, verified in PROVIDERS:
         user = await accounts.register(
-            runtime,
             system,
             Registration(
                 organisation=msgspec.convert(org, NewOrganisation),
@@ -86,7 +84,6 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any
         )
         if editor:
             await accounts.create_user(
-                runtime,
                 system,
                 email=editor[0],
                 role=Role.PROVIDER_EDITOR,
@@ -107,13 +104,8 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> dict[str, Any
 
 async def _demo_assessments(runtime: Runtime) -> None:
     """Gulf Telecom: one submitted assessment with evidence, and one draft half answered."""
-    from portal.domain.assessments import repo as assessments_repo
-    from portal.domain.assessments import services as assessments
-    from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment, Scope
-    from portal.domain.catalogs.services import ensure_baseline
-    from portal.domain.evidence.services import store_upload
-
-    await ensure_baseline()
+    assessments = runtime.assessments
+    await runtime.catalogs.ensure_baseline()
     caller = Caller(principal=await _principal(PROVIDERS[0][1][0]), client="demo")
     scope = Scope(
         summary="Mobile (4G/5G) and fixed broadband services in the Kingdom of Bahrain",
@@ -124,15 +116,12 @@ async def _demo_assessments(runtime: Runtime) -> None:
         caller,
         NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", title="2026 annual filing", scope=scope),
     )
-    row = await assessments_repo.assessment(filed.id)
-    assert row is not None
+    row = await runtime.evidence.authorise_upload(caller, filed.id)
 
     async def policy() -> Any:
         yield b"Gulf Telecom information security policy\nApproved by the board, 2026-01-15.\n"
 
-    evidence, _ = await store_upload(
-        caller, runtime.evidence, row, "security-policy.txt", policy(), runtime.settings.max_upload_bytes
-    )
+    evidence, _ = await runtime.evidence.store_upload(caller, row, "security-policy.txt", policy())
     for index, item in enumerate(filed.controls):
         await assessments.answer_control(
             caller,
@@ -170,17 +159,19 @@ async def _demo_assessments(runtime: Runtime) -> None:
 
 
 async def _principal(email: str) -> Principal:
-    from portal.domain.accounts import repo
-
-    row = await repo.user_by_email(email)
-    assert row is not None
-    return repo.principal_from_row(row, via="session")
+    user = await accounts_repo.login_record(email)
+    assert user is not None
+    return accounts_repo.principal_of(user, via="session")
 
 
 async def _demo_secrets(runtime: Runtime) -> dict[str, str]:
     # Demo only: the regulators' TOTP seeds are shown again so a demo can always be logged into.
-    rows = await User.select(User.email, User.totp_secret).where(User.email.like("%@regulator.demo"))
-    return {row["email"]: runtime.totp_box.open(row["totp_secret"]) for row in rows if row["totp_secret"]}
+    secrets = {}
+    for email, _, _ in REGULATORS:
+        user = await accounts_repo.login_record(email)
+        if user is not None and user.totp_secret:
+            secrets[email] = runtime.accounts.totp_box.open(user.totp_secret)
+    return secrets
 
 
 def _logins(secrets: dict[str, str], *, seeded: bool) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Dependencies every controller may ask for by name."""
+"""Dependencies handlers ask for by name: the caller, the settings and each service, built once."""
 
 from __future__ import annotations
 
@@ -7,24 +7,46 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from portal.domain.accounts.services import AccountService
+from portal.domain.assessments.services import AssessmentService
+from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
+from portal.domain.evidence.services import EvidenceService
+from portal.domain.organisations.services import OrganisationService
 from portal.problems import caller_of
 from portal.runtime import Runtime
+from portal.settings import Settings
+
+
+def _constant(value: Any) -> Provide:
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, sync_to_thread=False, use_cache=True)
 
 
 def dependencies(runtime: Runtime) -> dict[str, Provide]:
-    def provide_runtime() -> Runtime:
-        return runtime
-
     def provide_caller(request: Request[Any, Any, Any]) -> Caller:
         return caller_of(request)
 
     return {
-        "runtime": Provide(provide_runtime, sync_to_thread=False),
         "caller": Provide(provide_caller, sync_to_thread=False),
+        "runtime": _constant(runtime),
+        "settings": _constant(runtime.settings),
+        "accounts": _constant(runtime.accounts),
+        "organisations": _constant(runtime.organisations),
+        "catalogs": _constant(runtime.catalogs),
+        "assessments": _constant(runtime.assessments),
+        "evidence": _constant(runtime.evidence),
     }
 
 
 # Handlers name these in their signatures; Litestar injects them.
-RuntimeDep = NamedDependency[Runtime]
 CallerDep = NamedDependency[Caller]
+RuntimeDep = NamedDependency[Runtime]
+SettingsDep = NamedDependency[Settings]
+Accounts = NamedDependency[AccountService]
+Organisations = NamedDependency[OrganisationService]
+Catalogs = NamedDependency[CatalogService]
+Assessments = NamedDependency[AssessmentService]
+EvidenceFiles = NamedDependency[EvidenceService]

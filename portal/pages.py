@@ -11,7 +11,8 @@ from litestar.response import Template
 
 from portal.errors import PortalError
 from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
-from portal.security.permissions import PROVIDER_ROLES, REGULATOR_ROLES, Principal
+from portal.security.principal import PROVIDER_ROLES, REGULATOR_ROLES, Principal
+from portal.structs import field_error
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
 NOTICES = {
@@ -83,8 +84,7 @@ def parse_form(schema: type[T], data: dict[str, Any]) -> tuple[T | None, list[di
     try:
         return msgspec.convert(data, schema, strict=False), []
     except msgspec.ValidationError as exc:
-        message, _, where = str(exc).partition(" - at `$.")
-        return None, [{"field": where.rstrip("`").split(".")[-1] if where else "", "message": message}]
+        return None, [field_error(exc)]
 
 
 def form_errors(exc: PortalError) -> list[dict[str, str]]:

@@ -1,4 +1,7 @@
-"""Piccolo's configuration module (PICCOLO_CONF=portal.piccolo_conf): the engine comes from our settings."""
+"""Piccolo's configuration module (PICCOLO_CONF=portal.piccolo_conf), for piccolo's own command line.
+
+``portal migrate`` replaces ``DB`` with the engine it opened; piccolo's CLI gets one from the settings.
+"""
 
 from piccolo.conf.apps import AppRegistry
 

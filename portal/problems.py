@@ -52,6 +52,11 @@ STATUS: dict[type[PortalError], int] = {
 }
 
 
+def status_of(exc: PortalError) -> int:
+    """The HTTP status of a domain error: the API's problem documents and the pages use the same one."""
+    return STATUS.get(type(exc), 400)
+
+
 def caller_of(request: Request[Any, Any, Any]) -> Caller:
     user = request.scope.get("user")
     return Caller(principal=user, client=request.client.host if request.client else "")
@@ -105,7 +110,7 @@ def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: st
 
 
 def portal_error(request: Request[Any, Any, Any], exc: PortalError) -> Response[Any]:
-    status = STATUS.get(type(exc), 400)
+    status = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     response = _problem(request, status, exc.kind, exc.title, exc.detail, exc.extra, headers)
     return _denied(request, response, exc.detail) if status == 403 else response

@@ -1,4 +1,8 @@
-"""The long-lived objects one portal process shares: built once from settings in create_app."""
+"""The composition root: every long-lived object of one portal process, built once from settings.
+
+``create_app`` builds it and hands each service to the handlers through Litestar's ``Provide``
+(``portal.deps``); the CLI and the demo build the same one. Nothing else constructs a service.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ import msgspec
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
-from portal.domain.evidence.storage import EvidenceStore, FileEvidenceStore
+from portal.domain.accounts.services import AccountService
+from portal.domain.assessments.services import AssessmentService
+from portal.domain.catalogs.services import CatalogService
+from portal.domain.evidence.services import EvidenceService
+from portal.domain.evidence.storage import FileEvidenceStore
+from portal.domain.organisations.services import OrganisationService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
@@ -16,16 +25,16 @@ from portal.security.throttle import LoginThrottle
 from portal.settings import Settings
 
 
-class Runtime(msgspec.Struct, kw_only=True, dict=True):
+class Runtime(msgspec.Struct, kw_only=True):
     settings: Settings
-    passwords: PasswordHashing
-    totp_box: SealedBox
-    throttle: LoginThrottle
-    session_secret: str
     mfa_secret: str
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
-    evidence: EvidenceStore
+    accounts: AccountService
+    organisations: OrganisationService
+    catalogs: CatalogService
+    assessments: AssessmentService
+    evidence: EvidenceService
 
 
 def _store(settings: Settings) -> Store:
@@ -38,16 +47,26 @@ def _store(settings: Settings) -> Store:
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = settings.secret_key
+    # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions, MFA steps and CSRF never share one.
     session_secret = derive_key(secret, "session-jwt").hex()
+    catalogs = CatalogService()
+    assessments = AssessmentService(catalogs)
     return Runtime(
         settings=settings,
-        passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-        totp_box=SealedBox(secret, "totp"),
-        throttle=LoginThrottle(_store(settings)),
-        # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions, MFA steps and CSRF never share one.
-        session_secret=session_secret,
-        session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
-        evidence=FileEvidenceStore(settings.data_path / "evidence"),
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
         csrf_secret=derive_key(secret, "csrf").hex(),
+        session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
+        accounts=AccountService(
+            passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+            totp_box=SealedBox(secret, "totp"),
+            throttle=LoginThrottle(_store(settings)),
+            issuer=settings.issuer,
+            session_minutes=settings.session_minutes,
+        ),
+        organisations=OrganisationService(),
+        catalogs=catalogs,
+        assessments=assessments,
+        evidence=EvidenceService(
+            FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
+        ),
     )

@@ -48,12 +48,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def data_path(self) -> Path:
         return Path(self.data_dir)
 
-    @property
-    def sqlite_path(self) -> Path | None:
-        if self.database_url.startswith("sqlite:///"):
-            return Path(self.database_url.removeprefix("sqlite:///"))
-        return None
-
 
 _LIST_FIELDS = {"allowed_hosts", "cors_origins"}
 

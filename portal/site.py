@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from portal.db.tables import Organisation
-from portal.deps import RuntimeDep
+from portal.deps import SettingsDep
+from portal.domain.organisations import repo as organisations_repo
 from portal.pages import render
 
 
@@ -19,9 +19,9 @@ class SiteController(Controller):
         return render(request, "home.html")
 
     @get("/.well-known/security.txt", media_type="text/plain", summary="Security contact (RFC 9116)")
-    async def security_txt(self, runtime: RuntimeDep) -> str:
+    async def security_txt(self, settings: SettingsDep) -> str:
         expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
-        issuer = runtime.settings.issuer
+        issuer = settings.issuer
         return (
             f"Contact: mailto:security@{issuer.split('://', 1)[-1].split(':')[0].split('/')[0]}\n"
             f"Expires: {expires}\n"
@@ -32,5 +32,5 @@ class SiteController(Controller):
 
     @get("/healthz", summary="Liveness and database check")
     async def health(self) -> dict[str, str]:
-        await Organisation.count()
+        await organisations_repo.any_exists()
         return {"status": "ok"}

@@ -76,35 +76,48 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     from portal.app import create_app
+    from portal.db import close_engine, open_engine
     from portal.db.migrate import migrate
+    from portal.db.tables import Organisation
 
     if settings.database_url.startswith("postgres"):
         await _reset_postgres(settings.database_url)
-    await migrate(settings)
-    from portal.db import close_engine, open_engine
-    from portal.db.tables import Organisation
-
     application = create_app(settings)
     # The ASGI transport sends no lifespan events, so the test opens and closes the engine's pool itself.
     engine = Organisation._meta.db
     await open_engine(engine)
+    await migrate(engine)
     yield application
     await close_engine(engine)
 
 
-CLEAN_ORDER = [
-    "revision",
-    "evidence",
-    "answer",
-    "assessment",
-    "catalog",
-    "invitation",
-    "user_session",
-    "api_token",
-    "audit_event",
-    "portal_user",
-    "organisation",
-]
+def clean_order() -> list[str]:
+    """Every table, each after the tables that reference it: derived from the schema, never kept by hand."""
+    from piccolo.columns import ForeignKey
+
+    from portal.db.tables import ALL_TABLES
+
+    remaining = {table._meta.tablename: table for table in ALL_TABLES}
+    order: list[str] = []
+    while remaining:
+        referenced = {
+            column._foreign_key_meta.resolved_references._meta.tablename
+            for table in remaining.values()
+            for column in table._meta.columns
+            if isinstance(column, ForeignKey)
+        }
+        free = sorted(name for name in remaining if name not in referenced)
+        assert free, f"foreign keys form a cycle among {sorted(remaining)}"
+        order += free
+        for name in free:
+            del remaining[name]
+    return order
+
+
+@pytest.fixture
+def runtime(app: Litestar) -> Any:
+    """The app's composition root: its services, settings and keys."""
+    return app.state.runtime
 
 
 @pytest.fixture
@@ -114,10 +127,10 @@ async def clean_database(app: Litestar) -> AsyncIterator[None]:
     from portal.db.tables import Organisation
 
     engine = Organisation._meta.db
-    for table in CLEAN_ORDER:
+    for table in clean_order():
         await engine.run_ddl(f"DELETE FROM {table}")
-    app.state.runtime.throttle = LoginThrottle(MemoryStore())
-    evidence_root = app.state.runtime.evidence.root
+    app.state.runtime.accounts.throttle = LoginThrottle(MemoryStore())
+    evidence_root = app.state.runtime.evidence.store.root
     for stored in sorted(evidence_root.rglob("*"), reverse=True):
         if stored.is_file():
             stored.chmod(0o600)
@@ -129,9 +142,7 @@ async def clean_database(app: Litestar) -> AsyncIterator[None]:
 @pytest.fixture
 async def baseline(app: Litestar) -> None:
     """The built-in catalog, published (the per-test cleanup removes catalogs)."""
-    from portal.domain.catalogs.services import ensure_baseline
-
-    await ensure_baseline()
+    await app.state.runtime.catalogs.ensure_baseline()
 
 
 class Client(httpx.AsyncClient):
@@ -225,16 +236,14 @@ class Actors:
         return await self.login(user["email"]), user
 
     async def create_user(self, role: str, *, organisation_id: str | None = None) -> dict[str, Any]:
-        from portal.domain.accounts.services import create_user
-        from portal.domain.context import Caller
-        from portal.domain.organisations.services import regulator_organisation
-        from portal.security.permissions import Role
+        from portal.domain.context import SYSTEM
+        from portal.security.principal import Role
 
-        org = uuid.UUID(organisation_id) if organisation_id else await regulator_organisation()
+        runtime = self.app.state.runtime
+        org = uuid.UUID(organisation_id) if organisation_id else await runtime.organisations.regulator_organisation()
         email = f"{unique(role)}@example.org"
-        user, seed = await create_user(
-            self.app.state.runtime,
-            Caller(principal=None, client="test"),
+        user, seed = await runtime.accounts.create_user(
+            SYSTEM,
             email=email,
             role=Role(role),
             organisation_id=org,

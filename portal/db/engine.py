@@ -37,6 +37,13 @@ def _enable_wal(path: Path) -> None:
         connection.execute("PRAGMA synchronous=NORMAL")
 
 
+def connect(database_url: str) -> Engine:
+    """The one place the portal builds its engine: created from the URL and bound to every table."""
+    engine = create_engine(database_url)
+    bind_tables(engine)
+    return engine
+
+
 def bind_tables(engine: Engine) -> None:
     """Point every table at ``engine`` (the app, the CLI and the tests each choose theirs)."""
     for table in ALL_TABLES:

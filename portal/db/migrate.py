@@ -1,4 +1,4 @@
-"""Run the piccolo migrations in ``migrations/portal`` against the configured database."""
+"""Run the piccolo migrations in ``migrations/portal`` on the portal's engine."""
 
 from __future__ import annotations
 
@@ -8,18 +8,24 @@ import os
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
-from portal.settings import Settings
+from portal.db.engine import Engine
 
 
 class MigrationFailed(RuntimeError):
     pass
 
 
-async def migrate(settings: Settings) -> str:
-    """Apply every pending migration; return piccolo's report."""
-    # Piccolo's migration machinery finds its engine through PICCOLO_CONF, which reads our settings.
-    os.environ["PICCOLO_CONF"] = "portal.piccolo_conf"
-    os.environ["PORTAL_DATABASE_URL"] = settings.database_url
+async def migrate(engine: Engine) -> str:
+    """Apply every pending migration with ``engine``; return piccolo's report."""
+    # Piccolo's migration machinery looks its engine up in the PICCOLO_CONF module; hand it ours, so the
+    # migrations run on exactly the database the caller opened (and no setting is rewritten on the way).
+    from piccolo.apps.migrations.tables import Migration
+
+    from portal import piccolo_conf
+
+    os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
+    piccolo_conf.DB = engine
+    Migration._meta.db = engine
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
         result = await run_forwards(app_name="portal")

@@ -18,9 +18,10 @@ from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddlewa
 from litestar.types import Guard
 
 from portal.domain.accounts import repo
-from portal.errors import NotAuthenticated
+from portal.errors import Forbidden, NotAuthenticated
+from portal.security import policy
 from portal.security.csrf import SESSION_COOKIE
-from portal.security.permissions import Principal, Role, require_role
+from portal.security.principal import Principal, Role
 
 API_TOKEN_PREFIX = "pap_"  # noqa: S105 - a public prefix, not a secret
 
@@ -76,6 +77,8 @@ def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 def requires_role(*roles: Role) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         requires_login(connection, handler)
-        require_role(connection.user, *roles)
+        verdict = policy.has_role(connection.user, frozenset(roles))
+        if not verdict:
+            raise Forbidden(verdict.reason)
 
     return guard

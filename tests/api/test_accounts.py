@@ -150,8 +150,8 @@ async def test_failed_logins_are_throttled_before_hashing_and_not_forever(app, a
         r = await anon.post("/api/v1/auth/login", json={"email": user["email"], "password": "wrong password 1"})
         assert r.status_code == 401
     calls = []
-    real_verify = runtime.passwords.verify
-    monkeypatch.setattr(runtime.passwords, "verify", lambda *a: calls.append(a) or real_verify(*a))
+    real_verify = runtime.accounts.passwords.verify
+    monkeypatch.setattr(runtime.accounts.passwords, "verify", lambda *a: calls.append(a) or real_verify(*a))
     blocked = await anon.post("/api/v1/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) in range(1, 32)
     assert calls == []  # refused before any password hashing

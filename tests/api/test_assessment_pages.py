@@ -78,7 +78,8 @@ async def test_answer_form_saves_and_refuses_a_stale_version(actors) -> None:
     stale = await client.post(
         f"/assessments/{assessment['id']}/answers/{TELECOM[0]}", data={**form, "narrative": "someone else's edit"}
     )
-    assert stale.status_code == 422 and "someone else changed this answer" in stale.text
+    # The page answers with the API's status for the same refusal: 409, a stale version.
+    assert stale.status_code == 409 and "someone else changed this answer" in stale.text
     assert "someone else&#39;s edit" in stale.text  # the person's text is kept in the form
     assert (await Answer.select(Answer.narrative).first())["narrative"] == "MFA for all admins"
 

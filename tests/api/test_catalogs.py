@@ -15,7 +15,6 @@ import pytest
 import controls
 from portal.db.tables import AuditEvent
 from portal.db.tables import Catalog as CatalogRow
-from portal.domain.catalogs import services
 from portal.domain.context import SYSTEM
 from portal.errors import Conflict, NotFound
 from tests.conftest import ROOT, SHARED
@@ -72,8 +71,13 @@ def articles(html: str) -> list[str]:
 # --- public API ---------------------------------------------------------------------------------------
 
 
-async def test_the_baseline_is_listed_and_served_with_its_digest(anon) -> None:
-    await services.ensure_baseline()
+@pytest.fixture
+def catalogs(runtime):
+    return runtime.catalogs
+
+
+async def test_the_baseline_is_listed_and_served_with_its_digest(catalogs, anon) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     listing = await anon.get("/api/v1/catalogs")
     assert listing.status_code == 200
@@ -109,8 +113,8 @@ async def test_the_baseline_is_listed_and_served_with_its_digest(anon) -> None:
     assert served["evidence_expected"] == first.evidence_expected and served["parent"] is None
 
 
-async def test_native_format_is_the_document_that_hashes_to_the_digest(anon) -> None:
-    await services.ensure_baseline()
+async def test_native_format_is_the_document_that_hashes_to_the_digest(catalogs, anon) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     native = await anon.get(f"/api/v1/catalogs/{expected.id}/{expected.version}", params={"format": "native"})
     assert native.status_code == 200
@@ -120,8 +124,8 @@ async def test_native_format_is_the_document_that_hashes_to_the_digest(anon) -> 
     assert controls.catalog_digest(decoded) == controls.catalog_digest(expected)
 
 
-async def test_oscal_format_round_trips_to_the_same_controls_and_digest(anon) -> None:
-    await services.ensure_baseline()
+async def test_oscal_format_round_trips_to_the_same_controls_and_digest(catalogs, anon) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     response = await anon.get(f"/api/v1/catalogs/{expected.id}/{expected.version}", params={"format": "oscal"})
     assert response.status_code == 200
@@ -141,8 +145,8 @@ async def test_oscal_format_round_trips_to_the_same_controls_and_digest(anon) ->
     assert controls.catalog_digest(controls.from_oscal(response.content)) == controls.catalog_digest(expected)
 
 
-async def test_unknown_catalog_or_version_is_a_404_problem_with_a_body(anon) -> None:
-    await services.ensure_baseline()
+async def test_unknown_catalog_or_version_is_a_404_problem_with_a_body(catalogs, anon) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     no_catalog = await anon.get("/api/v1/catalogs/no-such-catalog/1.0.0")
     assert no_catalog.status_code == 404
@@ -164,9 +168,9 @@ async def test_unknown_catalog_or_version_is_a_404_problem_with_a_body(anon) -> 
     assert page.status_code == 404 and "there is no catalog &#39;no-such-catalog&#39;" in page.text
 
 
-async def test_drafts_are_visible_to_regulators_only(actors, anon) -> None:
+async def test_drafts_are_visible_to_regulators_only(catalogs, actors, anon) -> None:
     draft = small_catalog()
-    result = await services.import_catalog(SYSTEM, draft, publish=False)
+    result = await catalogs.import_catalog(SYSTEM, draft, publish=False)
     assert (result.outcome, result.status) == ("imported", "draft")
     assert (await anon.get("/api/v1/catalogs")).json() == []
     hidden = await anon.get(f"/api/v1/catalogs/{draft.id}/{draft.version}")
@@ -182,9 +186,9 @@ async def test_drafts_are_visible_to_regulators_only(actors, anon) -> None:
 # --- publishing rules and roles -----------------------------------------------------------------------
 
 
-async def test_only_a_regulator_admin_publishes_and_retires(actors, anon) -> None:
+async def test_only_a_regulator_admin_publishes_and_retires(catalogs, actors, anon) -> None:
     draft = small_catalog()
-    await services.import_catalog(SYSTEM, draft, publish=False)
+    await catalogs.import_catalog(SYSTEM, draft, publish=False)
     base = f"/api/v1/catalogs/{draft.id}/{draft.version}"
     reviewer = await actors.regulator("reviewer")
     signer = await actors.regulator("signing_officer")
@@ -194,7 +198,7 @@ async def test_only_a_regulator_admin_publishes_and_retires(actors, anon) -> Non
         for client in (reviewer, signer, provider):
             refused = await client.post(f"{base}/{action}")
             assert refused.status_code == 403 and refused.json()["type"] == "/problems/forbidden"
-    assert (await services.stored_catalog(draft.id, draft.version)).summary.status == "draft"
+    assert (await catalogs.stored_catalog(draft.id, draft.version)).summary.status == "draft"
 
     admin = await actors.regulator("regulator_admin")
     admin_id = (await admin.get("/api/v1/me")).json()["id"]
@@ -226,13 +230,13 @@ async def test_only_a_regulator_admin_publishes_and_retires(actors, anon) -> Non
     assert (await anon.get(base)).json()["status"] == "retired"
 
 
-async def test_a_published_version_never_changes(actors) -> None:
-    await services.ensure_baseline()
+async def test_a_published_version_never_changes(catalogs, actors) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     stored = await CatalogRow.select(CatalogRow.digest, CatalogRow.document).first()
     edited = msgspec.structs.replace(expected, title="A quietly edited baseline")
     with pytest.raises(Conflict) as refused:
-        await services.import_catalog(SYSTEM, edited, publish=False)
+        await catalogs.import_catalog(SYSTEM, edited, publish=False)
     assert refused.value.detail == (
         f"{expected.id}@{expected.version} is published with digest {controls.catalog_digest(expected)}: "
         "a published version never changes; import it as a new version"
@@ -254,21 +258,21 @@ async def test_a_published_version_never_changes(actors) -> None:
     assert await row_count() == 1
 
 
-async def test_a_draft_is_replaced_and_ensure_baseline_is_idempotent() -> None:
-    first = await services.ensure_baseline()
+async def test_a_draft_is_replaced_and_ensure_baseline_is_idempotent(catalogs) -> None:
+    first = await catalogs.ensure_baseline()
     assert (first.outcome, first.status) == ("imported", "published")
-    second = await services.ensure_baseline()
+    second = await catalogs.ensure_baseline()
     assert (second.outcome, second.status, second.digest) == ("unchanged", "published", first.digest)
     assert (
         second.message == f"{first.id}@{first.version} is already stored with this content (published); nothing changed"
     )
     draft = small_catalog()
-    await services.import_catalog(SYSTEM, draft, publish=False)
+    await catalogs.import_catalog(SYSTEM, draft, publish=False)
     changed = msgspec.structs.replace(draft, title="Test catalog, revised draft")
-    replaced = await services.import_catalog(SYSTEM, changed, publish=False)
+    replaced = await catalogs.import_catalog(SYSTEM, changed, publish=False)
     assert (replaced.outcome, replaced.status, replaced.title) == ("replaced", "draft", "Test catalog, revised draft")
     assert replaced.digest == controls.catalog_digest(changed)
-    published = await services.import_catalog(SYSTEM, changed, publish=True)
+    published = await catalogs.import_catalog(SYSTEM, changed, publish=True)
     assert (published.outcome, published.status) == ("unchanged", "published")
     assert await row_count() == 2
     actions = [e["action"] for e in await AuditEvent.select(AuditEvent.action).order_by(AuditEvent.seq)]
@@ -281,26 +285,26 @@ async def test_a_draft_is_replaced_and_ensure_baseline_is_idempotent() -> None:
     ]
 
 
-async def test_published_catalog_is_what_assessments_open_on(actors) -> None:
-    await services.ensure_baseline()
+async def test_published_catalog_is_what_assessments_open_on(catalogs, actors) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
-    row_id, catalog = await services.published_catalog(expected.id, expected.version)
+    row_id, catalog = await catalogs.published_catalog(expected.id, expected.version)
     assert catalog == expected
     assert row_id == (await CatalogRow.select(CatalogRow.id).first())["id"]
     draft = small_catalog()
-    await services.import_catalog(SYSTEM, draft, publish=False)
+    await catalogs.import_catalog(SYSTEM, draft, publish=False)
     with pytest.raises(NotFound):
-        await services.published_catalog(draft.id, draft.version)
-    await services.import_catalog(SYSTEM, small_catalog("2.0.0"), publish=True)
+        await catalogs.published_catalog(draft.id, draft.version)
+    await catalogs.import_catalog(SYSTEM, small_catalog("2.0.0"), publish=True)
     admin = await actors.regulator("regulator_admin")
     assert (await admin.post("/api/v1/catalogs/test-catalog/2.0.0/retire")).status_code == 200
     with pytest.raises(Conflict) as retired:
-        await services.published_catalog("test-catalog", "2.0.0")
+        await catalogs.published_catalog("test-catalog", "2.0.0")
     assert retired.value.detail == (
         "catalog test-catalog version 2.0.0 is retired; file new assessments on a published version"
     )
     with pytest.raises(NotFound):
-        await services.published_catalog("no-such-catalog", "1.0.0")
+        await catalogs.published_catalog("no-such-catalog", "1.0.0")
 
 
 async def test_import_route_for_regulator_admins(actors, anon) -> None:
@@ -344,11 +348,11 @@ async def test_import_route_for_regulator_admins(actors, anon) -> None:
 # --- diff ---------------------------------------------------------------------------------------------
 
 
-async def test_diff_names_exactly_the_controls_added_removed_and_changed(anon) -> None:
+async def test_diff_names_exactly_the_controls_added_removed_and_changed(catalogs, anon) -> None:
     first = small_catalog()
     second, added, removed, changed = second_version(first)
-    await services.import_catalog(SYSTEM, first, publish=True)
-    await services.import_catalog(SYSTEM, second, publish=True)
+    await catalogs.import_catalog(SYSTEM, first, publish=True)
+    await catalogs.import_catalog(SYSTEM, second, publish=True)
     response = await anon.get("/api/v1/catalogs/test-catalog/1.1.0/diff", params={"against": "1.0.0"})
     assert response.status_code == 200
     diff = response.json()
@@ -375,8 +379,8 @@ async def test_diff_names_exactly_the_controls_added_removed_and_changed(anon) -
 # --- pages --------------------------------------------------------------------------------------------
 
 
-async def test_catalog_pages_list_browse_search_and_filter(anon) -> None:
-    await services.ensure_baseline()
+async def test_catalog_pages_list_browse_search_and_filter(catalogs, anon) -> None:
+    await catalogs.ensure_baseline()
     expected = builtin()
     url = f"/catalogs/{expected.id}/{expected.version}"
     listing = await anon.get("/catalogs")
@@ -425,9 +429,9 @@ async def test_catalog_pages_list_browse_search_and_filter(anon) -> None:
     assert articles(unknown.text) == [c.id for c in expected.controls]
 
 
-async def test_regulator_admin_publishes_from_the_catalog_page(actors, anon) -> None:
+async def test_regulator_admin_publishes_from_the_catalog_page(catalogs, actors, anon) -> None:
     draft = small_catalog()
-    await services.import_catalog(SYSTEM, draft, publish=False)
+    await catalogs.import_catalog(SYSTEM, draft, publish=False)
     page = "/catalogs/test-catalog/1.0.0"
     admin = await actors.regulator("regulator_admin")
     shown = await admin.get(page)
@@ -440,7 +444,7 @@ async def test_regulator_admin_publishes_from_the_catalog_page(actors, anon) -> 
     assert (await anon.get(page)).status_code == 404
     published = await admin.post(f"{page}/publish", headers={"accept": "text/html"})
     assert (published.status_code, published.headers["location"]) == (302, page)
-    assert (await services.stored_catalog("test-catalog", "1.0.0")).summary.status == "published"
+    assert (await catalogs.stored_catalog("test-catalog", "1.0.0")).summary.status == "published"
     assert (await anon.get(page)).status_code == 200
 
 
@@ -515,8 +519,8 @@ async def test_cli_imports_the_nist_privacy_baseline(settings, anon) -> None:
     )
 
 
-async def test_cli_refuses_a_malformed_file_and_writes_nothing(settings, tmp_path: Path) -> None:
-    await services.ensure_baseline()
+async def test_cli_refuses_a_malformed_file_and_writes_nothing(catalogs, settings, tmp_path: Path) -> None:
+    await catalogs.ensure_baseline()
     before = await row_count()
     document = json.loads(controls.encode_catalog(small_catalog()))
     del document["controls"][2]["statement"]

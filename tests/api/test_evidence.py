@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 
-import msgspec
 import pytest
 
 from portal.db.tables import AuditEvent, Evidence
-from portal.domain.evidence import services as evidence_services
 from portal.domain.evidence.storage import sniff
 from tests.api.test_assessments import TELECOM, answer_all, open_assessment
 
@@ -27,7 +26,7 @@ async def filed(actors):
 
 
 def _stored_files(app) -> list:
-    root = app.state.runtime.evidence.root
+    root = app.state.runtime.evidence.store.root
     return sorted(p.name for p in root.rglob("*") if p.is_file())
 
 
@@ -42,7 +41,7 @@ async def test_upload_hashes_sniffs_and_sanitises(app, filed) -> None:
     assert body["sha256"] == hashlib.sha256(PDF).hexdigest() and body["size"] == len(PDF)
     assert body["media_type"] == "application/pdf"  # decided by the bytes, not the client's claim
     assert body["filename"] == "Policy_v2_.pdf" and body["frozen"] is False
-    path = app.state.runtime.evidence.path(body["sha256"])
+    path = app.state.runtime.evidence.store.path(body["sha256"])
     assert path.read_bytes() == PDF
     row = await Evidence.select(Evidence.organisation).where(Evidence.id == body["id"]).first()
     assert str(row["organisation"]) == me["organisation_id"]
@@ -80,7 +79,7 @@ async def test_refused_types_leave_nothing(app, filed, name, content) -> None:
 async def test_oversized_upload_is_refused_while_streaming(app, filed, monkeypatch) -> None:
     client, _, assessment = filed
     runtime = app.state.runtime
-    monkeypatch.setattr(runtime, "settings", msgspec.structs.replace(runtime.settings, max_upload_bytes=1024))
+    monkeypatch.setattr(runtime.evidence, "max_upload_bytes", 1024)
     response = await client.post(
         f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("big.txt", b"a" * 5000)}
     )
@@ -97,24 +96,22 @@ async def test_missing_file_field_and_wrong_encoding_are_problems(filed) -> None
     assert as_json.status_code == 422 and "multipart/form-data" in as_json.json()["detail"]
 
 
-async def test_crash_mid_upload_leaves_no_orphan(app, filed) -> None:
+async def test_crash_mid_upload_leaves_no_orphan(app, filed, monkeypatch) -> None:
     client, _, assessment = filed
     runtime = app.state.runtime
-    from portal.domain.assessments import repo
     from portal.domain.context import Caller
 
-    row = await repo.assessment(assessment["id"])
     me = (await client.get("/api/v1/me")).json()
-    principal = await _principal(me["email"])
+    caller = Caller(principal=await _principal(me["email"]), client="test")
+    row = await runtime.evidence.authorise_upload(caller, uuid.UUID(assessment["id"]))
+    monkeypatch.setattr(runtime.evidence, "max_upload_bytes", 10_000)
 
     async def broken():
         yield b"%PDF-1.7 first part "
         raise ConnectionResetError("client went away")
 
     with pytest.raises(ConnectionResetError):
-        await evidence_services.store_upload(
-            Caller(principal=principal, client="test"), runtime.evidence, row, "x.pdf", broken(), 10_000
-        )
+        await runtime.evidence.store_upload(caller, row, "x.pdf", broken())
     assert _stored_files(app) == [] and await Evidence.count() == 0
 
 
@@ -124,7 +121,7 @@ async def test_database_failure_after_storing_removes_the_file(app, filed, monke
     async def failing_record(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(evidence_services, "record", failing_record)
+    monkeypatch.setattr("portal.domain.evidence.services.record", failing_record)
     response = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("a.pdf", PDF)})
     assert response.status_code == 500
     assert _stored_files(app) == [] and await Evidence.count() == 0
@@ -172,8 +169,8 @@ def test_sniffing_ignores_a_character_cut_at_the_sample_end() -> None:
 async def _principal(email: str):
     from portal.domain.accounts import repo
 
-    row = await repo.user_by_email(email)
-    return repo.principal_from_row(row, via="session")
+    user = await repo.login_record(email)
+    return repo.principal_of(user, via="session")
 
 
 async def test_the_same_bytes_twice_are_one_piece_of_evidence(filed) -> None:

@@ -9,7 +9,6 @@ import pyotp
 import pytest
 
 from portal.db.tables import Answer, Assessment, Evidence, UserSession
-from portal.domain.assessments import services as assessment_services
 from tests.api.test_assessments import TELECOM, answer_all, implemented, open_assessment
 from tests.conftest import PASSWORD
 
@@ -51,18 +50,18 @@ async def test_an_api_token_cannot_invite_members(actors, anon) -> None:
     assert response.status_code == 403 and "session" in response.json()["detail"]
 
 
-async def test_an_answer_racing_a_submit_is_refused(actors, monkeypatch) -> None:
+async def test_an_answer_racing_a_submit_is_refused(runtime, actors, monkeypatch) -> None:
     client, _ = await actors.provider()
     assessment = await open_assessment(client)
     await answer_all(client, assessment["id"])
-    real = assessment_services._applicable
+    real = runtime.assessments.applicable
 
     async def submit_meanwhile(row):
         # The provider admin's submit lands between the answer's first check and its write.
         await Assessment.update({Assessment.state: "submitted"}).where(Assessment.id == assessment["id"])
         return await real(row)
 
-    monkeypatch.setattr(assessment_services, "_applicable", submit_meanwhile)
+    monkeypatch.setattr(runtime.assessments, "applicable", submit_meanwhile)
     late = await client.put(
         f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}",
         json={"status": "not_implemented", "narrative": "changed"},
@@ -77,22 +76,20 @@ async def test_an_answer_racing_a_submit_is_refused(actors, monkeypatch) -> None
 async def test_an_upload_racing_a_submit_is_refused_and_leaves_no_file(app, actors, monkeypatch) -> None:
     client, _ = await actors.provider()
     assessment = await open_assessment(client)
-    from portal.domain.evidence import services as evidence_services
+    real = app.state.runtime.evidence.store_upload
 
-    real = evidence_services.store_upload
-
-    async def submit_while_streaming(caller, store, row, filename, chunks, limit):
+    async def submit_while_streaming(caller, row, filename, chunks):
         async def chunks_then_submit():
             async for chunk in chunks:
                 yield chunk
             await Assessment.update({Assessment.state: "submitted"}).where(Assessment.id == assessment["id"])
 
-        return await real(caller, store, row, filename, chunks_then_submit(), limit)
+        return await real(caller, row, filename, chunks_then_submit())
 
-    monkeypatch.setattr(evidence_services, "store_upload", submit_while_streaming)
+    monkeypatch.setattr(app.state.runtime.evidence, "store_upload", submit_while_streaming)
     late = await client.post(f"/api/v1/assessments/{assessment['id']}/evidence", files={"file": ("late.txt", b"late")})
     assert late.status_code == 409 and await Evidence.count() == 0
-    root = app.state.runtime.evidence.root
+    root = app.state.runtime.evidence.store.root
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 

@@ -24,7 +24,7 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_writes(
     engine = _engine()
     if not isinstance(engine, SQLiteEngine):
         pytest.skip("SQLite-specific settings; this run is on PostgreSQL")
-    with sqlite3.connect(settings.sqlite_path) as connection:
+    with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert engine.connection_kwargs["timeout"] == SQLITE_BUSY_TIMEOUT_SECONDS == 10.0
     transaction = write_transaction(engine)

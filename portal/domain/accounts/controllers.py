@@ -6,14 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from portal.deps import CallerDep, RuntimeDep
-from portal.domain.accounts import repo, services
+from portal.deps import Accounts, CallerDep, RuntimeDep
+from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import (
     AcceptInvitation,
     ApiTokenCreated,
@@ -26,18 +25,17 @@ from portal.domain.accounts.schemas import (
     Registration,
     UserOut,
 )
+from portal.domain.accounts.services import user_out
 from portal.runtime import Runtime
 from portal.security.auth import requires_login
 from portal.security.csrf import requires_json
 
 
-def session_cookie(
-    runtime: Runtime, row: dict[str, Any], session_id: str, expires_at: dt.datetime
-) -> tuple[str, Cookie]:
+def session_cookie(runtime: Runtime, user: UserRecord, session_id: str, expires_at: dt.datetime) -> tuple[str, Cookie]:
     """A fresh session JWT at every login: an HttpOnly cookie for browsers, the same token for scripts."""
     auth = runtime.session_auth
     lifetime = expires_at - dt.datetime.now(dt.UTC)
-    token = auth.create_token(identifier=str(row["id"]), token_unique_jwt_id=session_id, token_expiration=lifetime)
+    token = auth.create_token(identifier=str(user.id), token_unique_jwt_id=session_id, token_expiration=lifetime)
     cookie = Cookie(
         key=auth.key,
         value=token,
@@ -61,8 +59,8 @@ class AuthController(Controller):
         guards=[requires_json],
         summary="Register a provider organisation and its first admin",
     )
-    async def register(self, runtime: RuntimeDep, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
-        return await services.register(runtime, caller, data)
+    async def register(self, accounts: Accounts, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
+        return await accounts.register(caller, data)
 
     @post(
         "/login",
@@ -70,17 +68,19 @@ class AuthController(Controller):
         guards=[requires_json],
         summary="Log in with email, password and (regulators) a TOTP code",
     )
-    async def login(self, runtime: RuntimeDep, caller: CallerDep, data: JSONBody[Login]) -> Response[Any]:
-        row = await services.authenticate(runtime, caller, data.email, data.password)
-        await services.second_factor(runtime, caller, row, data.totp)
-        session_id, expires_at = await services.open_session(runtime, caller, row)
-        token, cookie = session_cookie(runtime, row, session_id, expires_at)
-        body = LoginOut(token=token, expires_at=expires_at, user=services.user_out(row))
+    async def login(
+        self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: JSONBody[Login]
+    ) -> Response[Any]:
+        user = await accounts.authenticate(caller, data.email, data.password)
+        await accounts.second_factor(caller, user, data.totp)
+        session_id, expires_at = await accounts.open_session(caller, user)
+        token, cookie = session_cookie(runtime, user, session_id, expires_at)
+        body = LoginOut(token=token, expires_at=expires_at, user=user_out(user))
         return Response(body, status_code=HTTP_200_OK, cookies=[cookie])
 
     @post("/logout", guards=[requires_login], status_code=204, summary="End this session")
-    async def logout(self, runtime: RuntimeDep, caller: CallerDep) -> Response[None]:
-        await services.logout(caller)
+    async def logout(self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep) -> Response[None]:
+        await accounts.logout(caller)
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(runtime.session_auth.key)
         return response
@@ -91,17 +91,14 @@ class MeController(Controller):
     tags = ["accounts"]
 
     @get("/me", guards=[requires_login], summary="The logged-in user")
-    async def me(self, caller: CallerDep) -> UserOut:
-        row = await repo.user_row(caller.actor.user_id)
-        assert row is not None
-        # With an API token the caller acts in the token's role, not its creator's.
-        return msgspec.structs.replace(services.user_out(row), role=caller.actor.role)
+    async def me(self, accounts: Accounts, caller: CallerDep) -> UserOut:
+        return await accounts.me(caller)
 
     @post("/invitations/{secret:str}/accept", status_code=200, summary="Accept an invitation and set a password")
     async def accept(
-        self, runtime: RuntimeDep, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
+        self, accounts: Accounts, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
     ) -> dict[str, Any]:
-        user, seed = await services.accept_invitation(runtime, caller, secret, data.password)
+        user, seed = await accounts.accept_invitation(caller, secret, data.password)
         out: dict[str, Any] = {"user": user}
         if seed:
             out["totp_secret"] = seed
@@ -114,31 +111,35 @@ class MembersController(Controller):
     guards = [requires_login]
 
     @get("/members", summary="Members of an organisation")
-    async def members(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> list[UserOut]:
-        return await services.list_members(caller, organisation_id)
+    async def members(
+        self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
+    ) -> list[UserOut]:
+        return await accounts.list_members(caller, organisation_id)
 
     @post("/members", status_code=201, summary="Invite a member with a role")
     async def invite(
         self,
-        runtime: RuntimeDep,
+        accounts: Accounts,
         caller: CallerDep,
         organisation_id: FromPath[uuid.UUID],
         data: JSONBody[NewMember],
     ) -> MemberOut:
-        return await services.invite_member(runtime, caller, organisation_id, data)
+        return await accounts.invite_member(caller, organisation_id, data)
 
     @get("/api-tokens", summary="API tokens of an organisation")
-    async def tokens(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> list[ApiTokenOut]:
-        return await services.list_api_tokens(caller, organisation_id)
+    async def tokens(
+        self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
+    ) -> list[ApiTokenOut]:
+        return await accounts.list_api_tokens(caller, organisation_id)
 
     @post("/api-tokens", status_code=201, summary="Create an API token (shown once)")
     async def create_token(
-        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewApiToken]
+        self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewApiToken]
     ) -> ApiTokenCreated:
-        return await services.create_api_token(caller, organisation_id, data)
+        return await accounts.create_api_token(caller, organisation_id, data)
 
     @post("/api-tokens/{token_id:uuid}/revoke", status_code=200, summary="Revoke an API token")
     async def revoke_token(
-        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], token_id: FromPath[uuid.UUID]
+        self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID], token_id: FromPath[uuid.UUID]
     ) -> ApiTokenOut:
-        return await services.revoke_api_token(caller, organisation_id, token_id)
+        return await accounts.revoke_api_token(caller, organisation_id, token_id)

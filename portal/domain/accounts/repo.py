@@ -1,4 +1,4 @@
-"""Queries for users, sessions and API tokens."""
+"""Queries for users, sessions, invitations and API tokens."""
 
 from __future__ import annotations
 
@@ -6,46 +6,157 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from portal.db.tables import ApiToken, Invitation, Organisation, User, UserSession
-from portal.security.permissions import OrganisationKind, OrganisationStatus, Principal, Role
+import msgspec
 
-_PRINCIPAL_COLUMNS = (
+from portal.db.tables import ApiToken, Invitation, User, UserSession
+from portal.security.principal import OrganisationKind, OrganisationStatus, Principal, Role
+
+
+class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+    organisation_id: uuid.UUID
+    organisation_kind: OrganisationKind
+    organisation_status: OrganisationStatus
+    organisation_name: str = ""
+
+
+class LoginRecord(UserRecord, frozen=True, kw_only=True):
+    """A user with what a login checks."""
+
+    password_hash: str | None
+    totp_secret: str | None
+    totp_last_step: int
+
+
+class InvitationRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    user: uuid.UUID
+    expires_at: dt.datetime
+    accepted_at: dt.datetime | None
+
+
+class ApiTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+_USER_COLUMNS = (
     User.id,
     User.email,
     User.display_name,
     User.role,
     User.is_active,
-    User.organisation.id.as_alias("org_id"),
-    User.organisation.kind.as_alias("org_kind"),
-    User.organisation.status.as_alias("org_status"),
-    User.organisation.name.as_alias("org_name"),
+    User.organisation.id.as_alias("organisation_id"),
+    User.organisation.kind.as_alias("organisation_kind"),
+    User.organisation.status.as_alias("organisation_status"),
+    User.organisation.name.as_alias("organisation_name"),
+)
+_TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.role,
+    ApiToken.prefix,
+    ApiToken.created_at,
+    ApiToken.expires_at,
+    ApiToken.last_used_at,
+    ApiToken.revoked_at,
 )
 
 
-def principal_from_row(row: dict[str, Any], *, via: str, role: str | None = None, **extra: Any) -> Principal:
+def principal_of(user: UserRecord, *, via: str, role: Role | None = None, **extra: Any) -> Principal:
     return Principal(
-        user_id=row["id"],
-        email=row["email"],
-        display_name=row["display_name"],
-        role=Role(role or row["role"]),
-        organisation_id=row["org_id"],
-        organisation_kind=OrganisationKind(row["org_kind"]),
-        organisation_status=OrganisationStatus(row["org_status"]),
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=role or user.role,
+        organisation_id=user.organisation_id,
+        organisation_kind=user.organisation_kind,
+        organisation_status=user.organisation_status,
         via=via,
         **extra,
     )
 
 
-async def user_by_email(email: str) -> dict[str, Any] | None:
-    return (
-        await User.select(*_PRINCIPAL_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
+# --- users ---------------------------------------------------------------------------------------------------
+
+
+async def login_record(email: str) -> LoginRecord | None:
+    row = (
+        await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
         .where(User.email == email)
         .first()
     )
+    return None if row is None else msgspec.convert(row, LoginRecord)
 
 
-async def user_row(user_id: uuid.UUID) -> dict[str, Any] | None:
-    return await User.select(*_PRINCIPAL_COLUMNS).where(User.id == user_id).first()
+async def user(user_id: uuid.UUID) -> UserRecord | None:
+    row = await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
+    return None if row is None else msgspec.convert(row, UserRecord)
+
+
+async def members(organisation_id: uuid.UUID) -> list[UserRecord]:
+    rows = await User.select(*_USER_COLUMNS).where(User.organisation == organisation_id).order_by(User.email)
+    return [msgspec.convert(row, UserRecord) for row in rows]
+
+
+async def email_taken(email: str) -> bool:
+    return await User.exists().where(User.email == email)
+
+
+async def insert_user(**values: Any) -> uuid.UUID:
+    row = User(**values)
+    await row.save()
+    return uuid.UUID(str(row.id))
+
+
+async def set_password_hash(user_id: uuid.UUID, password_hash: str) -> None:
+    await User.update({User.password_hash: password_hash}).where(User.id == user_id)
+
+
+async def activate(user_id: uuid.UUID, *, password_hash: str, totp_secret: str | None) -> None:
+    await User.update({User.password_hash: password_hash, User.is_active: True, User.totp_secret: totp_secret}).where(
+        User.id == user_id
+    )
+
+
+async def last_totp_step(user_id: uuid.UUID) -> int:
+    row = await User.select(User.totp_last_step).where(User.id == user_id).first()
+    return int(row["totp_last_step"]) if row else 0
+
+
+async def use_totp_step(user_id: uuid.UUID, step: int) -> bool:
+    """Record ``step`` as used; False when it (or a later one) already was, so a code is accepted once."""
+    used = (
+        await User.update({User.totp_last_step: step})
+        .where((User.id == user_id) & (User.totp_last_step < step))
+        .returning(User.id)
+    )
+    return bool(used)
+
+
+# --- sessions ------------------------------------------------------------------------------------------------
+
+
+async def insert_session(
+    session_id: str, user_id: uuid.UUID, *, at: dt.datetime, expires_at: dt.datetime, client: str
+) -> None:
+    await UserSession.insert(
+        UserSession(id=session_id, user=user_id, created_at=at, expires_at=expires_at, client=client[:64])
+    ).run()
+
+
+async def revoke_session(session_id: str, at: dt.datetime) -> None:
+    await UserSession.update({UserSession.revoked_at: at}).where(UserSession.id == session_id)
 
 
 async def principal_for_session(session_id: str, user_id: str, now: dt.datetime) -> Principal | None:
@@ -60,9 +171,9 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
             UserSession.user.display_name.as_alias("display_name"),
             UserSession.user.role.as_alias("role"),
             UserSession.user.is_active.as_alias("is_active"),
-            organisation.id.as_alias("org_id"),
-            organisation.kind.as_alias("org_kind"),
-            organisation.status.as_alias("org_status"),
+            organisation.id.as_alias("organisation_id"),
+            organisation.kind.as_alias("organisation_kind"),
+            organisation.status.as_alias("organisation_status"),
         )
         .where(UserSession.id == session_id)
         .first()
@@ -71,7 +182,65 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
         return None
     if str(row["id"]) != user_id or not row["is_active"]:
         return None
-    return principal_from_row(row, via="session", session_id=session_id)
+    del row["expires_at"], row["revoked_at"]
+    return principal_of(msgspec.convert(row, UserRecord), via="session", session_id=session_id)
+
+
+# --- invitations ---------------------------------------------------------------------------------------------
+
+
+async def insert_invitation(
+    *, user_id: uuid.UUID, token_hash: str, created_by: uuid.UUID, expires_at: dt.datetime
+) -> None:
+    await Invitation.insert(
+        Invitation(user=user_id, token_hash=token_hash, created_by=created_by, expires_at=expires_at)
+    ).run()
+
+
+async def invitation_by_hash(token_hash: str) -> InvitationRecord | None:
+    row = (
+        await Invitation.select(Invitation.id, Invitation.user, Invitation.expires_at, Invitation.accepted_at)
+        .where(Invitation.token_hash == token_hash)
+        .first()
+    )
+    return None if row is None else msgspec.convert(row, InvitationRecord)
+
+
+async def use_invitation(invitation_id: uuid.UUID, at: dt.datetime) -> bool:
+    taken = (
+        await Invitation.update({Invitation.accepted_at: at})
+        .where((Invitation.id == invitation_id) & Invitation.accepted_at.is_null())
+        .returning(Invitation.id)
+    )
+    return bool(taken)
+
+
+# --- API tokens ----------------------------------------------------------------------------------------------
+
+
+async def insert_api_token(**values: Any) -> ApiTokenRecord:
+    row = ApiToken(**values)
+    await row.save()
+    found = await ApiToken.select(*_TOKEN_COLUMNS).where(ApiToken.id == row.id).first()
+    return msgspec.convert(found, ApiTokenRecord)
+
+
+async def api_tokens(organisation_id: uuid.UUID) -> list[ApiTokenRecord]:
+    rows = (
+        await ApiToken.select(*_TOKEN_COLUMNS)
+        .where(ApiToken.organisation == organisation_id)
+        .order_by(ApiToken.created_at, ascending=False)
+    )
+    return [msgspec.convert(row, ApiTokenRecord) for row in rows]
+
+
+async def revoke_api_token(organisation_id: uuid.UUID, token_id: uuid.UUID, at: dt.datetime) -> ApiTokenRecord | None:
+    changed = (
+        await ApiToken.update({ApiToken.revoked_at: at})
+        .where((ApiToken.id == token_id) & (ApiToken.organisation == organisation_id) & ApiToken.revoked_at.is_null())
+        .returning(*_TOKEN_COLUMNS)
+    )
+    return msgspec.convert(changed[0], ApiTokenRecord) if changed else None
 
 
 async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principal | None:
@@ -92,40 +261,11 @@ async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principa
         return None
     if token["expires_at"] is not None and token["expires_at"] <= now:
         return None
-    row = await user_row(token["created_by"])
+    creator = await user(token["created_by"])
     # A token lives only while its creator is an active member of the same organisation.
-    if not row or not row["is_active"] or row["org_id"] != token["organisation"]:
+    if not creator or not creator.is_active or creator.organisation_id != token["organisation"]:
         return None
     last_used = token["last_used_at"]
     if last_used is None or now - last_used > dt.timedelta(minutes=5):  # bounded writes on the read path
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
-    return principal_from_row(row, via="api_token", role=token["role"], api_token_id=token["id"])
-
-
-async def organisation_row(organisation_id: uuid.UUID) -> dict[str, Any] | None:
-    return await Organisation.select().where(Organisation.id == organisation_id).first()
-
-
-async def members(organisation_id: uuid.UUID) -> list[dict[str, Any]]:
-    return await User.select(*_PRINCIPAL_COLUMNS).where(User.organisation == organisation_id).order_by(User.email)
-
-
-async def api_tokens(organisation_id: uuid.UUID) -> list[dict[str, Any]]:
-    return (
-        await ApiToken.select(
-            ApiToken.id,
-            ApiToken.name,
-            ApiToken.role,
-            ApiToken.prefix,
-            ApiToken.created_at,
-            ApiToken.expires_at,
-            ApiToken.last_used_at,
-            ApiToken.revoked_at,
-        )
-        .where(ApiToken.organisation == organisation_id)
-        .order_by(ApiToken.created_at, ascending=False)
-    )
-
-
-async def invitation_by_hash(token_hash: str) -> dict[str, Any] | None:
-    return await Invitation.select().where(Invitation.token_hash == token_hash).first()
+    return principal_of(creator, via="api_token", role=Role(token["role"]), api_token_id=token["id"])

@@ -9,7 +9,8 @@ from typing import Annotated
 import msgspec
 
 from controls.models import ProviderCategory
-from portal.security.permissions import OrganisationKind, OrganisationStatus, Role
+from portal.security.principal import OrganisationKind, OrganisationStatus, Role
+from portal.structs import Strict
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$", max_length=320)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -17,10 +18,6 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=300)]
 TotpCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
 
 
 class NewOrganisation(Strict):

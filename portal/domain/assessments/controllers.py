@@ -9,8 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from portal.deps import CallerDep, RuntimeDep
-from portal.domain.assessments import services
+from portal.deps import Assessments, CallerDep, EvidenceFiles
 from portal.domain.assessments.schemas import (
     AnswerIn,
     AnswerOut,
@@ -23,7 +22,6 @@ from portal.domain.assessments.schemas import (
     StateOut,
     SubmitOut,
 )
-from portal.domain.evidence import services as evidence
 from portal.domain.evidence.multipart import StreamedFile
 from portal.errors import InvalidInput
 from portal.security.auth import requires_login
@@ -46,51 +44,65 @@ class AssessmentsController(Controller):
     guards = [requires_login]
 
     @post("/", status_code=201, summary="Open an assessment on a published catalog version")
-    async def open(self, caller: CallerDep, data: JSONBody[NewAssessment]) -> AssessmentOut:
-        return await services.open_assessment(caller, data)
+    async def open(self, assessments: Assessments, caller: CallerDep, data: JSONBody[NewAssessment]) -> AssessmentOut:
+        return await assessments.open_assessment(caller, data)
 
     @get("/", summary="Assessments: a provider's own; for regulators, those submitted")
-    async def list_all(self, caller: CallerDep) -> list[AssessmentSummary]:
-        return await services.list_assessments(caller)
+    async def list_all(self, assessments: Assessments, caller: CallerDep) -> list[AssessmentSummary]:
+        return await assessments.list_assessments(caller)
 
     @get("/{assessment_id:uuid}", summary="One assessment with every applicable control and its answer")
-    async def detail(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> AssessmentOut:
-        return await services.get_assessment(caller, assessment_id)
+    async def detail(
+        self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+    ) -> AssessmentOut:
+        return await assessments.get_assessment(caller, assessment_id)
 
     @put("/{assessment_id:uuid}/answers/{control_id:str}", summary="Answer a control (If-Match to replace)")
     async def answer(
         self,
+        assessments: Assessments,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         control_id: FromPath[str],
         data: JSONBody[AnswerIn],
         if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
     ) -> Response[AnswerOut]:
-        saved = await services.answer_control(caller, assessment_id, control_id, data, parse_if_match(if_match))
+        saved = await assessments.answer_control(caller, assessment_id, control_id, data, parse_if_match(if_match))
         return Response(saved, headers={"ETag": f'"{saved.version}"'})
 
     @post("/{assessment_id:uuid}/submit", status_code=200, summary="Check completeness and freeze a revision")
-    async def submit(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> SubmitOut:
-        return await services.submit(caller, assessment_id)
+    async def submit(
+        self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+    ) -> SubmitOut:
+        return await assessments.submit(caller, assessment_id)
 
     @post("/{assessment_id:uuid}/withdraw", status_code=200, summary="Withdraw before a decision")
-    async def withdraw(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> StateOut:
-        return await services.withdraw(caller, assessment_id)
+    async def withdraw(
+        self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+    ) -> StateOut:
+        return await assessments.withdraw(caller, assessment_id)
 
     @get("/{assessment_id:uuid}/revisions/{number:int}", summary="A frozen revision and its SHA-256")
     async def revision(
-        self, caller: CallerDep, assessment_id: FromPath[uuid.UUID], number: FromPath[int]
+        self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID], number: FromPath[int]
     ) -> RevisionOut:
-        return await services.get_revision(caller, assessment_id, number)
+        return await assessments.get_revision(caller, assessment_id, number)
 
     @get("/{assessment_id:uuid}/revisions/{number:int}/diff", summary="What changed between two revisions")
     async def diff(
-        self, caller: CallerDep, assessment_id: FromPath[uuid.UUID], number: FromPath[int], against: FromQuery[int]
+        self,
+        assessments: Assessments,
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
+        number: FromPath[int],
+        against: FromQuery[int],
     ) -> RevisionDiff:
-        return await services.diff_revisions(caller, assessment_id, number, against)
+        return await assessments.diff_revisions(caller, assessment_id, number, against)
 
     @get("/{assessment_id:uuid}/evidence", summary="Evidence uploaded to an assessment")
-    async def evidence_list(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> list[EvidenceOut]:
+    async def evidence_list(
+        self, evidence: EvidenceFiles, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+    ) -> list[EvidenceOut]:
         return await evidence.list_evidence(caller, assessment_id)
 
     @post(
@@ -102,7 +114,7 @@ class AssessmentsController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
-        runtime: RuntimeDep,
+        evidence: EvidenceFiles,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
     ) -> Response[EvidenceOut]:
@@ -110,7 +122,5 @@ class AssessmentsController(Controller):
         assessment = await evidence.authorise_upload(caller, assessment_id)
         incoming = StreamedFile(request.headers.get("content-type", ""), request.stream())
         filename = await incoming.open()
-        stored, created = await evidence.store_upload(
-            caller, runtime.evidence, assessment, filename, incoming.chunks(), runtime.settings.max_upload_bytes
-        )
+        stored, created = await evidence.store_upload(caller, assessment, filename, incoming.chunks())
         return Response(stored, status_code=201 if created else 200)

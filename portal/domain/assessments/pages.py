@@ -11,17 +11,18 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from portal.deps import CallerDep
-from portal.domain.assessments import services
+from portal.deps import Assessments, CallerDep, Catalogs, EvidenceFiles
 from portal.domain.assessments.controllers import VERSION_TAG
-from portal.domain.assessments.schemas import EDITABLE, WITHDRAWABLE, AnswerIn, AnswerStatus, NewAssessment
-from portal.domain.catalogs.services import list_catalogs
+from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment
+from portal.domain.assessments.services import AssessmentService
+from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
-from portal.domain.evidence.services import delete_evidence, list_evidence
+from portal.domain.evidence.services import EvidenceService
 from portal.errors import PortalError
 from portal.pages import form_errors, parse_form, render
+from portal.problems import status_of
+from portal.security import policy
 from portal.security.auth import requires_login
-from portal.security.permissions import Role
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -50,11 +51,20 @@ class AssessmentPages(Controller):
     guards = [requires_login]
 
     @get("/")
-    async def dashboard(self, request: Request[Any, Any, Any], caller: CallerDep) -> Template:
-        return await _dashboard(request, caller)
+    async def dashboard(
+        self, request: Request[Any, Any, Any], assessments: Assessments, catalogs: Catalogs, caller: CallerDep
+    ) -> Template:
+        return await _dashboard(assessments, catalogs, request, caller)
 
     @post("/")
-    async def open(self, request: Request[Any, Any, Any], caller: CallerDep, data: Form) -> Any:
+    async def open(
+        self,
+        request: Request[Any, Any, Any],
+        assessments: Assessments,
+        catalogs: Catalogs,
+        caller: CallerDep,
+        data: Form,
+    ) -> Any:
         catalog_id, _, version = str(data.get("catalog", "")).partition("@")
         body = {
             "catalog_id": catalog_id,
@@ -70,22 +80,37 @@ class AssessmentPages(Controller):
         wanted, errors = parse_form(NewAssessment, body)
         if wanted is not None:
             try:
-                opened = await services.open_assessment(caller, wanted)
+                opened = await assessments.open_assessment(caller, wanted)
                 return Redirect(path=f"/assessments/{opened.id}?notice=opened")
             except PortalError as exc:
-                errors = form_errors(exc)
-        return await _dashboard(request, caller, errors=errors, form=data, status_code=422)
+                return await _dashboard(
+                    assessments,
+                    catalogs,
+                    request,
+                    caller,
+                    errors=form_errors(exc),
+                    form=data,
+                    status_code=status_of(exc),
+                )
+        return await _dashboard(assessments, catalogs, request, caller, errors=errors, form=data, status_code=422)
 
     @get("/{assessment_id:uuid}")
     async def detail(
-        self, request: Request[Any, Any, Any], caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        assessments: Assessments,
+        evidence: EvidenceFiles,
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
     ) -> Template:
-        return await _detail(request, caller, assessment_id)
+        return await _detail(assessments, evidence, request, caller, assessment_id)
 
     @post("/{assessment_id:uuid}/answers/{control_id:str}")
     async def answer(
         self,
         request: Request[Any, Any, Any],
+        assessments: Assessments,
+        evidence: EvidenceFiles,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         control_id: FromPath[str],
@@ -102,35 +127,59 @@ class AssessmentPages(Controller):
         answer, errors = parse_form(AnswerIn, body)
         if answer is not None:
             try:
-                await services.answer_control(caller, assessment_id, control_id, answer, None)
+                await assessments.answer_control(caller, assessment_id, control_id, answer, None)
                 return Redirect(
                     path=f"/assessments/{assessment_id}?notice=saved&open={control_id}#control-{control_id}"
                 )
             except PortalError as exc:
-                errors = form_errors(exc)
+                errors, status = form_errors(exc), status_of(exc)
+        else:
+            status = 422
         errors = [{**e, "field": f"{control_id} {e['field']}".strip()} for e in errors]
-        return await _detail(request, caller, assessment_id, errors=errors, status_code=422, draft={control_id: body})
+        return await _detail(
+            assessments,
+            evidence,
+            request,
+            caller,
+            assessment_id,
+            errors=errors,
+            status_code=status,
+            draft={control_id: body},
+        )
 
     @get("/{assessment_id:uuid}/submit")
     async def confirm_submit(
-        self, request: Request[Any, Any, Any], caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        assessments: Assessments,
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
     ) -> Template:
-        assessment = await services.get_assessment(caller, assessment_id)
+        assessment = await assessments.get_assessment(caller, assessment_id)
         return render(request, "assessments/submit.html", assessment=assessment)
 
     @post("/{assessment_id:uuid}/submit")
     async def submit(
-        self, request: Request[Any, Any, Any], caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        assessments: Assessments,
+        caller: CallerDep,
+        assessment_id: FromPath[uuid.UUID],
+        data: Form,
     ) -> Any:
-        assessment = await services.get_assessment(caller, assessment_id)
+        assessment = await assessments.get_assessment(caller, assessment_id)
         if data.get("confirm") != "yes":
             errors = [{"field": "confirm", "message": "tick the box to confirm the submission"}]
             return render(request, "assessments/submit.html", status_code=422, assessment=assessment, errors=errors)
         try:
-            done = await services.submit(caller, assessment_id)
+            done = await assessments.submit(caller, assessment_id)
         except PortalError as exc:
             return render(
-                request, "assessments/submit.html", status_code=422, assessment=assessment, errors=form_errors(exc)
+                request,
+                "assessments/submit.html",
+                status_code=status_of(exc),
+                assessment=assessment,
+                errors=form_errors(exc),
             )
         return Redirect(path=f"/assessments/{assessment_id}/revisions/{done.revision.number}?notice=submitted")
 
@@ -138,48 +187,66 @@ class AssessmentPages(Controller):
     async def remove_evidence(
         self,
         request: Request[Any, Any, Any],
+        assessments: Assessments,
+        evidence: EvidenceFiles,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         evidence_id: FromPath[uuid.UUID],
     ) -> Any:
         try:
-            await delete_evidence(caller, request.app.state.runtime.evidence, evidence_id)
+            await evidence.delete_evidence(caller, evidence_id)
         except PortalError as exc:
-            return await _detail(request, caller, assessment_id, errors=form_errors(exc), status_code=409)
+            return await _detail(
+                assessments,
+                evidence,
+                request,
+                caller,
+                assessment_id,
+                errors=form_errors(exc),
+                status_code=status_of(exc),
+            )
         return Redirect(path=f"/assessments/{assessment_id}?notice=evidence-removed#evidence")
 
     @post("/{assessment_id:uuid}/withdraw")
-    async def withdraw(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> Redirect:
-        await services.withdraw(caller, assessment_id)
+    async def withdraw(
+        self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        await assessments.withdraw(caller, assessment_id)
         return Redirect(path=f"/assessments/{assessment_id}?notice=withdrawn")
 
     @get("/{assessment_id:uuid}/revisions/{number:int}")
     async def revision(
         self,
         request: Request[Any, Any, Any],
+        assessments: Assessments,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         number: FromPath[int],
         against: FromQuery[int | None] = None,
     ) -> Template:
-        assessment = await services.get_assessment(caller, assessment_id)
-        revision = await services.get_revision(caller, assessment_id, number)
-        diff = await services.diff_revisions(caller, assessment_id, number, against) if against else None
+        assessment = await assessments.get_assessment(caller, assessment_id)
+        revision = await assessments.get_revision(caller, assessment_id, number)
+        diff = await assessments.diff_revisions(caller, assessment_id, number, against) if against else None
         return render(request, "assessments/revision.html", assessment=assessment, revision=revision, diff=diff)
 
 
 async def _dashboard(
-    request: Request[Any, Any, Any], caller: Caller, status_code: int = 200, **context: Any
+    assessments: AssessmentService,
+    catalogs: CatalogService,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    status_code: int = 200,
+    **context: Any,
 ) -> Template:
     principal = caller.actor
-    catalogs = [c for c in await list_catalogs(caller) if c.status == "published"]
+    published = [c for c in await catalogs.list_catalogs(caller) if c.status == "published"]
     return render(
         request,
         "assessments/list.html",
         status_code=status_code,
-        assessments=await services.list_assessments(caller),
-        catalogs=catalogs,
-        can_open=principal.role in (Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR),
+        assessments=await assessments.list_assessments(caller),
+        catalogs=published,
+        can_open=bool(policy.may_prepare_assessments(principal)),
         verified=principal.organisation_status == "verified",
         form=context.pop("form", {}),
         **context,
@@ -187,12 +254,17 @@ async def _dashboard(
 
 
 async def _detail(
-    request: Request[Any, Any, Any], caller: Caller, assessment_id: uuid.UUID, status_code: int = 200, **context: Any
+    assessments: AssessmentService,
+    evidence_files: EvidenceService,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    assessment_id: uuid.UUID,
+    status_code: int = 200,
+    **context: Any,
 ) -> Template:
     principal = caller.actor
-    assessment = await services.get_assessment(caller, assessment_id)
-    mine = principal.organisation_id == assessment.organisation_id
-    evidence = await list_evidence(caller, assessment_id)
+    assessment = await assessments.get_assessment(caller, assessment_id)
+    evidence = await evidence_files.list_evidence(caller, assessment_id)
     families = [
         (family, [item for item in assessment.controls if item.family == family.family])
         for family in assessment.progress.families
@@ -208,15 +280,14 @@ async def _detail(
         families=families,
         evidence=evidence,
         evidence_names={str(e.id): e.filename for e in evidence},
-        editable=mine
-        and assessment.state in EDITABLE
-        and principal.role in (Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR),
-        can_submit=mine and assessment.state in EDITABLE and principal.role == Role.PROVIDER_ADMIN,
-        can_withdraw=mine and assessment.state in WITHDRAWABLE and principal.role == Role.PROVIDER_ADMIN,
+        # The buttons a person sees come from the same decisions the services enforce.
+        editable=bool(policy.may_edit_answers(principal, assessment)),
+        can_submit=bool(policy.may_submit(principal, assessment)),
+        can_withdraw=bool(policy.may_withdraw(principal, assessment)),
         statuses=[s.value for s in AnswerStatus],
         today=dt.date.today().isoformat(),
         draft=context.pop("draft", {}),
         open_family=open_family,
-        max_upload_mb=request.app.state.runtime.settings.max_upload_bytes // 2**20,
+        max_upload_mb=evidence_files.max_upload_bytes // 2**20,
         **context,
     )

@@ -7,19 +7,22 @@ import uuid
 from typing import Any
 
 import controls
+from portal.domain.assessments.repo import AnswerRecord, AssessmentRecord
 from portal.domain.assessments.schemas import ControlDiff, FieldDiff, RevisionDiff
+from portal.domain.evidence.repo import EvidenceRecord
+from portal.domain.organisations.repo import OrganisationRecord
 
 ANSWER_FIELDS = ("status", "narrative", "justification", "planned_date", "evidence")
 
 
 def revision_document(
     *,
-    row: dict[str, Any],
-    organisation: dict[str, Any],
+    row: AssessmentRecord,
+    organisation: OrganisationRecord,
     catalog: controls.Catalog,
     applicable: list[controls.Control],
-    answers: dict[str, dict[str, Any]],
-    evidence: dict[str, dict[str, Any]],
+    answers: dict[str, AnswerRecord],
+    evidence: dict[str, EvidenceRecord],
     number: int,
     submitted_by: uuid.UUID,
     at: dt.datetime,
@@ -29,28 +32,30 @@ def revision_document(
     Only strings, integers, lists and objects, so its RFC 8785 form (and so its SHA-256) is well defined.
     """
     return {
-        "assessment": str(row["id"]),
+        "assessment": str(row.id),
         "revision": number,
         "organisation": {
-            k: str(organisation[k]) for k in ("id", "name", "legal_name", "category", "country", "registration_number")
+            k: str(getattr(organisation, k))
+            for k in ("id", "name", "legal_name", "category", "country", "registration_number")
         },
-        "catalog": {"id": catalog.id, "version": catalog.version, "sha256": row["catalog_digest"]},
-        "scope": row["scope"],
+        "catalog": {"id": catalog.id, "version": catalog.version, "sha256": row.catalog_digest},
+        "scope": row.scope,
         "answers": [_answer(answers[c.id], evidence) | {"control_id": c.id} for c in applicable],
         "submitted_at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "submitted_by": str(submitted_by),
     }
 
 
-def _answer(answer: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _answer(answer: AnswerRecord, evidence: dict[str, EvidenceRecord]) -> dict[str, Any]:
     files = [
-        {key: evidence[e][key] for key in ("sha256", "filename", "media_type", "size")} for e in answer["evidence_ids"]
+        {key: getattr(evidence[e], key) for key in ("sha256", "filename", "media_type", "size")}
+        for e in answer.evidence_ids
     ]
     return {
-        "status": answer["status"],
-        "narrative": answer["narrative"],
-        "justification": answer["justification"],
-        "planned_date": answer["planned_date"].isoformat() if answer["planned_date"] else None,
+        "status": answer.status,
+        "narrative": answer.narrative,
+        "justification": answer.justification,
+        "planned_date": answer.planned_date.isoformat() if answer.planned_date else None,
         "evidence": sorted(files, key=lambda item: (item["sha256"], item["filename"])),
     }
 

@@ -9,23 +9,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from portal.domain.assessments.states import State
+from portal.structs import Strict
+
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
-
-class State(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    IN_REVIEW = "in_review"
-    CHANGES_REQUESTED = "changes_requested"
-    RECOMMENDED = "recommended"
-    ATTESTED = "attested"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-EDITABLE = frozenset({State.DRAFT, State.CHANGES_REQUESTED})
-WITHDRAWABLE = frozenset({State.DRAFT, State.SUBMITTED, State.CHANGES_REQUESTED})
 
 
 class AnswerStatus(enum.StrEnum):
@@ -37,10 +25,6 @@ class AnswerStatus(enum.StrEnum):
 
 
 NEEDS_DATE = frozenset({AnswerStatus.PLANNED, AnswerStatus.PARTIALLY_IMPLEMENTED})
-
-
-class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
 
 
 class Product(Strict):

@@ -6,17 +6,17 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from piccolo.engine.postgres import PostgresEngine
 
 from attestations.canonical import canonical_digest
+from portal.clock import now
 from portal.db import atomic
-from portal.db.tables import AuditEvent
+from portal.domain.audit import repo
 from portal.domain.context import Caller
+from portal.security.principal import Principal
 
 GENESIS = "0" * 64
 # Keys never copied into an audit row, whatever a caller passes in before/after.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "totp", "totp_secret", "secret"})
-_LOCK_ID = 0x41554454  # "AUDT": serialises appends on PostgreSQL; SQLite's IMMEDIATE lock already does.
 
 
 def _scrub(value: Any) -> Any:
@@ -57,13 +57,14 @@ async def record(
     after: Any = None,
 ) -> None:
     """Append one event, inside the caller's transaction when there is one."""
-    principal = caller.principal
+    actor = caller.principal
+    principal = actor if isinstance(actor, Principal) else None
     row: dict[str, Any] = {
-        "at": dt.datetime.now(dt.UTC),
+        "at": now(),
         "action": action,
         "outcome": outcome,
         "actor_id": str(principal.user_id) if principal else "",
-        "actor_label": principal.label if principal else "",
+        "actor_label": actor.label if actor is not None else "",
         "actor_org": str(principal.organisation_id) if principal else "",
         "client": caller.client,
         "object_type": object_type,
@@ -72,12 +73,9 @@ async def record(
         "after": _plain(after),
     }
     async with atomic():
-        engine = AuditEvent._meta.db
-        if isinstance(engine, PostgresEngine):
-            await engine.run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK_ID})")
-        last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
-        prev_hash = last["hash"] if last else GENESIS
-        await AuditEvent.insert(AuditEvent(**row, prev_hash=prev_hash, hash=event_digest(row, prev_hash))).run()
+        await repo.lock_head()
+        prev_hash = await repo.head_hash() or GENESIS
+        await repo.append({**row, "prev_hash": prev_hash, "hash": event_digest(row, prev_hash)})
 
 
 class ChainReport(msgspec.Struct, kw_only=True):
@@ -92,13 +90,7 @@ async def verify_chain(batch: int = 5000) -> ChainReport:
     problems: list[str] = []
     prev_hash, prev_seq, count, after_seq = GENESIS, 0, 0, 0
     while True:
-        rows = (
-            await AuditEvent.select()
-            .where(AuditEvent.seq > after_seq)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-            .output(load_json=True)
-        )
+        rows = await repo.events_after(after_seq, batch)
         if not rows:
             break
         for row in rows:

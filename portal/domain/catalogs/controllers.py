@@ -8,11 +8,11 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.params import FromPath, FromQuery, RawBody
 
 import controls
-from portal.deps import CallerDep
-from portal.domain.catalogs import services
+from portal.deps import CallerDep, Catalogs
 from portal.domain.catalogs.schemas import CatalogOut, CatalogSummary, ImportResult
+from portal.domain.catalogs.services import catalog_out, parse_document
 from portal.security.auth import requires_role
-from portal.security.permissions import Role
+from portal.security.principal import Role
 
 admin_only = [requires_role(Role.REGULATOR_ADMIN)]
 
@@ -22,8 +22,8 @@ class CatalogsController(Controller):
     tags = ["catalogs"]
 
     @get("/", summary="Catalog versions: published and retired (regulators also see drafts)")
-    async def list(self, caller: CallerDep) -> list[CatalogSummary]:
-        return await services.list_catalogs(caller)
+    async def list(self, catalogs: Catalogs, caller: CallerDep) -> list[CatalogSummary]:
+        return await catalogs.list_catalogs(caller)
 
     @get(
         "/{catalog_id:str}/{version:str}",
@@ -33,23 +33,29 @@ class CatalogsController(Controller):
     )
     async def detail(
         self,
+        catalogs: Catalogs,
         caller: CallerDep,
         catalog_id: FromPath[str],
         version: FromPath[str],
         format: FromQuery[Literal["portal", "native", "oscal"]] = "portal",
     ) -> Response[CatalogOut]:
-        view = await services.get_catalog(caller, catalog_id, version)
+        view = await catalogs.get_catalog(caller, catalog_id, version)
         if format == "oscal":
             return Response(controls.to_oscal(view.catalog), media_type=MediaType.JSON)  # type: ignore[arg-type]
         if format == "native":
             return Response(controls.encode_catalog(view.catalog), media_type=MediaType.JSON)  # type: ignore[arg-type]
-        return Response(services.catalog_out(view))
+        return Response(catalog_out(view))
 
     @get("/{catalog_id:str}/{version:str}/diff", summary="Controls added, removed and changed since `against`")
     async def diff(
-        self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str], against: FromQuery[str]
+        self,
+        catalogs: Catalogs,
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+        against: FromQuery[str],
     ) -> controls.CatalogDiff:
-        return await services.diff(caller, catalog_id, version, against)
+        return await catalogs.diff(caller, catalog_id, version, against)
 
     @post(
         "/",
@@ -58,19 +64,24 @@ class CatalogsController(Controller):
     )
     async def import_(
         self,
+        catalogs: Catalogs,
         caller: CallerDep,
         body: RawBody,
         format: FromQuery[Literal["native", "oscal"]] = "native",
         publish: FromQuery[bool] = False,
     ) -> Response[ImportResult]:
-        catalog = services.parse_document(body, format=format, source="request body")
-        result = await services.import_catalog(caller, catalog, publish=publish)
+        catalog = parse_document(body, format=format, source="request body")
+        result = await catalogs.import_catalog(caller, catalog, publish=publish)
         return Response(result, status_code=200 if result.outcome == "unchanged" else 201)
 
     @post("/{catalog_id:str}/{version:str}/publish", guards=admin_only, status_code=200, summary="Publish a draft")
-    async def publish(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> CatalogSummary:
-        return await services.publish(caller, catalog_id, version)
+    async def publish(
+        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
+    ) -> CatalogSummary:
+        return await catalogs.publish(caller, catalog_id, version)
 
     @post("/{catalog_id:str}/{version:str}/retire", guards=admin_only, status_code=200, summary="Retire a version")
-    async def retire(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> CatalogSummary:
-        return await services.retire(caller, catalog_id, version)
+    async def retire(
+        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
+    ) -> CatalogSummary:
+        return await catalogs.retire(caller, catalog_id, version)

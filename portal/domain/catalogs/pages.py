@@ -10,12 +10,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 import controls
-from portal.deps import CallerDep
-from portal.domain.catalogs import services
+from portal.deps import CallerDep, Catalogs
+from portal.domain.catalogs.services import filter_controls
 from portal.errors import InvalidInput
 from portal.pages import form_errors, render
+from portal.security import policy
 from portal.security.auth import requires_role
-from portal.security.permissions import Role
+from portal.security.principal import Role
 
 
 def _url(catalog_id: str, version: str) -> str:
@@ -27,13 +28,13 @@ class CatalogPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def list(self, request: Request[Any, Any, Any], caller: CallerDep) -> Template:
-        catalogs = await services.list_catalogs(caller)
-        return render(request, "catalogs/list.html", catalogs=catalogs, url=_url)
+    async def list(self, catalogs: Catalogs, request: Request[Any, Any, Any], caller: CallerDep) -> Template:
+        return render(request, "catalogs/list.html", catalogs=await catalogs.list_catalogs(caller), url=_url)
 
     @get("/{catalog_id:str}/{version:str}")
     async def detail(
         self,
+        catalogs: Catalogs,
         request: Request[Any, Any, Any],
         caller: CallerDep,
         catalog_id: FromPath[str],
@@ -42,11 +43,11 @@ class CatalogPages(Controller):
         pillar: FromQuery[str] = "",
         category: FromQuery[str] = "",
     ) -> Template:
-        view = await services.get_catalog(caller, catalog_id, version)
+        view = await catalogs.get_catalog(caller, catalog_id, version)
         catalog = view.catalog
         errors: list[dict[str, str]] = []
         try:
-            shown = services.filter_controls(catalog, text=q, pillar=pillar, category=category)
+            shown = filter_controls(catalog, text=q, pillar=pillar, category=category)
         except InvalidInput as exc:
             errors = form_errors(exc)
             shown = catalog.controls
@@ -71,22 +72,23 @@ class CatalogPages(Controller):
             pillars=list(controls.Pillar),
             categories=list(controls.ProviderCategory),
             documents={document.id: document for document in catalog.source_documents},
-            others=[s for s in await services.list_versions(caller, catalog_id) if s.version != version],
-            can_manage=request.user is not None and request.user.role == Role.REGULATOR_ADMIN,
+            others=[s for s in await catalogs.list_versions(caller, catalog_id) if s.version != version],
+            can_manage=bool(policy.may_manage_catalogs(caller.principal)),
         )
 
     @get("/{catalog_id:str}/{version:str}/diff")
     async def diff(
         self,
+        catalogs: Catalogs,
         request: Request[Any, Any, Any],
         caller: CallerDep,
         catalog_id: FromPath[str],
         version: FromPath[str],
         against: FromQuery[str] = "",
     ) -> Template:
-        view = await services.get_catalog(caller, catalog_id, version)
-        others = [s for s in await services.list_versions(caller, catalog_id) if s.version != version]
-        changes = await services.diff(caller, catalog_id, version, against) if against else None
+        view = await catalogs.get_catalog(caller, catalog_id, version)
+        others = [s for s in await catalogs.list_versions(caller, catalog_id) if s.version != version]
+        changes = await catalogs.diff(caller, catalog_id, version, against) if against else None
         return render(
             request,
             "catalogs/diff.html",
@@ -100,11 +102,15 @@ class CatalogPages(Controller):
         )
 
     @post("/{catalog_id:str}/{version:str}/publish", guards=[requires_role(Role.REGULATOR_ADMIN)])
-    async def publish(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> Redirect:
-        await services.publish(caller, catalog_id, version)
+    async def publish(
+        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
+    ) -> Redirect:
+        await catalogs.publish(caller, catalog_id, version)
         return Redirect(path=_url(catalog_id, version))
 
     @post("/{catalog_id:str}/{version:str}/retire", guards=[requires_role(Role.REGULATOR_ADMIN)])
-    async def retire(self, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]) -> Redirect:
-        await services.retire(caller, catalog_id, version)
+    async def retire(
+        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
+    ) -> Redirect:
+        await catalogs.retire(caller, catalog_id, version)
         return Redirect(path=_url(catalog_id, version))

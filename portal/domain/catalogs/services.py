@@ -8,18 +8,18 @@ no principal; over HTTP, every change needs a regulator admin.
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import re
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
 import controls
+from portal.clock import now
 from portal.db import atomic
-from portal.db.tables import Catalog as CatalogRow
 from portal.domain.audit.services import record
 from portal.domain.catalogs import repo
+from portal.domain.catalogs.repo import CatalogRecord
 from portal.domain.catalogs.schemas import (
     CatalogOut,
     CatalogStatus,
@@ -31,30 +31,35 @@ from portal.domain.catalogs.schemas import (
     ImportResult,
 )
 from portal.domain.context import SYSTEM, Caller
+from portal.domain.states import StateMachine
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.security.permissions import Principal, Role, require_role
+from portal.security import policy
+from portal.security.principal import Principal
 
 PUBLIC_STATUSES = (CatalogStatus.PUBLISHED, CatalogStatus.RETIRED)
 ALL_STATUSES = (CatalogStatus.DRAFT, *PUBLIC_STATUSES)
-# Column widths of the catalog table (portal/db/tables.py).
-_ID_MAX, _VERSION_MAX, _TITLE_MAX = 64, 32, 300
-_CACHE_SIZE = 16
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+CATALOG_STATUS = StateMachine[CatalogStatus](
+    "catalog",
+    {
+        CatalogStatus.DRAFT: {CatalogStatus.PUBLISHED},
+        CatalogStatus.PUBLISHED: {CatalogStatus.RETIRED},
+        CatalogStatus.RETIRED: set(),
+    },
+)
 
 
-def _summary(row: dict[str, Any]) -> CatalogSummary:
+def _summary(row: CatalogRecord) -> CatalogSummary:
     return CatalogSummary(
-        id=row["catalog_id"],
-        version=row["version"],
-        title=row["title"],
-        status=CatalogStatus(row["status"]),
-        digest=row["digest"],
-        control_count=row["control_count"],
-        published_at=row["published_at"],
-        retired_at=row["retired_at"],
+        id=row.catalog_id,
+        version=row.version,
+        title=row.title,
+        status=CatalogStatus(row.status),
+        digest=row.digest,
+        control_count=row.control_count,
+        published_at=row.published_at,
+        retired_at=row.retired_at,
     )
 
 
@@ -65,44 +70,19 @@ def _version_key(version: str) -> tuple[tuple[int, ...], str]:
     return head, version[numbers.end() if numbers else 0 :]
 
 
-def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda row: (row["catalog_id"], _version_key(row["version"])))
+def _in_order(rows: list[CatalogRecord]) -> list[CatalogRecord]:
+    return sorted(rows, key=lambda row: (row.catalog_id, _version_key(row.version)))
 
 
 def _sees_drafts(caller: Caller) -> bool:
-    return caller.principal is not None and caller.principal.is_regulator
+    return policy.may_see_catalog_drafts(caller.principal)
 
 
-def _check_operator_or_admin(caller: Caller) -> None:
-    # No principal means the operator's own command; HTTP routes reach here only behind the admin guard.
-    if caller.principal is not None:
-        require_role(caller.principal, Role.REGULATOR_ADMIN)
-
-
-# --- reading --------------------------------------------------------------------------------------------
-
-# Decoded catalogs by digest: the digest names the exact content, so an entry never goes stale.
-_decoded: collections.OrderedDict[str, controls.Catalog] = collections.OrderedDict()
-
-
-async def _catalog_of(row: dict[str, Any]) -> controls.Catalog:
-    digest = row["digest"]
-    if digest in _decoded:
-        _decoded.move_to_end(digest)
-        return _decoded[digest]
-    # Validated when it was imported; decoding the stored JSON is enough.
-    catalog = msgspec.json.decode(await repo.document(row["id"]), type=controls.Catalog)
-    _decoded[digest] = catalog
-    while len(_decoded) > _CACHE_SIZE:
-        _decoded.popitem(last=False)
-    return catalog
-
-
-async def _row(catalog_id: str, version: str, *, drafts: bool) -> dict[str, Any]:
+async def _row(catalog_id: str, version: str, *, drafts: bool) -> CatalogRecord:
     row = await repo.by_ref(catalog_id, version)
-    if row is None or (row["status"] == CatalogStatus.DRAFT and not drafts):
+    if row is None or (row.status == CatalogStatus.DRAFT and not drafts):
         statuses = ALL_STATUSES if drafts else PUBLIC_STATUSES
-        known = [other["version"] for other in _in_order(await repo.versions(catalog_id, statuses))]
+        known = [other.version for other in _in_order(await repo.versions(catalog_id, statuses))]
         if not known:
             raise NotFound(f"there is no catalog {catalog_id!r}", catalog_id=catalog_id)
         raise NotFound(
@@ -112,45 +92,6 @@ async def _row(catalog_id: str, version: str, *, drafts: bool) -> dict[str, Any]
             versions=known,
         )
     return row
-
-
-async def list_catalogs(caller: Caller) -> list[CatalogSummary]:
-    """Every catalog version the caller may see: published and retired ones, and drafts for regulators."""
-    statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
-    return [_summary(row) for row in _in_order(await repo.rows(statuses))]
-
-
-async def list_versions(caller: Caller, catalog_id: str) -> list[CatalogSummary]:
-    statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
-    return [_summary(row) for row in _in_order(await repo.versions(catalog_id, statuses))]
-
-
-async def get_catalog(caller: Caller, catalog_id: str, version: str) -> CatalogView:
-    """One catalog version the caller may see; ``NotFound`` (naming the versions there are) otherwise."""
-    row = await _row(catalog_id, version, drafts=_sees_drafts(caller))
-    return CatalogView(row_id=row["id"], summary=_summary(row), catalog=await _catalog_of(row))
-
-
-async def stored_catalog(catalog_id: str, version: str) -> CatalogView:
-    """Any stored version, drafts included — for the operator's export command."""
-    row = await _row(catalog_id, version, drafts=True)
-    return CatalogView(row_id=row["id"], summary=_summary(row), catalog=await _catalog_of(row))
-
-
-async def published_catalog(catalog_id: str, version: str) -> tuple[uuid.UUID, controls.Catalog]:
-    """The row id and content of a published version: the only kind a provider may file an assessment on.
-
-    ``NotFound`` when there is no such version (or only a draft); ``Conflict`` when it is retired.
-    """
-    row = await _row(catalog_id, version, drafts=False)
-    if row["status"] != CatalogStatus.PUBLISHED:
-        raise Conflict(
-            f"catalog {catalog_id} version {version} is retired; file new assessments on a published version",
-            catalog_id=catalog_id,
-            version=version,
-            status=row["status"],
-        )
-    return row["id"], await _catalog_of(row)
 
 
 def catalog_out(view: CatalogView) -> CatalogOut:
@@ -167,13 +108,6 @@ def catalog_out(view: CatalogView) -> CatalogOut:
         ],
         controls=[ControlOut(**msgspec.structs.asdict(control)) for control in catalog.controls],
     )
-
-
-async def diff(caller: Caller, catalog_id: str, version: str, against: str) -> controls.CatalogDiff:
-    """What changed from version ``against`` (the older one, usually) to ``version``."""
-    old = await get_catalog(caller, catalog_id, against)
-    new = await get_catalog(caller, catalog_id, version)
-    return controls.diff_catalogs(old.catalog, new.catalog)
 
 
 def filter_controls(
@@ -201,88 +135,16 @@ def filter_controls(
     return [control for control in catalog.controls if matches(control)]
 
 
-# --- changing -------------------------------------------------------------------------------------------
-
-
 def _check_columns(catalog: controls.Catalog) -> None:
-    if len(catalog.id) > _ID_MAX:
-        raise InvalidInput(f"catalog id {catalog.id!r} is longer than {_ID_MAX} characters", field="id")
-    if len(catalog.version) > _VERSION_MAX:
-        raise InvalidInput(f"version {catalog.version!r} is longer than {_VERSION_MAX} characters", field="version")
+    if len(catalog.id) > repo.ID_MAX:
+        raise InvalidInput(f"catalog id {catalog.id!r} is longer than {repo.ID_MAX} characters", field="id")
+    if len(catalog.version) > repo.VERSION_MAX:
+        raise InvalidInput(f"version {catalog.version!r} is longer than {repo.VERSION_MAX} characters", field="version")
 
 
 def _listing_title(title: str) -> str:
     # The full title stays in the document; the column holds what a listing shows.
-    return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"
-
-
-async def import_catalog(caller: Caller, catalog: controls.Catalog, *, publish: bool) -> ImportResult:
-    """Store a catalog version as a draft (then publish it, with ``publish``), in one transaction.
-
-    A published or retired version never changes: the same content again is a no-op that says so, other
-    content is a ``Conflict``. A draft with the same id and version is replaced.
-    """
-    _check_operator_or_admin(caller)
-    _check_columns(catalog)
-    digest = controls.catalog_digest(catalog)
-    ref = repo.ref(catalog.id, catalog.version)
-    content = {
-        "title": _listing_title(catalog.title),
-        "digest": digest,
-        "control_count": len(catalog.controls),
-        "document": controls.encode_catalog(catalog).decode(),
-    }
-    outcome: ImportOutcome = "unchanged"
-    async with atomic():
-        row = await repo.by_ref(catalog.id, catalog.version)
-        if row is None:
-            outcome = "imported"
-            row_id = await repo.insert(
-                {
-                    "reference": ref,
-                    "catalog_id": catalog.id,
-                    "version": catalog.version,
-                    "status": CatalogStatus.DRAFT,
-                    "created_at": now(),
-                    **content,
-                }
-            )
-        else:
-            row_id = row["id"]
-            if row["status"] != CatalogStatus.DRAFT and row["digest"] != digest:
-                raise Conflict(
-                    f"{ref} is {row['status']} with digest {row['digest']}: a published version never changes;"
-                    " import it as a new version",
-                    catalog_id=catalog.id,
-                    version=catalog.version,
-                    digest=row["digest"],
-                )
-            if row["status"] == CatalogStatus.DRAFT and row["digest"] != digest:
-                outcome = "replaced"
-                replacement = {getattr(CatalogRow, name): value for name, value in content.items()}
-                if not await repo.update_if(row_id, CatalogStatus.DRAFT, replacement):
-                    raise Conflict(f"{ref} was published meanwhile; import the change as a new version")
-        if outcome != "unchanged":
-            await record(
-                caller,
-                "catalog.imported",
-                object_type="catalog",
-                object_id=ref,
-                before={"digest": row["digest"]} if row else None,
-                after={"digest": digest, "control_count": len(catalog.controls), "status": "draft"},
-            )
-        was_draft = row is None or row["status"] == CatalogStatus.DRAFT
-        if publish and was_draft:
-            await _change_status(caller, row_id, CatalogStatus.PUBLISHED)
-        stored = await repo.by_ref(catalog.id, catalog.version)
-    assert stored is not None
-    summary = _summary(stored)
-    published_now = publish and was_draft
-    return ImportResult(
-        **msgspec.structs.asdict(summary),
-        outcome=outcome,
-        message=_import_message(ref, outcome, summary, published_now=published_now),
-    )
+    return title if len(title) <= repo.TITLE_MAX else title[: repo.TITLE_MAX - 1] + "…"
 
 
 def _import_message(ref: str, outcome: str, summary: CatalogSummary, *, published_now: bool) -> str:
@@ -294,66 +156,12 @@ def _import_message(ref: str, outcome: str, summary: CatalogSummary, *, publishe
     return f"{action[outcome]} {ref}{published}: {facts}"
 
 
-async def _change_status(caller: Caller, row_id: uuid.UUID, status: CatalogStatus) -> None:
-    """Move a version along draft -> published -> retired; anything else is a ``Conflict``."""
-    async with atomic():
-        row = await repo.by_id(row_id)
-        assert row is not None
-        current, ref = CatalogStatus(row["status"]), row["reference"]
-        allowed = {CatalogStatus.PUBLISHED: CatalogStatus.DRAFT, CatalogStatus.RETIRED: CatalogStatus.PUBLISHED}
-        if current != allowed[status]:
-            raise Conflict(_refusal(ref, current, status), status=current)
-        principal: Principal | None = caller.principal
-        changes: dict[Any, Any] = {CatalogRow.status: status}
-        if status == CatalogStatus.PUBLISHED:
-            changes |= {
-                CatalogRow.published_at: now(),
-                CatalogRow.published_by: principal.user_id if principal else None,
-            }
-        else:
-            changes[CatalogRow.retired_at] = now()
-        if not await repo.update_if(row_id, current, changes):
-            raise Conflict(f"{ref} changed meanwhile; reload it and try again")
-        await record(
-            caller,
-            f"catalog.{status}",
-            object_type="catalog",
-            object_id=ref,
-            before={"status": current},
-            after={"status": status},
-        )
-
-
 def _refusal(ref: str, current: CatalogStatus, wanted: CatalogStatus) -> str:
     if current == wanted:
         return f"{ref} is already {current}"
     if wanted == CatalogStatus.PUBLISHED:
         return f"{ref} is retired; a retired version is not published again — import a new version"
     return f"{ref} is a draft; only a published version can be retired"
-
-
-async def _set_status(caller: Caller, catalog_id: str, version: str, status: CatalogStatus) -> CatalogSummary:
-    require_role(caller.actor, Role.REGULATOR_ADMIN)
-    row = await _row(catalog_id, version, drafts=True)
-    await _change_status(caller, row["id"], status)
-    stored = await repo.by_ref(catalog_id, version)
-    assert stored is not None
-    return _summary(stored)
-
-
-async def publish(caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
-    """Publish a draft (regulator admin only). From now on its content never changes."""
-    return await _set_status(caller, catalog_id, version, CatalogStatus.PUBLISHED)
-
-
-async def retire(caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
-    """Retire a published version (regulator admin only): still readable, closed to new assessments."""
-    return await _set_status(caller, catalog_id, version, CatalogStatus.RETIRED)
-
-
-async def ensure_baseline() -> ImportResult:
-    """Import and publish the built-in baseline catalog if its version is not stored yet; idempotent."""
-    return await import_catalog(SYSTEM, controls.baseline_catalog(), publish=True)
 
 
 def parse_document(data: bytes, *, format: Literal["native", "oscal"], source: str) -> controls.Catalog:
@@ -366,9 +174,176 @@ def parse_document(data: bytes, *, format: Literal["native", "oscal"], source: s
         raise InvalidInput(f"{exc.path}: {exc.problem}", field=exc.path) from exc
 
 
-async def catalog_for_row(row_id: uuid.UUID) -> controls.Catalog:
-    """The content of a stored catalog version by row id, whatever its status (assessments keep theirs)."""
-    row = await repo.by_id(row_id)
-    if row is None:
-        raise NotFound("no such catalog version")
-    return await _catalog_of(row)
+class CatalogService:
+    """Reads and changes stored catalog versions; keeps recently decoded catalogs by digest."""
+
+    def __init__(self, cache_size: int = 16) -> None:
+        # The digest names the exact content, so an entry never goes stale.
+        self._decoded: collections.OrderedDict[str, controls.Catalog] = collections.OrderedDict()
+        self._cache_size = cache_size
+
+    async def _catalog_of(self, row: CatalogRecord) -> controls.Catalog:
+        if row.digest in self._decoded:
+            self._decoded.move_to_end(row.digest)
+            return self._decoded[row.digest]
+        # Validated when it was imported; decoding the stored JSON is enough.
+        catalog = msgspec.json.decode(await repo.document(row.id), type=controls.Catalog)
+        self._decoded[row.digest] = catalog
+        while len(self._decoded) > self._cache_size:
+            self._decoded.popitem(last=False)
+        return catalog
+
+    async def list_catalogs(self, caller: Caller) -> list[CatalogSummary]:
+        """Every catalog version the caller may see: published and retired ones, and drafts for regulators."""
+        statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
+        return [_summary(row) for row in _in_order(await repo.rows(statuses))]
+
+    async def list_versions(self, caller: Caller, catalog_id: str) -> list[CatalogSummary]:
+        statuses = ALL_STATUSES if _sees_drafts(caller) else PUBLIC_STATUSES
+        return [_summary(row) for row in _in_order(await repo.versions(catalog_id, statuses))]
+
+    async def get_catalog(self, caller: Caller, catalog_id: str, version: str) -> CatalogView:
+        """One catalog version the caller may see; ``NotFound`` (naming the versions there are) otherwise."""
+        row = await _row(catalog_id, version, drafts=_sees_drafts(caller))
+        return CatalogView(row_id=row.id, summary=_summary(row), catalog=await self._catalog_of(row))
+
+    async def stored_catalog(self, catalog_id: str, version: str) -> CatalogView:
+        """Any stored version, drafts included — for the operator's export command."""
+        row = await _row(catalog_id, version, drafts=True)
+        return CatalogView(row_id=row.id, summary=_summary(row), catalog=await self._catalog_of(row))
+
+    async def published_catalog(self, catalog_id: str, version: str) -> tuple[uuid.UUID, controls.Catalog]:
+        """The row id and content of a published version: the only kind a provider may file an assessment on.
+
+        ``NotFound`` when there is no such version (or only a draft); ``Conflict`` when it is retired.
+        """
+        row = await _row(catalog_id, version, drafts=False)
+        if row.status != CatalogStatus.PUBLISHED:
+            raise Conflict(
+                f"catalog {catalog_id} version {version} is retired; file new assessments on a published version",
+                catalog_id=catalog_id,
+                version=version,
+                status=row.status,
+            )
+        return row.id, await self._catalog_of(row)
+
+    async def diff(self, caller: Caller, catalog_id: str, version: str, against: str) -> controls.CatalogDiff:
+        """What changed from version ``against`` (the older one, usually) to ``version``."""
+        old = await self.get_catalog(caller, catalog_id, against)
+        new = await self.get_catalog(caller, catalog_id, version)
+        return controls.diff_catalogs(old.catalog, new.catalog)
+
+    async def import_catalog(self, caller: Caller, catalog: controls.Catalog, *, publish: bool) -> ImportResult:
+        """Store a catalog version as a draft (then publish it, with ``publish``), in one transaction.
+
+        A published or retired version never changes: the same content again is a no-op that says so, other
+        content is a ``Conflict``. A draft with the same id and version is replaced.
+        """
+        await policy.require(caller, policy.may_manage_catalogs(caller.principal), object_type="catalog")
+        _check_columns(catalog)
+        digest = controls.catalog_digest(catalog)
+        ref = repo.ref(catalog.id, catalog.version)
+        content = {
+            "title": _listing_title(catalog.title),
+            "digest": digest,
+            "control_count": len(catalog.controls),
+            "document": controls.encode_catalog(catalog).decode(),
+        }
+        outcome: ImportOutcome = "unchanged"
+        async with atomic():
+            row = await repo.by_ref(catalog.id, catalog.version)
+            if row is None:
+                outcome = "imported"
+                row_id = await repo.insert(
+                    {
+                        "reference": ref,
+                        "catalog_id": catalog.id,
+                        "version": catalog.version,
+                        "status": CatalogStatus.DRAFT,
+                        "created_at": now(),
+                        **content,
+                    }
+                )
+            else:
+                row_id = row.id
+                if row.status != CatalogStatus.DRAFT and row.digest != digest:
+                    raise Conflict(
+                        f"{ref} is {row.status} with digest {row.digest}: a published version never changes;"
+                        " import it as a new version",
+                        catalog_id=catalog.id,
+                        version=catalog.version,
+                        digest=row.digest,
+                    )
+                if row.status == CatalogStatus.DRAFT and row.digest != digest:
+                    outcome = "replaced"
+                    if not await repo.replace_draft(row_id, content):
+                        raise Conflict(f"{ref} was published meanwhile; import the change as a new version")
+            if outcome != "unchanged":
+                await record(
+                    caller,
+                    "catalog.imported",
+                    object_type="catalog",
+                    object_id=ref,
+                    before={"digest": row.digest} if row else None,
+                    after={"digest": digest, "control_count": len(catalog.controls), "status": "draft"},
+                )
+            was_draft = row is None or row.status == CatalogStatus.DRAFT
+            if publish and was_draft:
+                await self._change_status(caller, row_id, CatalogStatus.PUBLISHED)
+            stored = await repo.by_ref(catalog.id, catalog.version)
+        assert stored is not None
+        summary = _summary(stored)
+        published_now = publish and was_draft
+        return ImportResult(
+            **msgspec.structs.asdict(summary),
+            outcome=outcome,
+            message=_import_message(ref, outcome, summary, published_now=published_now),
+        )
+
+    async def _change_status(self, caller: Caller, row_id: uuid.UUID, status: CatalogStatus) -> None:
+        """Move a version along draft -> published -> retired; anything else is a ``Conflict``."""
+        async with atomic():
+            row = await repo.by_id(row_id)
+            assert row is not None
+            current, ref = CatalogStatus(row.status), row.reference
+            if not CATALOG_STATUS.allows(current, status):
+                raise Conflict(_refusal(ref, current, status), status=current)
+            principal = caller.principal
+            by = principal.user_id if isinstance(principal, Principal) else None
+            if not await repo.move_status(row_id, current, status, at=now(), by=by):
+                raise Conflict(f"{ref} changed meanwhile; reload it and try again")
+            await record(
+                caller,
+                f"catalog.{status}",
+                object_type="catalog",
+                object_id=ref,
+                before={"status": current},
+                after={"status": status},
+            )
+
+    async def _set_status(self, caller: Caller, catalog_id: str, version: str, status: CatalogStatus) -> CatalogSummary:
+        await policy.require(caller, policy.may_manage_catalogs(caller.principal), object_type="catalog")
+        row = await _row(catalog_id, version, drafts=True)
+        await self._change_status(caller, row.id, status)
+        stored = await repo.by_ref(catalog_id, version)
+        assert stored is not None
+        return _summary(stored)
+
+    async def publish(self, caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
+        """Publish a draft (regulator admin only). From now on its content never changes."""
+        return await self._set_status(caller, catalog_id, version, CatalogStatus.PUBLISHED)
+
+    async def retire(self, caller: Caller, catalog_id: str, version: str) -> CatalogSummary:
+        """Retire a published version (regulator admin only): still readable, closed to new assessments."""
+        return await self._set_status(caller, catalog_id, version, CatalogStatus.RETIRED)
+
+    async def ensure_baseline(self) -> ImportResult:
+        """Import and publish the built-in baseline catalog if its version is not stored yet; idempotent."""
+        return await self.import_catalog(SYSTEM, controls.baseline_catalog(), publish=True)
+
+    async def catalog_for_row(self, row_id: uuid.UUID) -> controls.Catalog:
+        """The content of a stored catalog version by row id, whatever its status (assessments keep theirs)."""
+        row = await repo.by_id(row_id)
+        if row is None:
+            raise NotFound("no such catalog version")
+        return await self._catalog_of(row)

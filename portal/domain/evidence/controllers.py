@@ -9,8 +9,7 @@ from litestar import Controller, delete, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from portal.deps import CallerDep, RuntimeDep
-from portal.domain.evidence import services
+from portal.deps import CallerDep, EvidenceFiles
 from portal.security.auth import requires_login
 
 
@@ -20,20 +19,20 @@ class EvidenceController(Controller):
     guards = [requires_login]
 
     @get("/{evidence_id:uuid}", summary="Download evidence (owner and regulators; regulator downloads are audited)")
-    async def download(self, runtime: RuntimeDep, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> File:
-        row, path = await services.for_download(caller, runtime.evidence, evidence_id)
+    async def download(self, evidence: EvidenceFiles, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> File:
+        row, path = await evidence.for_download(caller, evidence_id)
         return File(
             path=path,
-            filename=row["filename"],
-            media_type=row["media_type"],
+            filename=row.filename,
+            media_type=row.media_type,
             content_disposition_type="attachment",
             headers={
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
-                "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row['sha256'])).decode()}:",
+                "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(row.sha256)).decode()}:",
             },
         )
 
     @delete("/{evidence_id:uuid}", status_code=204, summary="Remove evidence no submitted revision contains")
-    async def remove(self, runtime: RuntimeDep, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> None:
-        await services.delete_evidence(caller, runtime.evidence, evidence_id)
+    async def remove(self, evidence: EvidenceFiles, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> None:
+        await evidence.delete_evidence(caller, evidence_id)

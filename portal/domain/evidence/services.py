@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 import re
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
+from portal.clock import now
 from portal.db import atomic
-from portal.db.tables import Answer, Evidence
 from portal.domain.assessments import repo as assessments_repo
-from portal.domain.assessments.schemas import EDITABLE, EvidenceOut
-from portal.domain.assessments.services import EDITORS, can_view, still_editable
+from portal.domain.assessments.repo import AssessmentRecord
+from portal.domain.assessments.schemas import EvidenceOut
+from portal.domain.assessments.services import AssessmentService
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
+from portal.domain.evidence import repo
+from portal.domain.evidence.repo import EvidenceRecord
 from portal.domain.evidence.storage import EvidenceStore
-from portal.errors import Conflict, NotFound
-from portal.security.permissions import require_member
+from portal.errors import NotFound
+from portal.security import policy
 
 BATCH_BYTES = 1024 * 1024
 IN_FLIGHT = 4
@@ -39,163 +40,154 @@ def sanitise_filename(name: str) -> str:
     return name or "evidence"
 
 
-def evidence_out(row: dict[str, Any]) -> EvidenceOut:
+def evidence_out(row: EvidenceRecord) -> EvidenceOut:
     return EvidenceOut(
-        id=row["id"],
-        sha256=row["sha256"],
-        size=row["size"],
-        media_type=row["media_type"],
-        filename=row["filename"],
-        frozen=row["frozen"],
-        created_at=row["created_at"],
+        id=row.id,
+        sha256=row.sha256,
+        size=row.size,
+        media_type=row.media_type,
+        filename=row.filename,
+        frozen=row.frozen,
+        created_at=row.created_at,
     )
 
 
-async def authorise_upload(caller: Caller, assessment_id: uuid.UUID) -> dict[str, Any]:
-    """Checked before a single byte of the body is read."""
-    row = await assessments_repo.assessment(assessment_id)
-    if row is None or not can_view(caller.actor, row):
-        raise NotFound("no such assessment")
-    require_member(caller.actor, row["organisation"], *EDITORS)
-    if row["state"] not in EDITABLE:
-        raise Conflict(f"the assessment is {row['state']}; evidence can be added only in draft or changes_requested")
-    return row
+class EvidenceService:
+    def __init__(self, store: EvidenceStore, assessments: AssessmentService, max_upload_bytes: int) -> None:
+        self.store = store
+        self.assessments = assessments
+        self.max_upload_bytes = max_upload_bytes
 
+    async def authorise_upload(self, caller: Caller, assessment_id: uuid.UUID) -> AssessmentRecord:
+        """Checked before a single byte of the body is read."""
+        return await self.assessments.editable(caller, assessment_id)
 
-async def store_upload(
-    caller: Caller,
-    store: EvidenceStore,
-    assessment: dict[str, Any],
-    filename: str,
-    chunks: AsyncIterator[bytes],
-    limit: int,
-) -> tuple[EvidenceOut, bool]:
-    """Stream ``chunks`` to storage and record the evidence; ``False`` when the assessment already had it.
+    async def store_upload(
+        self, caller: Caller, assessment: AssessmentRecord, filename: str, chunks: AsyncIterator[bytes]
+    ) -> tuple[EvidenceOut, bool]:
+        """Stream ``chunks`` to storage and record the evidence; ``False`` when the assessment already had it.
 
-    On any failure nothing is left behind.
-    """
-    name = sanitise_filename(filename)
-    upload = store.begin(name, limit)
-    loop = asyncio.get_running_loop()
-    pending: collections.deque[asyncio.Future[None]] = collections.deque()
-    try:
-        # Hashing and writing (both release the GIL) run on one writer thread, in order, in ~1 MB batches,
-        # while the event loop keeps receiving and parsing; at most IN_FLIGHT batches wait, so memory is bounded.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer") as writer:
-            batch: list[bytes] = []
-            size = 0
-            try:
-                async for chunk in chunks:
-                    upload.accept(len(chunk))  # the size limit is enforced here, before anything is queued
-                    batch.append(chunk)
-                    size += len(chunk)
-                    if size >= BATCH_BYTES:
+        On any failure nothing is left behind.
+        """
+        name = sanitise_filename(filename)
+        upload = self.store.begin(name, self.max_upload_bytes)
+        loop = asyncio.get_running_loop()
+        pending: collections.deque[asyncio.Future[None]] = collections.deque()
+        try:
+            # Hashing and writing (both release the GIL) run on one writer thread, in order, in ~1 MB batches,
+            # while the event loop keeps receiving and parsing; at most IN_FLIGHT batches wait, so memory is
+            # bounded.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer") as writer:
+                batch: list[bytes] = []
+                size = 0
+                try:
+                    async for chunk in chunks:
+                        upload.accept(len(chunk))  # the size limit is enforced here, before anything is queued
+                        batch.append(chunk)
+                        size += len(chunk)
+                        if size >= BATCH_BYTES:
+                            pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
+                            batch, size = [], 0
+                            if len(pending) >= IN_FLIGHT:
+                                await pending.popleft()
+                    if batch:
                         pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
-                        batch, size = [], 0
-                        if len(pending) >= IN_FLIGHT:
-                            await pending.popleft()
-                if batch:
-                    pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
-                while pending:
-                    await pending.popleft()
-            finally:
-                for future in pending:
-                    future.cancel()
-            sha256 = await loop.run_in_executor(writer, upload.finish)
-    except BaseException:
-        upload.discard()
-        raise
-    created = store.commit(upload, sha256)
-    row = Evidence(
-        organisation=assessment["organisation"],
-        assessment=assessment["id"],
-        sha256=sha256,
-        size=upload.size,
-        media_type=upload.media_type,
-        filename=name,
-        uploaded_by=caller.actor.user_id,
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    try:
-        async with atomic():
-            await still_editable(assessment["id"])  # not frozen while the file streamed in
-            same = (
-                await Evidence.select()
-                .where((Evidence.assessment == assessment["id"]) & (Evidence.sha256 == sha256))
-                .first()
-            )
-            if same is not None:  # the same bytes again: the upload is idempotent
-                return evidence_out(same), False
-            await row.save()
+                    while pending:
+                        await pending.popleft()
+                finally:
+                    for future in pending:
+                        future.cancel()
+                sha256 = await loop.run_in_executor(writer, upload.finish)
+        except BaseException:
+            upload.discard()
+            raise
+        created = self.store.commit(upload, sha256)
+        try:
+            async with atomic():
+                await self.assessments.still_editable(assessment.id)  # not frozen while the file streamed in
+                same = await repo.same_bytes(assessment.id, sha256)
+                if same is not None:  # the same bytes again: the upload is idempotent
+                    return evidence_out(same), False
+                row = await repo.insert(
+                    organisation=assessment.organisation_id,
+                    assessment=assessment.id,
+                    sha256=sha256,
+                    size=upload.size,
+                    media_type=upload.media_type,
+                    filename=name,
+                    uploaded_by=caller.actor.user_id,
+                    created_at=now(),
+                )
+                await record(
+                    caller,
+                    "evidence.uploaded",
+                    object_type="evidence",
+                    object_id=row.id,
+                    after={
+                        "assessment": str(assessment.id),
+                        "sha256": sha256,
+                        "size": upload.size,
+                        "media_type": upload.media_type,
+                        "filename": name,
+                    },
+                )
+        except BaseException:
+            if created and not await repo.sha_in_use(sha256):
+                self.store.delete(sha256)  # no row points at it: do not leave an orphan file
+            raise
+        return evidence_out(row), True
+
+    async def _evidence(self, caller: Caller, evidence_id: uuid.UUID) -> tuple[EvidenceRecord, AssessmentRecord]:
+        row = await repo.item(evidence_id)
+        assessment = await assessments_repo.get(row.assessment) if row else None
+        if row is None or assessment is None:
+            raise NotFound("no such evidence")
+        await policy.require(
+            caller,
+            policy.may_view_assessment(caller.principal, assessment),
+            object_type="evidence",
+            object_id=evidence_id,
+            missing="no such evidence",
+        )
+        return row, assessment
+
+    async def for_download(self, caller: Caller, evidence_id: uuid.UUID) -> tuple[EvidenceRecord, Path]:
+        """The owning organisation and regulators may download; every regulator download is audited."""
+        principal = caller.actor
+        row, _ = await self._evidence(caller, evidence_id)
+        if principal.is_regulator:
             await record(
                 caller,
-                "evidence.uploaded",
+                "evidence.downloaded",
                 object_type="evidence",
-                object_id=row.id,
-                after={
-                    "assessment": str(assessment["id"]),
-                    "sha256": sha256,
-                    "size": upload.size,
-                    "media_type": upload.media_type,
-                    "filename": name,
-                },
+                object_id=evidence_id,
+                after={"sha256": row.sha256, "assessment": str(row.assessment)},
             )
-    except BaseException:
-        if created and not await assessments_repo.sha_in_use(sha256):
-            store.delete(sha256)  # no row points at it: do not leave an orphan file
-        raise
-    return evidence_out(row.to_dict()), True
+        return row, self.store.path(row.sha256)
 
+    async def list_evidence(self, caller: Caller, assessment_id: uuid.UUID) -> list[EvidenceOut]:
+        await self.assessments.visible(caller, assessment_id)
+        return [evidence_out(row) for row in await repo.items(assessment_id)]
 
-async def for_download(caller: Caller, store: EvidenceStore, evidence_id: uuid.UUID) -> tuple[dict[str, Any], Path]:
-    """The owning organisation and regulators may download; every regulator download is audited."""
-    principal = caller.actor
-    row = await assessments_repo.evidence_item(evidence_id)
-    assessment = await assessments_repo.assessment(row["assessment"]) if row else None
-    if row is None or assessment is None or not can_view(principal, assessment):
-        raise NotFound("no such evidence")
-    if principal.is_regulator:
-        await record(
+    async def delete_evidence(self, caller: Caller, evidence_id: uuid.UUID) -> None:
+        """Editors remove evidence that no submitted revision contains; answers linking it let go of it."""
+        row, assessment = await self._evidence(caller, evidence_id)
+        await policy.require(
             caller,
-            "evidence.downloaded",
+            policy.may_remove_evidence(caller.principal, assessment, frozen=row.frozen),
             object_type="evidence",
             object_id=evidence_id,
-            after={"sha256": row["sha256"], "assessment": str(row["assessment"])},
         )
-    return row, store.path(row["sha256"])
-
-
-async def list_evidence(caller: Caller, assessment_id: uuid.UUID) -> list[EvidenceOut]:
-    assessment = await assessments_repo.assessment(assessment_id)
-    if assessment is None or not can_view(caller.actor, assessment):
-        raise NotFound("no such assessment")
-    return [evidence_out(row) for row in await assessments_repo.evidence_items(assessment_id)]
-
-
-async def delete_evidence(caller: Caller, store: EvidenceStore, evidence_id: uuid.UUID) -> None:
-    """Editors remove evidence that no submitted revision contains; answers linking it let go of it."""
-    row = await assessments_repo.evidence_item(evidence_id)
-    assessment = await assessments_repo.assessment(row["assessment"]) if row else None
-    if row is None or assessment is None or not can_view(caller.actor, assessment):
-        raise NotFound("no such evidence")
-    require_member(caller.actor, assessment["organisation"], *EDITORS)
-    if row["frozen"]:
-        raise Conflict("this evidence is part of a submitted revision and can no longer be removed")
-    async with atomic():
-        await still_editable(assessment["id"])
-        for answer in (await assessments_repo.answers(assessment["id"])).values():
-            if str(evidence_id) in answer["evidence_ids"]:
-                kept = [e for e in answer["evidence_ids"] if e != str(evidence_id)]
-                await Answer.update({Answer.evidence_ids: kept, Answer.version: answer["version"] + 1}).where(
-                    Answer.id == answer["id"]
-                )
-        await Evidence.delete().where(Evidence.id == evidence_id)
-        await record(
-            caller,
-            "evidence.deleted",
-            object_type="evidence",
-            object_id=evidence_id,
-            before={"sha256": row["sha256"], "filename": row["filename"]},
-        )
-    if not await assessments_repo.sha_in_use(row["sha256"]):
-        store.delete(row["sha256"])
+        async with atomic():
+            await self.assessments.still_editable(assessment.id)
+            await assessments_repo.unlink_evidence(assessment.id, evidence_id)
+            await repo.delete(evidence_id)
+            await record(
+                caller,
+                "evidence.deleted",
+                object_type="evidence",
+                object_id=evidence_id,
+                before={"sha256": row.sha256, "filename": row.filename},
+            )
+        if not await repo.sha_in_use(row.sha256):
+            self.store.delete(row.sha256)

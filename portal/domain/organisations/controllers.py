@@ -7,11 +7,10 @@ import uuid
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from portal.deps import CallerDep
-from portal.domain.organisations import services
+from portal.deps import CallerDep, Organisations
 from portal.domain.organisations.schemas import Decision, OrganisationOut, Rejection
 from portal.security.auth import requires_login
-from portal.security.permissions import OrganisationStatus
+from portal.security.principal import OrganisationStatus
 
 
 class OrganisationsController(Controller):
@@ -21,22 +20,34 @@ class OrganisationsController(Controller):
 
     @get("/", summary="Provider organisations (regulators), optionally by status")
     async def list(
-        self, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None
+        self, organisations: Organisations, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None
     ) -> list[OrganisationOut]:
-        return await services.list_organisations(caller, status)
+        return await organisations.list_organisations(caller, status)
 
     @get("/{organisation_id:uuid}", summary="One organisation (its members and regulators)")
-    async def detail(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> OrganisationOut:
-        return await services.get_organisation(caller, organisation_id)
+    async def detail(
+        self, organisations: Organisations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
+    ) -> OrganisationOut:
+        return await organisations.get_organisation(caller, organisation_id)
 
     @post("/{organisation_id:uuid}/verify", status_code=200, summary="Verify a pending provider")
     async def verify(
-        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Decision | None] = None
+        self,
+        organisations: Organisations,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: JSONBody[Decision | None] = None,
     ) -> OrganisationOut:
-        return await services.decide(caller, organisation_id, OrganisationStatus.VERIFIED, data.reason if data else "")
+        return await organisations.decide(
+            caller, organisation_id, OrganisationStatus.VERIFIED, data.reason if data else ""
+        )
 
     @post("/{organisation_id:uuid}/reject", status_code=200, summary="Reject a pending provider, with a reason")
     async def reject(
-        self, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[Rejection]
+        self,
+        organisations: Organisations,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: JSONBody[Rejection],
     ) -> OrganisationOut:
-        return await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, data.reason)
+        return await organisations.decide(caller, organisation_id, OrganisationStatus.REJECTED, data.reason)

@@ -9,13 +9,15 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from portal.deps import CallerDep
+from portal.deps import CallerDep, Organisations
 from portal.domain.context import Caller
-from portal.domain.organisations import services
+from portal.domain.organisations.services import OrganisationService
 from portal.errors import PortalError
 from portal.pages import form_errors, render
+from portal.problems import status_of
+from portal.security import policy
 from portal.security.auth import requires_role
-from portal.security.permissions import REGULATOR_ROLES, OrganisationStatus, Role
+from portal.security.principal import REGULATOR_ROLES, OrganisationStatus
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -27,18 +29,25 @@ class RegulatorOrganisationPages(Controller):
 
     @get("/")
     async def list(
-        self, request: Request[Any, Any, Any], caller: CallerDep, status: FromQuery[str] = "pending"
+        self,
+        request: Request[Any, Any, Any],
+        organisations: Organisations,
+        caller: CallerDep,
+        status: FromQuery[str] = "pending",
     ) -> Template:
-        return await _page(request, caller, status)
+        return await _page(organisations, request, caller, status)
 
     @post("/{organisation_id:uuid}/verify")
-    async def verify(self, caller: CallerDep, organisation_id: FromPath[uuid.UUID]) -> Redirect:
-        await services.decide(caller, organisation_id, OrganisationStatus.VERIFIED, "")
+    async def verify(
+        self, organisations: Organisations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
+    ) -> Redirect:
+        await organisations.decide(caller, organisation_id, OrganisationStatus.VERIFIED, "")
         return Redirect(path="/regulator/organisations?notice=verified")
 
     @post("/{organisation_id:uuid}/reject")
     async def reject(
         self,
+        organisations: Organisations,
         request: Request[Any, Any, Any],
         caller: CallerDep,
         organisation_id: FromPath[uuid.UUID],
@@ -47,16 +56,23 @@ class RegulatorOrganisationPages(Controller):
         reason = str(data.get("reason", "")).strip()
         if len(reason) < 3:
             errors = [{"field": "reason", "message": "give the provider a reason for the rejection"}]
-            return await _page(request, caller, "pending", errors=errors, status_code=422)
+            return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
         try:
-            await services.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
+            await organisations.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
         except PortalError as exc:
-            return await _page(request, caller, "pending", errors=form_errors(exc), status_code=409)
+            return await _page(
+                organisations, request, caller, "pending", errors=form_errors(exc), status_code=status_of(exc)
+            )
         return Redirect(path="/regulator/organisations?notice=rejected")
 
 
 async def _page(
-    request: Request[Any, Any, Any], caller: Caller, status: str, status_code: int = 200, **context: Any
+    organisations: OrganisationService,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    status: str,
+    status_code: int = 200,
+    **context: Any,
 ) -> Template:
     wanted = OrganisationStatus(status) if status in OrganisationStatus.__members__.values() else None
     return render(
@@ -64,7 +80,7 @@ async def _page(
         "regulator_organisations.html",
         status_code=status_code,
         status=status,
-        organisations=await services.list_organisations(caller, wanted),
-        can_decide=caller.actor.role == Role.REGULATOR_ADMIN,
+        organisations=await organisations.list_organisations(caller, wanted),
+        can_decide=bool(policy.may_decide_organisation(caller.principal)),
         **context,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from portal.security.permissions import OrganisationKind, OrganisationStatus
+from portal.security.principal import OrganisationKind, OrganisationStatus
 
 
 class OrganisationOut(msgspec.Struct, kw_only=True):

@@ -2,101 +2,96 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
+import msgspec
+
+from portal.clock import now
 from portal.db import atomic
-from portal.db.tables import Organisation
 from portal.domain.audit.services import record
-from portal.domain.context import Caller
+from portal.domain.context import SYSTEM, Caller
+from portal.domain.organisations import repo
+from portal.domain.organisations.repo import OrganisationRecord
 from portal.domain.organisations.schemas import OrganisationOut
-from portal.errors import Conflict, Forbidden, NotFound
-from portal.security.permissions import (
-    REGULATOR_ROLES,
-    OrganisationKind,
-    OrganisationStatus,
-    Role,
-    can_view_organisation,
-    require_role,
-)
+from portal.errors import Conflict, NotFound
+from portal.security import policy
+from portal.security.principal import OrganisationKind, OrganisationStatus
 
 
-def organisation_out(row: dict[str, Any]) -> OrganisationOut:
-    return OrganisationOut(**{name: row[name] for name in OrganisationOut.__struct_fields__})
+def organisation_out(row: OrganisationRecord) -> OrganisationOut:
+    return msgspec.convert(row, OrganisationOut, from_attributes=True)
 
 
-async def list_organisations(caller: Caller, status: OrganisationStatus | None) -> list[OrganisationOut]:
-    require_role(caller.actor, *REGULATOR_ROLES)
-    query = Organisation.select().where(Organisation.kind == OrganisationKind.PROVIDER)
-    if status is not None:
-        query = query.where(Organisation.status == status)
-    return [organisation_out(row) for row in await query.order_by(Organisation.created_at)]
+class OrganisationService:
+    async def list_organisations(self, caller: Caller, status: OrganisationStatus | None) -> list[OrganisationOut]:
+        await policy.require(caller, policy.may_list_organisations(caller.principal), object_type="organisation")
+        return [organisation_out(row) for row in await repo.providers(status)]
 
-
-async def get_organisation(caller: Caller, organisation_id: uuid.UUID) -> OrganisationOut:
-    if not can_view_organisation(caller.actor, organisation_id):
-        raise Forbidden("you cannot see this organisation")
-    row = await Organisation.select().where(Organisation.id == organisation_id).first()
-    if row is None:
-        raise NotFound("no such organisation")
-    return organisation_out(row)
-
-
-async def decide(
-    caller: Caller, organisation_id: uuid.UUID, status: OrganisationStatus, reason: str
-) -> OrganisationOut:
-    """Verify or reject a pending provider. Only a regulator admin decides, and a decision is recorded."""
-    principal = caller.actor
-    require_role(principal, Role.REGULATOR_ADMIN)
-    async with atomic():
-        row = await Organisation.select().where(Organisation.id == organisation_id).first()
-        if row is None or row["kind"] != OrganisationKind.PROVIDER:
-            raise NotFound("no such provider organisation")
-        if row["status"] != OrganisationStatus.PENDING:
-            raise Conflict(f"this organisation is already {row['status']}")
-        changes: dict[Any, Any] = {Organisation.status: status, Organisation.status_reason: reason}
-        if status == OrganisationStatus.VERIFIED:
-            changes |= {
-                Organisation.verified_at: dt.datetime.now(dt.UTC),
-                Organisation.verified_by: principal.user_id,
-            }
-        await Organisation.update(changes).where(Organisation.id == organisation_id)
-        await record(
+    async def get_organisation(self, caller: Caller, organisation_id: uuid.UUID) -> OrganisationOut:
+        await policy.require(
             caller,
-            f"organisation.{'verified' if status == OrganisationStatus.VERIFIED else 'rejected'}",
+            policy.may_view_organisation(caller.principal, organisation_id),
             object_type="organisation",
             object_id=organisation_id,
-            before={"status": row["status"]},
-            after={"status": status, "reason": reason},
         )
-    return await get_organisation(caller, organisation_id)
+        row = await repo.get(organisation_id)
+        if row is None:
+            raise NotFound("no such organisation")
+        return organisation_out(row)
 
-
-async def regulator_organisation(name: str = "National Regulatory Authority", country: str = "BH") -> uuid.UUID:
-    """The regulator's own organisation, created on first use (a fresh installation has none)."""
-    async with atomic():
-        row = await Organisation.select(Organisation.id).where(Organisation.kind == OrganisationKind.REGULATOR).first()
-        if row:
-            return uuid.UUID(str(row["id"]))
-        organisation = Organisation(
-            kind=OrganisationKind.REGULATOR,
-            name=name,
-            legal_name=name,
-            category=None,
-            country=country,
-            registration_number="-",
-            website="https://regulator.invalid",
-            contact_email="regulator@regulator.invalid",
-            status=OrganisationStatus.VERIFIED,
-            created_at=dt.datetime.now(dt.UTC),
-        )
-        await organisation.save()
-        await record(
-            Caller(principal=None, client="system"),
-            "organisation.created",
+    async def decide(
+        self, caller: Caller, organisation_id: uuid.UUID, status: OrganisationStatus, reason: str
+    ) -> OrganisationOut:
+        """Verify or reject a pending provider. Only a regulator admin decides, and a decision is recorded."""
+        await policy.require(
+            caller,
+            policy.may_decide_organisation(caller.principal),
             object_type="organisation",
-            object_id=organisation.id,
-            after={"kind": "regulator", "name": name},
+            object_id=organisation_id,
         )
-        return organisation.id
+        async with atomic():
+            row = await repo.get(organisation_id)
+            if row is None or row.kind != OrganisationKind.PROVIDER:
+                raise NotFound("no such provider organisation")
+            if row.status != OrganisationStatus.PENDING or not await repo.decide(
+                organisation_id, status, reason, by=caller.actor.user_id, at=now()
+            ):
+                raise Conflict(f"this organisation is already {row.status}")
+            await record(
+                caller,
+                f"organisation.{'verified' if status == OrganisationStatus.VERIFIED else 'rejected'}",
+                object_type="organisation",
+                object_id=organisation_id,
+                before={"status": row.status},
+                after={"status": status, "reason": reason},
+            )
+        return await self.get_organisation(caller, organisation_id)
+
+    async def regulator_organisation(
+        self, name: str = "National Regulatory Authority", country: str = "BH"
+    ) -> uuid.UUID:
+        """The regulator's own organisation, created on first use (a fresh installation has none)."""
+        async with atomic():
+            existing = await repo.regulator_id()
+            if existing:
+                return existing
+            organisation_id = await repo.insert(
+                kind=OrganisationKind.REGULATOR,
+                name=name,
+                legal_name=name,
+                category=None,
+                country=country,
+                registration_number="-",
+                website="https://regulator.invalid",
+                contact_email="regulator@regulator.invalid",
+                status=OrganisationStatus.VERIFIED,
+                created_at=now(),
+            )
+            await record(
+                SYSTEM,
+                "organisation.created",
+                object_type="organisation",
+                object_id=organisation_id,
+                after={"kind": "regulator", "name": name},
+            )
+            return organisation_id

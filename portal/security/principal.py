@@ -1,4 +1,7 @@
-"""Who may do what: roles, the authenticated principal, and the checks services call. The one place for it."""
+"""Who is acting: roles, organisation kinds and statuses, the authenticated principal, and the system operator.
+
+What each of them may do is decided in :mod:`portal.security.policy`, nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import enum
 import uuid
 
 import msgspec
-
-from portal.errors import Forbidden
 
 
 class Role(enum.StrEnum):
@@ -37,7 +38,7 @@ def requires_totp(role: str) -> bool:
     return role in REGULATOR_ROLES
 
 
-class Principal(msgspec.Struct, frozen=True, kw_only=True):
+class Principal(msgspec.Struct, frozen=True, kw_only=True, tag="principal"):
     """Who is making a request, read from the database on every request so role changes apply at once."""
 
     user_id: uuid.UUID
@@ -56,35 +57,19 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.role in REGULATOR_ROLES
 
     @property
-    def is_provider(self) -> bool:
-        return self.role in PROVIDER_ROLES
-
-    @property
     def label(self) -> str:
         return self.email if self.via == "session" else f"{self.email} (API token {self.api_token_id})"
 
 
-def require_role(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(roles))}")
+class SystemOperator(msgspec.Struct, frozen=True, tag="system"):
+    """The operator's own commands (the CLI, start-up, the demo seed): trusted, and never an anonymous visitor."""
+
+    name: str = "system"
+
+    @property
+    def label(self) -> str:
+        return self.name
 
 
-def require_member(principal: Principal, organisation_id: uuid.UUID, *roles: Role) -> None:
-    """The principal acts inside ``organisation_id`` with one of ``roles``."""
-    if principal.organisation_id != organisation_id:
-        raise Forbidden("you are not a member of this organisation")
-    if roles:
-        require_role(principal, *roles)
-
-
-def can_view_organisation(principal: Principal, organisation_id: uuid.UUID) -> bool:
-    return principal.is_regulator or principal.organisation_id == organisation_id
-
-
-def assignable_roles(principal: Principal) -> frozenset[Role]:
-    """Roles a principal may give to a new member or an API token of its own organisation."""
-    if principal.role == Role.PROVIDER_ADMIN:
-        return PROVIDER_ROLES
-    if principal.role == Role.REGULATOR_ADMIN:
-        return REGULATOR_ROLES
-    return frozenset()
+Actor = Principal | SystemOperator | None
+"""Anyone a decision is about: a logged-in principal, the system operator, or ``None`` for an anonymous visitor."""

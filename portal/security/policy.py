@@ -1,0 +1,274 @@
+"""Every decision of who may do what to which object. Services ``require`` these; pages show buttons by them.
+
+Each predicate answers with a :class:`Verdict`: allowed, or refused with a reason and the way to refuse —
+``forbidden`` (403: you may see it but not do this), ``conceal`` (404: another organisation's object, answered
+as if it did not exist, and audited) or ``conflict`` (409: allowed for you, but not in the object's state).
+A verdict is truthy when allowed, so templates and pages can test it directly.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+from portal.domain.assessments.states import EDITABLE, SUBMITTABLE, WITHDRAWABLE
+from portal.errors import Conflict, Forbidden, NotFound
+from portal.security.principal import (
+    PROVIDER_ROLES,
+    REGULATOR_ROLES,
+    Actor,
+    OrganisationStatus,
+    Principal,
+    Role,
+    SystemOperator,
+)
+
+if TYPE_CHECKING:
+    from portal.domain.context import Caller
+
+EDITORS = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
+
+
+class Refusal(enum.StrEnum):
+    FORBIDDEN = "forbidden"
+    CONCEAL = "conceal"
+    CONFLICT = "conflict"
+
+
+class Verdict(msgspec.Struct, frozen=True):
+    allowed: bool
+    reason: str = ""
+    refusal: Refusal | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Verdict(True)
+
+
+def forbid(reason: str) -> Verdict:
+    return Verdict(False, reason, Refusal.FORBIDDEN)
+
+
+def conceal(reason: str) -> Verdict:
+    return Verdict(False, reason, Refusal.CONCEAL)
+
+
+def conflict(reason: str) -> Verdict:
+    return Verdict(False, reason, Refusal.CONFLICT)
+
+
+class Filing(Protocol):
+    """What a decision needs to know of an assessment."""
+
+    @property
+    def organisation_id(self) -> uuid.UUID: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+
+
+def _principal(who: Actor) -> Principal | None:
+    return who if isinstance(who, Principal) else None
+
+
+def has_role(who: Actor, roles: frozenset[Role] | set[Role]) -> Verdict:
+    principal = _principal(who)
+    if principal is None:
+        return forbid("log in with an account that may do this")
+    if principal.role not in roles:
+        return forbid(f"this action needs one of the roles: {', '.join(sorted(roles))}")
+    return ALLOW
+
+
+def _member(who: Actor, organisation_id: uuid.UUID, roles: frozenset[Role] | None = None) -> Verdict:
+    principal = _principal(who)
+    if principal is None or principal.organisation_id != organisation_id:
+        return forbid("you are not a member of this organisation")
+    return has_role(who, roles) if roles else ALLOW
+
+
+def _from_a_session(who: Actor, what: str) -> Verdict:
+    principal = _principal(who)
+    if principal is None or principal.via != "session":
+        return forbid(f"{what} from a logged-in session, not with an API token")
+    return ALLOW
+
+
+def _all(*verdicts: Verdict) -> Verdict:
+    return next((v for v in verdicts if not v.allowed), ALLOW)
+
+
+# --- organisations, members, tokens ------------------------------------------------------------------------
+
+
+def may_list_organisations(who: Actor) -> Verdict:
+    return has_role(who, REGULATOR_ROLES)
+
+
+def may_view_organisation(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    principal = _principal(who)
+    if principal is not None and (principal.is_regulator or principal.organisation_id == organisation_id):
+        return ALLOW
+    return forbid("you cannot see this organisation")
+
+
+def may_decide_organisation(who: Actor) -> Verdict:
+    """Verify or reject a provider's registration."""
+    return has_role(who, {Role.REGULATOR_ADMIN})
+
+
+def may_list_members(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    return _member(who, organisation_id)
+
+
+def assignable_roles(who: Actor) -> frozenset[Role]:
+    """Roles a principal may give to a new member of its own organisation."""
+    principal = _principal(who)
+    if principal is not None and principal.role == Role.PROVIDER_ADMIN:
+        return PROVIDER_ROLES
+    if principal is not None and principal.role == Role.REGULATOR_ADMIN:
+        return REGULATOR_ROLES
+    return frozenset()
+
+
+def may_manage_members(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    return _all(
+        _member(who, organisation_id, frozenset({Role.PROVIDER_ADMIN, Role.REGULATOR_ADMIN})),
+        _from_a_session(who, "members are invited"),
+    )
+
+
+def may_give_role(who: Actor, role: Role) -> Verdict:
+    return ALLOW if role in assignable_roles(who) else forbid(f"you cannot give the role {role}")
+
+
+def may_manage_api_tokens(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    """List and revoke the organisation's tokens (a token may revoke itself)."""
+    return _member(who, organisation_id, frozenset({Role.PROVIDER_ADMIN}))
+
+
+def may_create_api_token(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    # A token cannot mint tokens, so a leaked one cannot outlive its revocation.
+    return _all(
+        may_manage_api_tokens(who, organisation_id),
+        _from_a_session(who, "API tokens are created"),
+    )
+
+
+# --- catalogs ------------------------------------------------------------------------------------------------
+
+
+def may_see_catalog_drafts(who: Actor) -> bool:
+    return isinstance(who, SystemOperator) or (isinstance(who, Principal) and who.is_regulator)
+
+
+def may_manage_catalogs(who: Actor) -> Verdict:
+    """Import, publish and retire catalog versions: the operator's commands, or a regulator admin."""
+    if isinstance(who, SystemOperator):
+        return ALLOW
+    return has_role(who, {Role.REGULATOR_ADMIN})
+
+
+# --- assessments and evidence --------------------------------------------------------------------------------
+
+
+def _verified(principal: Principal) -> Verdict:
+    if principal.organisation_status != OrganisationStatus.VERIFIED:
+        return forbid(f"only verified organisations can file; yours is {principal.organisation_status}")
+    return ALLOW
+
+
+def may_prepare_assessments(who: Actor) -> Verdict:
+    """A provider's editors and admins work on their organisation's filings (opening one needs verification)."""
+    return has_role(who, EDITORS)
+
+
+def may_open_assessment(who: Actor) -> Verdict:
+    verdict = may_prepare_assessments(who)
+    principal = _principal(who)
+    return verdict if not verdict or principal is None else _verified(principal)
+
+
+def may_view_assessment(who: Actor, filing: Filing) -> Verdict:
+    """Members see their organisation's assessments; regulators see those submitted at least once."""
+    principal = _principal(who)
+    if principal is not None and principal.organisation_id == filing.organisation_id:
+        return ALLOW
+    if principal is not None and principal.is_regulator and filing.revision > 0:
+        return ALLOW
+    return conceal("not visible to this organisation")
+
+
+def may_edit_answers(who: Actor, filing: Filing) -> Verdict:
+    """Answer controls, upload and remove evidence: the organisation's editors, while the provider holds it."""
+    return _all(
+        may_view_assessment(who, filing),
+        _member(who, filing.organisation_id, EDITORS),
+        ALLOW
+        if filing.state in EDITABLE
+        else conflict(f"the assessment is {filing.state}; it can change only in draft or changes_requested"),
+    )
+
+
+def may_submit(who: Actor, filing: Filing) -> Verdict:
+    principal = _principal(who)
+    return _all(
+        may_view_assessment(who, filing),
+        _member(who, filing.organisation_id, frozenset({Role.PROVIDER_ADMIN})),
+        _verified(principal) if principal is not None else ALLOW,
+        ALLOW
+        if filing.state in SUBMITTABLE
+        else conflict(f"the assessment is {filing.state}; only a draft or a returned assessment can be submitted"),
+    )
+
+
+def may_withdraw(who: Actor, filing: Filing) -> Verdict:
+    return _all(
+        may_view_assessment(who, filing),
+        _member(who, filing.organisation_id, frozenset({Role.PROVIDER_ADMIN})),
+        ALLOW
+        if filing.state in WITHDRAWABLE
+        else conflict(f"the assessment is {filing.state}; it can no longer be withdrawn"),
+    )
+
+
+def may_remove_evidence(who: Actor, filing: Filing, *, frozen: bool) -> Verdict:
+    return _all(
+        may_edit_answers(who, filing),
+        conflict("this evidence is part of a submitted revision and can no longer be removed") if frozen else ALLOW,
+    )
+
+
+# --- enforcing ----------------------------------------------------------------------------------------------
+
+
+async def require(
+    caller: Caller, verdict: Verdict, *, object_type: str, object_id: object = "", missing: str | None = None
+) -> None:
+    """Raise the refusal a verdict names. A concealed object answers 404 and is audited here, once.
+
+    Call it outside a write transaction, so the audit row of a concealed object is not rolled back with it.
+    """
+    if verdict.allowed:
+        return
+    if verdict.refusal == Refusal.CONCEAL:
+        from portal.domain.audit.services import record
+
+        await record(
+            caller,
+            "permission.denied",
+            outcome="denied",
+            object_type=object_type,
+            object_id=object_id,
+            after={"detail": verdict.reason},
+        )
+        raise NotFound(missing or f"no such {object_type}")
+    if verdict.refusal == Refusal.CONFLICT:
+        raise Conflict(verdict.reason)
+    raise Forbidden(verdict.reason)  # audited with the route by the problem handler

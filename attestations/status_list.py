@@ -19,7 +19,7 @@ import msgspec
 from cryptography.exceptions import InvalidSignature as BadSignature
 
 from attestations._jose import ALGORITHM, b64url_decode, b64url_encode, parse_compact, sign_compact
-from attestations.errors import InvalidInput, InvalidSignature, KeyNotFound, StatusListFull
+from attestations.errors import InvalidInput, InvalidSignature, KeyNotFound, StatusListExpired, StatusListFull
 from attestations.keys import KeyPurpose, Keyring, SigningKey
 
 STATUS_LIST_TYPE = "statuslist+jwt"
@@ -225,7 +225,7 @@ def decode_status_list_token(
     """Verify and decode a status list token: pinned alg, ``typ``, key from ``jwks``, signature, ``exp``.
 
     Raises :class:`InvalidInput` if it does not parse, :class:`KeyNotFound` for an unknown ``kid`` and
-    :class:`InvalidSignature` for any other failed check.
+    :class:`InvalidSignature` for any other failed check (:class:`StatusListExpired` past ``exp``).
     """
     parsed = parse_status_list_token(token)
     jws = parse_compact(token)
@@ -246,7 +246,7 @@ def decode_status_list_token(
         raise InvalidSignature(f"the status list is {claims.sub!r}, the token points to {uri!r}")
     current = int(time.time()) if now is None else now
     if claims.exp is not None and current >= claims.exp + leeway:
-        raise InvalidSignature(f"the status list expired at {claims.exp} (now {current})")
+        raise StatusListExpired(f"the status list expired at {claims.exp} (now {current})")
     if claims.iat > current + leeway:
         raise InvalidSignature(f"the status list is issued in the future (iat {claims.iat})")
     return replace(parsed, verified=True)

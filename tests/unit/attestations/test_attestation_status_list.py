@@ -14,6 +14,7 @@ from attestations.errors import (
     InvalidInput,
     InvalidSignature,
     KeyNotFound,
+    StatusListExpired,
     StatusListFull,
     VerificationError,
 )
@@ -142,8 +143,11 @@ def test_status_list_token_header_and_claims(status_key: SigningKey, keyring: Ke
 
 def test_status_list_token_checks(status_key: SigningKey, attestation_key: SigningKey, keyring: Keyring) -> None:
     token = sign_list(status_key, StatusList())
-    with pytest.raises(InvalidSignature, match="expired"):
+    with pytest.raises(StatusListExpired) as expired:
         decode_status_list_token(token, keyring, now=NOW + 3600 + 61)
+    assert str(expired.value) == f"the status list expired at {NOW + 3600} (now {NOW + 3600 + 61})"
+    # The leeway still applies: one second earlier the list is current.
+    assert decode_status_list_token(token, keyring, now=NOW + 3600 + 59).verified
     with pytest.raises(InvalidSignature, match="the token points to"):
         decode_status_list_token(token, keyring, uri="https://portal.example/status/2", now=NOW)
     with pytest.raises(KeyNotFound):

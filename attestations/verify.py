@@ -4,9 +4,12 @@ The checklist, in order (the optional steps run only when their input is given):
 
 1. token format      three base64url parts, a JSON header, a 64-byte signature
 2. algorithm         the header says EdDSA; the algorithm is pinned here, never taken from the token
-3. key id            the header ``kid`` is in the given JWKS; ``jku``/``jwk``/``x5u``/``x5c`` are ignored
+3. key id            the header ``kid`` is in the given JWKS *as an attestation key* (a status list or
+                     log key is refused); ``jku``/``jwk``/``x5u``/``x5c`` are ignored
 4. signature         Ed25519 over ``header.payload`` with that key
 5. type              ``typ`` is ``attestation+jwt`` and no ``crit`` extension is demanded
+
+Steps 1-5 are :func:`attestations._jose.verify_compact`, the same code that checks a status list.
 6. claims            iss, sub, jti, iat, nbf, exp, status and att present and well typed
 7. issuer            ``iss`` is the expected issuer
 8. not before        ``nbf`` (and ``iat``) not in the future, with leeway
@@ -23,24 +26,18 @@ import time
 from datetime import datetime
 
 import msgspec
-from cryptography.exceptions import InvalidSignature as BadSignature
 
-from attestations._jose import ALGORITHM, CompactJWS, parse_compact
+from attestations._jose import UNTRUSTED_KEY_HEADERS, parse_compact, verify_compact
 from attestations.checkpoint import Checkpoint
-from attestations.errors import (
-    AttestationError,
-    InvalidInput,
-    KeyNotFound,
-    VerificationError,
-)
-from attestations.keys import Keyring
+from attestations.errors import AttestationError, InvalidInput, VerificationError
+from attestations.keys import KeyPurpose, Keyring
 from attestations.log_proof import LogProof, verify_log_proof
 from attestations.status_list import TokenStatus, decode_status_list_token
 from attestations.tokens import TOKEN_TYPE, AttestationClaims, decode_claims
 
+__all__ = ["DEFAULT_LEEWAY", "UNTRUSTED_KEY_HEADERS", "Check", "VerificationResult", "verify_token"]
+
 DEFAULT_LEEWAY = 60
-# Header members that carry or point to key material. Trusting them would let a forger supply the key.
-UNTRUSTED_KEY_HEADERS = ("jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256")
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -75,8 +72,11 @@ class _Checklist:
     def __init__(self) -> None:
         self.result = VerificationResult()
 
+    def record(self, name: str, ok: bool, detail: str) -> None:
+        self.result.checks.append(Check(name, ok, detail))
+
     def passed(self, name: str, detail: str) -> None:
-        self.result.checks.append(Check(name, True, detail))
+        self.record(name, True, detail)
 
     def failed(self, name: str, detail: str) -> VerificationError:
         self.result.checks.append(Check(name, False, detail))
@@ -111,46 +111,14 @@ def verify_token(
     checks = _Checklist()
     current = _epoch(now)
 
-    # 1. token format
+    # 1-5. token format, algorithm, key id (an attestation key), signature, type
     try:
-        jws: CompactJWS = parse_compact(token)
-    except InvalidInput as exc:
-        raise checks.failed("token format", str(exc)) from None
+        jws = verify_compact(token, jwks, purpose=KeyPurpose.ATTESTATION, typ=TOKEN_TYPE, record=checks.record)
+    except AttestationError:
+        if len(checks.result.checks) > 1:  # the token parsed: keep its (unverified) header for the report
+            checks.result.header = dict(parse_compact(token).header)
+        raise VerificationError(checks.result) from None
     checks.result.header = dict(jws.header)
-    checks.passed("token format", "compact JWS: header, payload and 64-byte signature decode")
-
-    # 2. algorithm
-    alg = jws.header.get("alg")
-    if alg != ALGORITHM:
-        raise checks.failed("algorithm", f"header alg is {alg!r}; only {ALGORITHM} is accepted")
-    checks.passed("algorithm", f"{ALGORITHM} (pinned by the verifier)")
-
-    # 3. key id
-    kid = jws.header.get("kid")
-    ignored = [name for name in UNTRUSTED_KEY_HEADERS if name in jws.header]
-    note = f"; header {', '.join(ignored)} ignored" if ignored else ""
-    if not isinstance(kid, str) or not kid:
-        raise checks.failed("key id", f"the header has no kid{note}")
-    try:
-        public_key = jwks.get(kid)
-    except KeyNotFound:
-        raise checks.failed("key id", f"kid {kid} is not in the JWKS{note}") from None
-    checks.passed("key id", f"kid {kid} found in the JWKS{note}")
-
-    # 4. signature
-    try:
-        public_key.verify(jws.signature, jws.signing_input)
-    except BadSignature:
-        raise checks.failed("signature", f"the Ed25519 signature does not verify with key {kid}") from None
-    checks.passed("signature", f"Ed25519 signature verified with key {kid}")
-
-    # 5. type
-    typ = jws.header.get("typ")
-    if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
-        raise checks.failed("type", f"typ is {typ!r}, expected {TOKEN_TYPE!r}")
-    if "crit" in jws.header:
-        raise checks.failed("type", f"the header demands extensions this verifier lacks: {jws.header['crit']!r}")
-    checks.passed("type", TOKEN_TYPE)
 
     # 6. claims
     try:

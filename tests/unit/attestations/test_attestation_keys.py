@@ -182,7 +182,7 @@ def test_rotation_retires_the_old_key_but_keeps_it_in_the_jwks(tmp_path: Path) -
     ring = Keyring.from_jwks(store.public_jwks())
     result = verify_token(old_token, ring, issuer=ISSUER, now=NOW + 60 * 86_400)
     assert result.ok
-    assert result.checks[2].detail == f"kid {old.kid} found in the JWKS"
+    assert result.checks[2].detail == f"kid {old.kid} found in the JWKS, published for 'attestation'"
 
 
 def test_a_key_signs_only_its_own_purpose() -> None:

@@ -12,8 +12,8 @@ import pytest
 from attestation_testdata import ISSUER, NOW, YEAR, fixed_key, make_claims
 from cryptography.hazmat.primitives import serialization
 
-from attestations._jose import b64url_encode, parse_compact
-from attestations.errors import InvalidInput, VerificationError
+from attestations._jose import JWS_CHECKS, b64url_encode, parse_compact, verify_compact
+from attestations.errors import InvalidInput, InvalidSignature, VerificationError
 from attestations.keys import KeyPurpose, Keyring, SigningKey, public_jwk
 from attestations.tokens import AttestationClaims, decode_claims, encode_claims, sign_attestation
 from attestations.verify import verify_token
@@ -223,16 +223,37 @@ def test_key_in_the_header_is_ignored(keyring: Keyring, attestation_key: Signing
     )
 
 
-def test_token_signed_by_another_purpose_key_in_the_jwks_fails_on_type(
-    keyring: Keyring, status_key: SigningKey
+@pytest.mark.parametrize("typ", ["attestation+jwt", "statuslist+jwt"])
+@pytest.mark.parametrize("purpose", [KeyPurpose.STATUS, KeyPurpose.LOG])
+def test_token_signed_by_another_purpose_key_in_the_jwks_is_refused(
+    typ: str, purpose: KeyPurpose, keyring: Keyring, status_key: SigningKey, log_key: SigningKey
 ) -> None:
-    # A status-list key is in the JWKS, but what it signs is a statuslist+jwt, never an attestation.
-    token = forge(
-        {"alg": "EdDSA", "kid": status_key.kid, "typ": "statuslist+jwt"},
-        encode_claims(make_claims()),
-        status_key,
+    # The key is in the JWKS and the signature is good, but a status list or log key never vouches for
+    # an attestation: refused at the key id, before the signature is even checked.
+    key = status_key if purpose is KeyPurpose.STATUS else log_key
+    token = forge({"alg": "EdDSA", "kid": key.kid, "typ": typ}, encode_claims(make_claims()), key)
+    assert key.kid in keyring
+    name, detail, names = failure(token, keyring)
+    assert (name, detail) == (
+        "key id",
+        f"kid {key.kid} is a {purpose.value!r} key in the JWKS; "
+        "attestation+jwt is accepted only from a key published for 'attestation'",
     )
-    assert failure(token, keyring)[0] == "type"
+    assert names == ["token format", "algorithm", "key id"]
+
+
+def test_token_signed_by_a_jwks_key_without_purpose_is_refused(attestation_key: SigningKey) -> None:
+    # The right key, but published without a purpose (as JWKS documents were before purposes).
+    legacy = {k: v for k, v in public_jwk(attestation_key).items() if k != "purpose"}
+    ring = Keyring.from_jwks({"keys": [legacy]})
+    token = sign_attestation(make_claims(), attestation_key)
+    assert failure(token, ring)[:2] == (
+        "key id",
+        f"kid {attestation_key.kid} has no purpose in the JWKS; "
+        "attestation+jwt is accepted only from a key published for 'attestation'",
+    )
+    # The same key published for its purpose verifies.
+    assert verify_token(token, Keyring.from_jwks({"keys": [public_jwk(attestation_key)]}), issuer=ISSUER, now=NOW).ok
 
 
 def test_missing_required_claim_fails(keyring: Keyring, attestation_key: SigningKey) -> None:
@@ -307,3 +328,43 @@ def test_exp_before_nbf_is_refused_at_signing(attestation_key: SigningKey) -> No
 
 def test_claims_type_is_exported() -> None:
     assert AttestationClaims.__struct_fields__ == ("iss", "sub", "jti", "iat", "nbf", "exp", "status", "att")
+
+
+def test_tokens_and_status_lists_share_one_compact_jws_verification() -> None:
+    from attestations import _jose, status_list, verify
+
+    assert verify.verify_compact is _jose.verify_compact
+    assert status_list.verify_compact is _jose.verify_compact
+
+
+def test_verify_compact_reports_each_check_then_raises_at_the_first_failure(
+    token: str, keyring: Keyring, attestation_key: SigningKey
+) -> None:
+    recorded: list[tuple[str, bool, str]] = []
+    jws = verify_compact(
+        token,
+        keyring,
+        purpose=KeyPurpose.ATTESTATION,
+        typ="attestation+jwt",
+        record=lambda *check: recorded.append(check),
+    )
+    assert jws == parse_compact(token)
+    assert [name for name, _, _ in recorded] == list(JWS_CHECKS)
+    assert all(ok for _, ok, _ in recorded)
+    recorded.clear()
+    with pytest.raises(InvalidSignature) as info:
+        verify_compact(
+            token[:-3] + "AAA",
+            keyring,
+            purpose=KeyPurpose.ATTESTATION,
+            typ="attestation+jwt",
+            record=lambda *c: recorded.append(c),
+        )
+    assert str(info.value) == f"the Ed25519 signature does not verify with key {attestation_key.kid}"
+    assert [(name, ok) for name, ok, _ in recorded] == [
+        ("token format", True),
+        ("algorithm", True),
+        ("key id", True),
+        ("signature", False),
+    ]
+    assert recorded[-1][2] == str(info.value)

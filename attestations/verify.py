@@ -1,23 +1,28 @@
 """Verify an attestation token: a numbered checklist, every step recorded.
 
-The checklist, in order (the optional steps run only when their input is given):
+The checklist, in order:
 
 1. token format      three base64url parts, a JSON header, a 64-byte signature
 2. algorithm         the header says EdDSA; the algorithm is pinned here, never taken from the token
 3. key id            the header ``kid`` is in the given JWKS *as an attestation key* (a status list or
-                     log key is refused); ``jku``/``jwk``/``x5u``/``x5c`` are ignored
+                     log key, or a key with no purpose, is refused); ``jku``/``jwk``/``x5u``/``x5c`` are
+                     ignored
 4. signature         Ed25519 over ``header.payload`` with that key
 5. type              ``typ`` is ``attestation+jwt`` and no ``crit`` extension is demanded
-
-Steps 1-5 are :func:`attestations._jose.verify_compact`, the same code that checks a status list.
 6. claims            iss, sub, jti, iat, nbf, exp, status and att present and well typed
-7. issuer            ``iss`` is the expected issuer
+7. issuer            ``iss`` satisfies the issuer policy (:class:`ExpectedIssuer`); skipped, with a
+                     warning, under :class:`UnsafeAnyIssuer`
 8. not before        ``nbf`` (and ``iat``) not in the future, with leeway
 9. expiry            ``exp`` not passed, with leeway
-10. status           (optional) the signed status list says "valid" at the token's index
-11. log inclusion    (optional) the log proof's checkpoint is signed and includes this token
+10. status           the signed status list (signed by a *status* key) says "valid" at the token's
+                     index; skipped when no status list is given
+11. log inclusion    the log proof's checkpoint is signed by a *log* key and includes this token;
+                     skipped when no log proof is given
 
-The first failing step raises :class:`VerificationError` carrying the result so far.
+Steps 1-5 are :func:`attestations._jose.verify_compact`, the same code that checks a status list.
+Every check is recorded as ``passed``, ``failed`` or ``skipped``; a skipped check does not fail the
+verdict, but it is listed, so a reader sees what was not checked. The first failing step raises
+:class:`VerificationError` carrying the result so far.
 """
 
 from __future__ import annotations
@@ -32,20 +37,36 @@ from attestations.checkpoint import Checkpoint
 from attestations.errors import AttestationError, InvalidInput, VerificationError
 from attestations.keys import KeyPurpose, Keyring
 from attestations.log_proof import LogProof, verify_log_proof
+from attestations.policy import CheckStatus, ExpectedIssuer, IssuerPolicy, UnsafeAnyIssuer
 from attestations.status_list import TokenStatus, decode_status_list_token
 from attestations.tokens import TOKEN_TYPE, AttestationClaims, decode_claims
 
-__all__ = ["DEFAULT_LEEWAY", "UNTRUSTED_KEY_HEADERS", "Check", "VerificationResult", "verify_token"]
+__all__ = [
+    "DEFAULT_LEEWAY",
+    "UNTRUSTED_KEY_HEADERS",
+    "Check",
+    "CheckStatus",
+    "ExpectedIssuer",
+    "IssuerPolicy",
+    "UnsafeAnyIssuer",
+    "VerificationResult",
+    "verify_token",
+]
 
 DEFAULT_LEEWAY = 60
 
 
 class Check(msgspec.Struct, frozen=True):
-    """One step of the checklist."""
+    """One step of the checklist: ``passed``, ``failed``, or ``skipped`` (not performed)."""
 
     name: str
-    ok: bool
+    status: CheckStatus
     detail: str
+
+    @property
+    def ok(self) -> bool:
+        """False only for a failed check: a skipped check does not fail the verdict."""
+        return self.status != "failed"
 
 
 class VerificationResult(msgspec.Struct):
@@ -59,8 +80,13 @@ class VerificationResult(msgspec.Struct):
 
     @property
     def ok(self) -> bool:
-        """True when at least one check ran and none failed."""
-        return bool(self.checks) and all(check.ok for check in self.checks)
+        """True when at least one check passed and none failed."""
+        return any(c.status == "passed" for c in self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def skipped(self) -> list[Check]:
+        """The checks not performed (no status list, no log proof, any issuer accepted)."""
+        return [check for check in self.checks if check.status == "skipped"]
 
     @property
     def failure(self) -> Check | None:
@@ -73,13 +99,16 @@ class _Checklist:
         self.result = VerificationResult()
 
     def record(self, name: str, ok: bool, detail: str) -> None:
-        self.result.checks.append(Check(name, ok, detail))
+        self.result.checks.append(Check(name, "passed" if ok else "failed", detail))
 
     def passed(self, name: str, detail: str) -> None:
-        self.record(name, True, detail)
+        self.result.checks.append(Check(name, "passed", detail))
+
+    def skipped(self, name: str, detail: str) -> None:
+        self.result.checks.append(Check(name, "skipped", detail))
 
     def failed(self, name: str, detail: str) -> VerificationError:
-        self.result.checks.append(Check(name, False, detail))
+        self.result.checks.append(Check(name, "failed", detail))
         return VerificationError(self.result)
 
 
@@ -95,7 +124,7 @@ def verify_token(
     token: str,
     jwks: Keyring,
     *,
-    issuer: str | None,
+    issuer: IssuerPolicy,
     now: int | datetime | None = None,
     leeway: int = DEFAULT_LEEWAY,
     status_list_token: str | None = None,
@@ -105,9 +134,16 @@ def verify_token(
 ) -> VerificationResult:
     """Run the checklist on ``token``; return the result, or raise :class:`VerificationError`.
 
-    ``issuer=None`` skips the issuer comparison (the check is recorded as skipped); the portal always
-    passes its own issuer URL. ``status_jwks`` and ``log_jwks`` default to ``jwks``.
+    ``issuer`` is required and is a policy: ``ExpectedIssuer("https://...")``, or ``UnsafeAnyIssuer()``
+    to accept any issuer (the check is then skipped and a warning logged). Without ``status_list_token``
+    or ``log_proof`` those checks are reported as skipped. ``status_jwks`` and ``log_jwks`` default to
+    ``jwks``; in any case only a status key may sign the list and only a log key the checkpoint.
     """
+    if not isinstance(issuer, IssuerPolicy):
+        raise TypeError(
+            f"issuer must be ExpectedIssuer(url) or UnsafeAnyIssuer(), not {type(issuer).__name__}: "
+            "there is no implicit 'any issuer'"
+        )
     checks = _Checklist()
     current = _epoch(now)
 
@@ -129,12 +165,10 @@ def verify_token(
     checks.passed("claims", f"required claims present; serial {claims.jti}, subject {claims.sub}")
 
     # 7. issuer
-    if issuer is None:
-        checks.passed("issuer", f"{claims.iss} (not compared: no expected issuer given)")
-    elif claims.iss != issuer:
-        raise checks.failed("issuer", f"iss is {claims.iss!r}, expected {issuer!r}")
-    else:
-        checks.passed("issuer", claims.iss)
+    outcome, detail = issuer.check(claims.iss)
+    if outcome == "failed":
+        raise checks.failed("issuer", detail)
+    checks.result.checks.append(Check("issuer", outcome, detail))
 
     # 8. not before
     not_before = max(claims.nbf, claims.iat)
@@ -148,7 +182,9 @@ def verify_token(
     checks.passed("expiry", f"valid until {_iso(claims.exp)}")
 
     # 10. status
-    if status_list_token is not None:
+    if status_list_token is None:
+        checks.skipped("status", "no status list given: revocation and suspension not checked")
+    else:
         reference = claims.status.status_list
         try:
             status_token = decode_status_list_token(
@@ -168,7 +204,9 @@ def verify_token(
         checks.passed("status", f"valid: {where}")
 
     # 11. log inclusion
-    if log_proof is not None:
+    if log_proof is None:
+        checks.skipped("log inclusion", "no log proof given: inclusion in the transparency log not checked")
+    else:
         try:
             checkpoint = verify_log_proof(log_proof, log_jwks or jwks, token=token.strip())
         except AttestationError as exc:

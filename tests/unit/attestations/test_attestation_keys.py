@@ -26,6 +26,7 @@ from attestations.keys import (
     thumbprint,
 )
 from attestations.keystore import KeyStore
+from attestations.policy import ExpectedIssuer
 from attestations.tokens import sign_attestation
 from attestations.verify import verify_token
 
@@ -180,7 +181,7 @@ def test_rotation_retires_the_old_key_but_keeps_it_in_the_jwks(tmp_path: Path) -
 
     # A token signed by the retired key still verifies against the published JWKS.
     ring = Keyring.from_jwks(store.public_jwks())
-    result = verify_token(old_token, ring, issuer=ISSUER, now=NOW + 60 * 86_400)
+    result = verify_token(old_token, ring, issuer=ExpectedIssuer(ISSUER), now=NOW + 60 * 86_400)
     assert result.ok
     assert result.checks[2].detail == f"kid {old.kid} found in the JWKS, published for 'attestation'"
 

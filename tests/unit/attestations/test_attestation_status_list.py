@@ -21,6 +21,7 @@ from attestations.errors import (
     VerificationError,
 )
 from attestations.keys import Keyring, SigningKey
+from attestations.policy import ExpectedIssuer
 from attestations.status_list import (
     MIN_SIZE,
     StatusList,
@@ -174,11 +175,13 @@ def test_verification_fails_unless_status_is_valid(
 ) -> None:
     status_list = StatusList()
     assert verify_token(
-        token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list)
+        token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=sign_list(status_key, status_list)
     ).status == ("valid")
     status_list.set(1234, value)
     with pytest.raises(VerificationError) as info:
-        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list))
+        verify_token(
+            token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=sign_list(status_key, status_list)
+        )
     failed = info.value.result.failure
     assert failed is not None and failed.name == "status"
     expected = verdict or "unknown status 3"
@@ -196,8 +199,8 @@ def test_status_change_is_visible_with_the_next_signed_list(
     status_list.set(1234, TokenStatus.VALID)
     reinstated = sign_list(status_key, status_list, iat=NOW + 5)
     with pytest.raises(VerificationError):
-        verify_token(token, keyring, issuer=ISSUER, now=NOW + 10, status_list_token=suspended)
-    assert verify_token(token, keyring, issuer=ISSUER, now=NOW + 10, status_list_token=reinstated).ok
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 10, status_list_token=suspended)
+    assert verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 10, status_list_token=reinstated).ok
 
 
 def test_a_status_list_for_another_uri_fails_the_status_check(
@@ -205,7 +208,7 @@ def test_a_status_list_for_another_uri_fails_the_status_check(
 ) -> None:
     other = sign_list(status_key, StatusList(), uri="https://portal.example/status/9")
     with pytest.raises(VerificationError) as info:
-        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=other)
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=other)
     failed = info.value.result.failure
     assert failed is not None and failed.name == "status"
     assert "the token points to 'https://portal.example/status/1'" in failed.detail
@@ -233,7 +236,7 @@ def test_status_list_signed_by_an_attestation_key_in_the_jwks_is_refused(
         decode_status_list_token(forged, keyring, uri=STATUS_URI, now=NOW)
     assert str(info.value) == expected
     with pytest.raises(VerificationError) as failed:
-        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=forged)
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=forged)
     check = failed.value.result.failure
     assert check is not None
     assert (check.name, check.detail) == ("status", f"the status list cannot be used: {expected}")

@@ -98,17 +98,21 @@ class _Checklist:
     def __init__(self) -> None:
         self.result = VerificationResult()
 
+    def add(self, name: str, status: CheckStatus, detail: str) -> None:
+        self.result.checks.append(Check(name, status, detail))
+
     def record(self, name: str, ok: bool, detail: str) -> None:
-        self.result.checks.append(Check(name, "passed" if ok else "failed", detail))
+        """The recorder handed to :func:`verify_compact`."""
+        self.add(name, "passed" if ok else "failed", detail)
 
     def passed(self, name: str, detail: str) -> None:
-        self.result.checks.append(Check(name, "passed", detail))
+        self.add(name, "passed", detail)
 
     def skipped(self, name: str, detail: str) -> None:
-        self.result.checks.append(Check(name, "skipped", detail))
+        self.add(name, "skipped", detail)
 
     def failed(self, name: str, detail: str) -> VerificationError:
-        self.result.checks.append(Check(name, "failed", detail))
+        self.add(name, "failed", detail)
         return VerificationError(self.result)
 
 
@@ -168,7 +172,7 @@ def verify_token(
     outcome, detail = issuer.check(claims.iss)
     if outcome == "failed":
         raise checks.failed("issuer", detail)
-    checks.result.checks.append(Check("issuer", outcome, detail))
+    checks.add("issuer", outcome, detail)
 
     # 8. not before
     not_before = max(claims.nbf, claims.iat)

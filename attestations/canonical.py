@@ -8,9 +8,9 @@ from typing import Any
 
 import rfc8785
 
+from attestations.errors import CanonicalisationError
 
-class CanonicalisationError(ValueError):
-    """Raised when a document cannot be hashed canonically (for example, it contains a float)."""
+__all__ = ["CanonicalisationError", "canonical_digest", "canonical_json", "sha256_hex"]
 
 
 def _refuse_floats(value: Any, path: str) -> None:

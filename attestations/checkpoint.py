@@ -24,7 +24,7 @@ import msgspec
 from cryptography.exceptions import InvalidSignature as BadSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from attestations.errors import InvalidInput, InvalidSignature
+from attestations.errors import InvalidInput, InvalidSignature, KeyPurposeMismatch
 from attestations.keys import KeyPurpose, Keyring, SigningKey, raw_public_bytes
 from attestations.merkle import HASH_SIZE
 
@@ -149,29 +149,47 @@ def parse_checkpoint_body(body: str) -> Checkpoint:
     return Checkpoint(origin=origin, size=int(size_text), root_hash=root_hash, extensions=tuple(extensions))
 
 
+def _signs(
+    signatures: list[tuple[str, bytes, bytes]], message: bytes, wanted: str | None, key: Ed25519PublicKey
+) -> bool:
+    """True if one of ``signatures`` (under the name ``wanted``, or any name) verifies with ``key``."""
+    for name, key_id, signature in signatures:
+        if wanted not in (None, name) or note_key_id(name, key) != key_id:
+            continue
+        try:
+            key.verify(signature, message)
+        except BadSignature:
+            continue
+        return True
+    return False
+
+
 def open_note(note: str, keys: Keyring | Iterable[tuple[str, Ed25519PublicKey]]) -> str:
     """Verify a signed note and return its text.
 
-    ``keys`` is either a :class:`Keyring` (the portal JWKS: any of its keys may have signed, under any
-    name) or ``(name, public key)`` pairs such as parsed verifier keys. At least one signature must be
-    by a given key; signatures by unknown keys are ignored, as C2SP signed-note requires.
+    ``keys`` is either a :class:`Keyring` (the portal JWKS: only its keys published for the ``log``
+    purpose count, under any name) or ``(name, public key)`` pairs such as parsed verifier keys. At least
+    one signature must be by a given key; signatures by unknown keys are ignored, as C2SP signed-note
+    requires. A note signed only by a JWKS key of another purpose is refused with
+    :class:`KeyPurposeMismatch`, naming that key.
     """
     text, signatures = _split_note(note)
-    candidates: list[tuple[str | None, Ed25519PublicKey]]
-    if isinstance(keys, Keyring):
-        candidates = [(None, public) for _, public in keys.items()]
-    else:
-        candidates = [(name, public) for name, public in keys]
     message = text.encode("utf-8")
-    for name, key_id, signature in signatures:
-        for wanted_name, public in candidates:
-            if wanted_name not in (None, name) or note_key_id(name, public) != key_id:
-                continue
-            try:
-                public.verify(signature, message)
-            except BadSignature:
-                continue
+    if not isinstance(keys, Keyring):
+        if any(_signs(signatures, message, name, public) for name, public in keys):
             return text
+        raise InvalidSignature("no signature on the note verifies with the given keys")
+    if any(_signs(signatures, message, None, public) for _, public in keys.items(KeyPurpose.LOG)):
+        return text
+    log_kids = {kid for kid, _ in keys.items(KeyPurpose.LOG)}
+    for kid, public in keys.items():
+        if kid not in log_kids and _signs(signatures, message, None, public):
+            purpose = keys.purpose_of(kid)
+            has = f"a {purpose!r} key" if purpose is not None else "a key with no purpose"
+            raise KeyPurposeMismatch(
+                f"the checkpoint is signed by kid {kid}, {has} in the JWKS; "
+                f"a checkpoint is accepted only from a key published for {KeyPurpose.LOG.value!r}"
+            )
     raise InvalidSignature("no signature on the note verifies with the given keys")
 
 

@@ -1,4 +1,8 @@
-"""Offline verifier: ``python -m attestations verify TOKEN_OR_FILE --jwks FILE [...]``.
+"""Offline verifier: ``python -m attestations verify TOKEN_OR_FILE --jwks FILE --issuer URL [...]``.
+
+The expected issuer is required: ``--issuer URL``, or ``--unsafe-any-issuer`` to accept any issuer
+(reported as a skipped check, with a warning on stderr). Checks not performed (no status list, no log
+proof) are printed as ``[SKIP]``.
 
 Exit codes: 0 the attestation is valid, 1 it is not, 2 usage or input error (unreadable file, truncated
 token, PDF without attachment, JWKS with a wrong key type, status list or proof that does not decode).
@@ -19,12 +23,14 @@ from attestations.certificate import PROOF_ATTACHMENT, extract_attachments, extr
 from attestations.errors import AttestationError, InvalidInput, VerificationError
 from attestations.keys import Keyring
 from attestations.log_proof import LogProof, decode_log_proof
+from attestations.policy import ExpectedIssuer, IssuerPolicy, UnsafeAnyIssuer
 from attestations.status_list import parse_status_list_token
 from attestations.tokens import claims_to_dict
 from attestations.verify import DEFAULT_LEEWAY, VerificationResult, verify_token
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
 
 
 class UsageError(Exception):
@@ -55,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="log-proof.json: inclusion proof and signed checkpoint (default: the one attached to a PDF)",
     )
-    verify.add_argument("--issuer", help="expected issuer URL (the iss claim)")
+    issuer = verify.add_mutually_exclusive_group(required=True)
+    issuer.add_argument("--issuer", metavar="URL", help="expected issuer URL (the iss claim), compared exactly")
+    issuer.add_argument(
+        "--unsafe-any-issuer",
+        action="store_true",
+        help="UNSAFE: accept any issuer; the issuer check is reported as skipped",
+    )
     verify.add_argument("--now", type=int, help="verify as of this Unix time instead of the clock")
     verify.add_argument("--leeway", type=int, default=DEFAULT_LEEWAY, help="clock leeway in seconds")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -124,9 +136,10 @@ def _report(result: VerificationResult, *, as_json: bool, out: TextIO) -> None:
             "valid": valid,
             "verdict": "valid" if valid else "not valid",
             "checks": [
-                {"step": n, "name": c.name, "ok": c.ok, "detail": c.detail}
+                {"step": n, "name": c.name, "status": c.status, "ok": c.ok, "detail": c.detail}
                 for n, c in enumerate(result.checks, start=1)
             ],
+            "skipped": [c.name for c in result.skipped],
             "status": result.status,
             "claims": claims_to_dict(result.claims) if result.claims else None,
             "error": None,
@@ -141,7 +154,7 @@ def _report(result: VerificationResult, *, as_json: bool, out: TextIO) -> None:
         failed = result.failure
         out.write(f"NOT VALID: {serial}: {failed.name if failed else 'no check ran'}\n")
     for number, check in enumerate(result.checks, start=1):
-        out.write(f"  {number:>2}. [{'PASS' if check.ok else 'FAIL'}] {check.name}: {check.detail}\n")
+        out.write(f"  {number:>2}. [{MARKS[check.status]}] {check.name}: {check.detail}\n")
     if claims and valid:
         att = claims.att
         out.write(
@@ -150,9 +163,18 @@ def _report(result: VerificationResult, *, as_json: bool, out: TextIO) -> None:
         )
 
 
+def issuer_policy(args: argparse.Namespace, err: TextIO) -> IssuerPolicy:
+    """``--issuer URL`` or, said out loud, ``--unsafe-any-issuer`` (argparse requires one of them)."""
+    if args.unsafe_any_issuer:
+        err.write("warning: --unsafe-any-issuer: the token's issuer is not checked\n")
+        return UnsafeAnyIssuer()
+    return ExpectedIssuer(args.issuer)
+
+
 def verify_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin: TextIO | None = None) -> int:
     """Run ``verify`` on parsed arguments; returns the exit code."""
     try:
+        issuer = issuer_policy(args, err)
         inputs = _inputs(args, stdin)
     except (AttestationError, OSError, ValueError) as exc:
         if args.json:
@@ -164,7 +186,7 @@ def verify_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin:
         result = verify_token(
             inputs["token"],
             inputs["jwks"],
-            issuer=args.issuer,
+            issuer=issuer,
             now=args.now,
             leeway=args.leeway,
             status_list_token=inputs["status_list_token"],

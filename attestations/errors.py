@@ -21,8 +21,19 @@ class InvalidInput(AttestationError, ValueError):
     """Input that cannot even be parsed: a truncated token, a JWKS with the wrong key type, a bad file."""
 
 
+class CanonicalisationError(InvalidInput):
+    """A document cannot be hashed canonically (for example, it contains a float)."""
+
+
 class KeyNotFound(AttestationError, LookupError):
     """No key with the requested key id (or no active key for a purpose)."""
+
+
+class KeyPurposeMismatch(KeyNotFound):
+    """The key id is in the JWKS, but the key is published for another purpose (or for none).
+
+    A subclass of :class:`KeyNotFound`: there is no key with that id *for the purpose asked*.
+    """
 
 
 class KeyStoreError(AttestationError):
@@ -35,6 +46,13 @@ class InvalidProof(AttestationError):
 
 class InvalidSignature(AttestationError):
     """A signature (on a checkpoint or a status list) does not verify."""
+
+
+class StatusListExpired(InvalidSignature):
+    """A signed status list is past its ``exp``: it no longer says anything about any token.
+
+    Under :class:`InvalidSignature` because every failed status list check has always raised that.
+    """
 
 
 class StatusListFull(AttestationError):

@@ -4,6 +4,12 @@ Each purpose (attestation tokens, status lists, log checkpoints) has its own key
 rotation of one never touches the others. Private keys are only ever written encrypted (PKCS#8 with the
 passphrase from settings); public keys are published in the JWKS for as long as anything they signed may
 still be checked, which here means forever: retired keys stay in the JWKS.
+
+Each published JWK says what it may verify in a ``purpose`` member (``"attestation"``, ``"status"`` or
+``"log"``), next to the registered ``"use": "sig"``. ``use`` only says "signatures"; RFC 7517 leaves room
+for extra members, and ``key_ops`` is not used because RFC 7517 section 4.3 advises against combining it
+with ``use``. A verifier accepts a document only from a key of the matching purpose
+(:meth:`Keyring.key_for`), so a status list key in the JWKS can never vouch for an attestation.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from attestations._jose import ALGORITHM, b64url_decode, b64url_encode
-from attestations.errors import InvalidInput, KeyNotFound
+from attestations.errors import InvalidInput, KeyNotFound, KeyPurposeMismatch
 
 ED25519_PUBLIC_KEY_BYTES = 32
+# The JWK member naming a key's purpose (not registered with IANA; RFC 7517 section 4 allows it).
+PURPOSE_MEMBER = "purpose"
 
 
 class KeyPurpose(StrEnum):
@@ -99,10 +107,20 @@ def load_private_key(
     return SigningKey(private, KeyPurpose(purpose), created_at or _now())
 
 
-def public_jwk(key: SigningKey | Ed25519PublicKey) -> dict[str, str]:
-    """The public JWK (RFC 8037 OKP) with ``kid``, ``use: sig`` and ``alg: EdDSA``."""
+def public_jwk(key: SigningKey | Ed25519PublicKey, purpose: KeyPurpose | None = None) -> dict[str, str]:
+    """The public JWK (RFC 8037 OKP) with ``kid``, ``use: sig``, ``alg: EdDSA`` and ``purpose``.
+
+    A :class:`SigningKey` carries its purpose; for a bare public key pass ``purpose``. A JWK without a
+    purpose is still valid JSON Web Key, but no verifier here will accept a signature by it.
+    """
     public = key.public_key if isinstance(key, SigningKey) else key
-    return {
+    if isinstance(key, SigningKey):
+        if purpose is not None and purpose is not key.purpose:
+            raise InvalidInput(
+                f"the key is for {key.purpose.value!r}, it cannot be published for {KeyPurpose(purpose).value!r}"
+            )
+        purpose = key.purpose
+    jwk = {
         "kty": "OKP",
         "crv": "Ed25519",
         "x": b64url_encode(raw_public_bytes(public)),
@@ -110,6 +128,9 @@ def public_jwk(key: SigningKey | Ed25519PublicKey) -> dict[str, str]:
         "use": "sig",
         "alg": ALGORITHM,
     }
+    if purpose is not None:
+        jwk[PURPOSE_MEMBER] = KeyPurpose(purpose).value
+    return jwk
 
 
 def jwks(public_jwks: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -125,7 +146,7 @@ def jwks(public_jwks: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, A
     return {"keys": keys}
 
 
-def _parse_jwk(jwk: Any, position: int) -> tuple[str, Ed25519PublicKey]:
+def _parse_jwk(jwk: Any, position: int) -> tuple[str, Ed25519PublicKey, str | None]:
     where = f"JWKS key #{position + 1}"
     if not isinstance(jwk, dict):
         raise InvalidInput(f"{where} is not a JSON object")
@@ -139,6 +160,9 @@ def _parse_jwk(jwk: Any, position: int) -> tuple[str, Ed25519PublicKey]:
         raise InvalidInput(f"{where} has alg={jwk['alg']!r}, expected {ALGORITHM}")
     if jwk.get("use", "sig") != "sig":
         raise InvalidInput(f"{where} has use={jwk['use']!r}, expected 'sig'")
+    purpose = jwk.get(PURPOSE_MEMBER)
+    if purpose is not None and not isinstance(purpose, str):
+        raise InvalidInput(f"{where} has {PURPOSE_MEMBER}={purpose!r}: a purpose is a string")
     x = jwk.get("x")
     if not isinstance(x, str) or len(b64url_decode(x, f"{where} 'x'")) != ED25519_PUBLIC_KEY_BYTES:
         raise InvalidInput(f"{where} has no valid 32-byte Ed25519 'x'")
@@ -153,14 +177,19 @@ def _parse_jwk(jwk: Any, position: int) -> tuple[str, Ed25519PublicKey]:
     if jwk.get("kid", kid) != kid:
         # The kid is the thumbprint; a mismatch means the set was edited by hand or tampered with.
         raise InvalidInput(f"{where} has kid {jwk['kid']!r} but its RFC 7638 thumbprint is {kid!r}")
-    return kid, public
+    # An unknown purpose string is kept as published: it matches no purpose, so the key verifies nothing.
+    return kid, public, purpose
 
 
 class Keyring:
-    """Public keys parsed from a JWKS, looked up by ``kid``. Only OKP/Ed25519 keys are accepted."""
+    """Public keys parsed from a JWKS, looked up by ``kid`` and purpose. Only OKP/Ed25519 keys are accepted.
 
-    def __init__(self, keys: Mapping[str, Ed25519PublicKey]) -> None:
+    ``purposes`` maps a kid to the purpose its JWK publishes; a kid missing from it has no purpose.
+    """
+
+    def __init__(self, keys: Mapping[str, Ed25519PublicKey], purposes: Mapping[str, str | None] | None = None) -> None:
         self._keys = dict(keys)
+        self._purposes = {kid: purpose for kid, purpose in (purposes or {}).items() if kid in self._keys}
 
     @classmethod
     def from_jwks(cls, document: Any) -> Keyring:
@@ -169,7 +198,8 @@ class Keyring:
             raise InvalidInput('a JWKS is a JSON object with a "keys" array')
         if not document["keys"]:
             raise InvalidInput("the JWKS has no keys")
-        return cls(dict(_parse_jwk(jwk, i) for i, jwk in enumerate(document["keys"])))
+        parsed = [_parse_jwk(jwk, i) for i, jwk in enumerate(document["keys"])]
+        return cls({kid: public for kid, public, _ in parsed}, {kid: purpose for kid, _, purpose in parsed})
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Keyring:
@@ -182,25 +212,56 @@ class Keyring:
 
     @classmethod
     def of(cls, *keys: SigningKey | Ed25519PublicKey) -> Keyring:
-        """A keyring of the public halves of ``keys``."""
-        publics = [k.public_key if isinstance(k, SigningKey) else k for k in keys]
-        return cls({thumbprint(p): p for p in publics})
+        """A keyring of the public halves of ``keys``; a :class:`SigningKey` brings its purpose, a bare
+        public key has none (so it verifies nothing through :meth:`key_for`)."""
+        publics = {thumbprint(k.public_key if isinstance(k, SigningKey) else k): k for k in keys}
+        return cls(
+            {kid: k.public_key if isinstance(k, SigningKey) else k for kid, k in publics.items()},
+            {kid: k.purpose.value for kid, k in publics.items() if isinstance(k, SigningKey)},
+        )
 
     @property
     def kids(self) -> list[str]:
         """Key ids, in the order they were given."""
         return list(self._keys)
 
-    def items(self) -> list[tuple[str, Ed25519PublicKey]]:
-        """``(kid, public key)`` pairs."""
-        return list(self._keys.items())
+    def items(self, purpose: KeyPurpose | None = None) -> list[tuple[str, Ed25519PublicKey]]:
+        """``(kid, public key)`` pairs; with ``purpose``, only the keys published for it."""
+        if purpose is None:
+            return list(self._keys.items())
+        wanted = KeyPurpose(purpose).value
+        return [(kid, key) for kid, key in self._keys.items() if self._purposes.get(kid) == wanted]
+
+    def purpose_of(self, kid: str) -> str | None:
+        """The purpose the JWKS publishes for ``kid`` (``None`` if it has none); :class:`KeyNotFound`."""
+        self.get(kid)
+        return self._purposes.get(kid)
 
     def get(self, kid: str) -> Ed25519PublicKey:
-        """The public key with ``kid``; :class:`KeyNotFound` if there is none."""
+        """The public key with ``kid`` whatever its purpose; :class:`KeyNotFound` if there is none.
+
+        To verify a signature use :meth:`key_for`, which also checks the purpose.
+        """
         try:
             return self._keys[kid]
         except (KeyError, TypeError):
             raise KeyNotFound(f"no key with kid {kid!r} in the JWKS") from None
+
+    def key_for(self, kid: str, purpose: KeyPurpose) -> Ed25519PublicKey:
+        """The public key with ``kid`` if the JWKS publishes it for ``purpose``.
+
+        :class:`KeyNotFound` if there is no such kid, :class:`KeyPurposeMismatch` if the key has another
+        purpose or none.
+        """
+        public = self.get(kid)
+        wanted = KeyPurpose(purpose).value
+        actual = self._purposes.get(kid)
+        if actual != wanted:
+            has = f"is a {actual!r} key" if actual is not None else "has no purpose"
+            raise KeyPurposeMismatch(
+                f"kid {kid} {has} in the JWKS; only a key published for {wanted!r} is accepted here"
+            )
+        return public
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._keys

@@ -21,6 +21,7 @@ import msgspec
 
 from attestations.errors import InvalidInput, KeyNotFound, KeyStoreError
 from attestations.keys import (
+    PURPOSE_MEMBER,
     KeyPurpose,
     SigningKey,
     encrypt_private_key,
@@ -176,4 +177,5 @@ class KeyStore:
         """The JWKS of every key (active first, then retired), optionally of one purpose only."""
         records = [r for r in self._read().keys if purpose is None or r.purpose == purpose]
         ordered = [r for r in records if r.active] + [r for r in records if not r.active]
-        return jwks(r.public_jwk for r in ordered)
+        # Keys recorded before JWKs carried a purpose get it from their record, so old stores publish it too.
+        return jwks({**r.public_jwk, PURPOSE_MEMBER: r.purpose.value} for r in ordered)

@@ -12,14 +12,20 @@ import secrets
 import time
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 
 import msgspec
-from cryptography.exceptions import InvalidSignature as BadSignature
 
-from attestations._jose import ALGORITHM, b64url_decode, b64url_encode, parse_compact, sign_compact
-from attestations.errors import InvalidInput, InvalidSignature, KeyNotFound, StatusListFull
+from attestations._jose import (
+    CompactJWS,
+    b64url_decode,
+    b64url_encode,
+    parse_compact,
+    sign_compact,
+    verify_compact,
+)
+from attestations.errors import InvalidInput, InvalidSignature, StatusListExpired, StatusListFull
 from attestations.keys import KeyPurpose, Keyring, SigningKey
 
 STATUS_LIST_TYPE = "statuslist+jwt"
@@ -203,15 +209,18 @@ def sign_status_list(
     return sign_compact(msgspec.json.encode(claims), key.private, typ=STATUS_LIST_TYPE, kid=key.kid)
 
 
-def parse_status_list_token(token: str) -> StatusListToken:
-    """Parse a status list token WITHOUT verifying it: :class:`InvalidInput` if it does not decode."""
-    jws = parse_compact(token)
+def _decode(jws: CompactJWS, *, verified: bool) -> StatusListToken:
     try:
         claims = msgspec.json.decode(jws.payload, type=StatusListClaims)
     except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise InvalidInput(f"the status list token claims do not decode: {exc}") from exc
     decoded = StatusList.decode(claims.status_list.lst, claims.status_list.bits)
-    return StatusListToken(header=jws.header, claims=claims, status_list=decoded, verified=False)
+    return StatusListToken(header=jws.header, claims=claims, status_list=decoded, verified=verified)
+
+
+def parse_status_list_token(token: str) -> StatusListToken:
+    """Parse a status list token WITHOUT verifying it: :class:`InvalidInput` if it does not decode."""
+    return _decode(parse_compact(token), verified=False)
 
 
 def decode_status_list_token(
@@ -222,31 +231,21 @@ def decode_status_list_token(
     now: int | None = None,
     leeway: int = 60,
 ) -> StatusListToken:
-    """Verify and decode a status list token: pinned alg, ``typ``, key from ``jwks``, signature, ``exp``.
+    """Verify and decode a status list token, then check its ``sub``, ``exp`` and ``iat``.
 
-    Raises :class:`InvalidInput` if it does not parse, :class:`KeyNotFound` for an unknown ``kid`` and
-    :class:`InvalidSignature` for any other failed check.
+    The signature is checked by :func:`attestations._jose.verify_compact` (pinned alg, a *status* key
+    from ``jwks``, ``typ: statuslist+jwt``), exactly as an attestation token is. Raises
+    :class:`InvalidInput` if it does not parse, :class:`KeyNotFound` for a missing or unknown ``kid``,
+    :class:`KeyPurposeMismatch` for a key that is not a status key, :class:`StatusListExpired` past
+    ``exp``, and :class:`InvalidSignature` for any other failed check.
     """
-    parsed = parse_status_list_token(token)
-    jws = parse_compact(token)
-    if jws.header.get("alg") != ALGORITHM:
-        raise InvalidSignature(f"status list alg is {jws.header.get('alg')!r}, only {ALGORITHM} is accepted")
-    if jws.header.get("typ") != STATUS_LIST_TYPE:
-        raise InvalidSignature(f"status list typ is {jws.header.get('typ')!r}, expected {STATUS_LIST_TYPE}")
-    kid = jws.header.get("kid")
-    if not isinstance(kid, str):
-        raise KeyNotFound("the status list token has no kid")
-    public = jwks.get(kid)
-    try:
-        public.verify(jws.signature, jws.signing_input)
-    except BadSignature as exc:
-        raise InvalidSignature("the status list signature does not verify") from exc
-    claims = parsed.claims
+    verified = _decode(verify_compact(token, jwks, purpose=KeyPurpose.STATUS, typ=STATUS_LIST_TYPE), verified=True)
+    claims = verified.claims
     if uri is not None and claims.sub != uri:
         raise InvalidSignature(f"the status list is {claims.sub!r}, the token points to {uri!r}")
     current = int(time.time()) if now is None else now
     if claims.exp is not None and current >= claims.exp + leeway:
-        raise InvalidSignature(f"the status list expired at {claims.exp} (now {current})")
+        raise StatusListExpired(f"the status list expired at {claims.exp} (now {current})")
     if claims.iat > current + leeway:
         raise InvalidSignature(f"the status list is issued in the future (iat {claims.iat})")
-    return replace(parsed, verified=True)
+    return verified

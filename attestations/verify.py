@@ -1,20 +1,28 @@
 """Verify an attestation token: a numbered checklist, every step recorded.
 
-The checklist, in order (the optional steps run only when their input is given):
+The checklist, in order:
 
 1. token format      three base64url parts, a JSON header, a 64-byte signature
 2. algorithm         the header says EdDSA; the algorithm is pinned here, never taken from the token
-3. key id            the header ``kid`` is in the given JWKS; ``jku``/``jwk``/``x5u``/``x5c`` are ignored
+3. key id            the header ``kid`` is in the given JWKS *as an attestation key* (a status list or
+                     log key, or a key with no purpose, is refused); ``jku``/``jwk``/``x5u``/``x5c`` are
+                     ignored
 4. signature         Ed25519 over ``header.payload`` with that key
 5. type              ``typ`` is ``attestation+jwt`` and no ``crit`` extension is demanded
 6. claims            iss, sub, jti, iat, nbf, exp, status and att present and well typed
-7. issuer            ``iss`` is the expected issuer
+7. issuer            ``iss`` satisfies the issuer policy (:class:`ExpectedIssuer`); skipped, with a
+                     warning, under :class:`UnsafeAnyIssuer`
 8. not before        ``nbf`` (and ``iat``) not in the future, with leeway
 9. expiry            ``exp`` not passed, with leeway
-10. status           (optional) the signed status list says "valid" at the token's index
-11. log inclusion    (optional) the log proof's checkpoint is signed and includes this token
+10. status           the signed status list (signed by a *status* key) says "valid" at the token's
+                     index; skipped when no status list is given
+11. log inclusion    the log proof's checkpoint is signed by a *log* key and includes this token;
+                     skipped when no log proof is given
 
-The first failing step raises :class:`VerificationError` carrying the result so far.
+Steps 1-5 are :func:`attestations._jose.verify_compact`, the same code that checks a status list.
+Every check is recorded as ``passed``, ``failed`` or ``skipped``; a skipped check does not fail the
+verdict, but it is listed, so a reader sees what was not checked. The first failing step raises
+:class:`VerificationError` carrying the result so far.
 """
 
 from __future__ import annotations
@@ -23,32 +31,42 @@ import time
 from datetime import datetime
 
 import msgspec
-from cryptography.exceptions import InvalidSignature as BadSignature
 
-from attestations._jose import ALGORITHM, CompactJWS, parse_compact
+from attestations._jose import UNTRUSTED_KEY_HEADERS, parse_compact, verify_compact
 from attestations.checkpoint import Checkpoint
-from attestations.errors import (
-    AttestationError,
-    InvalidInput,
-    KeyNotFound,
-    VerificationError,
-)
-from attestations.keys import Keyring
+from attestations.errors import AttestationError, InvalidInput, VerificationError
+from attestations.keys import KeyPurpose, Keyring
 from attestations.log_proof import LogProof, verify_log_proof
+from attestations.policy import CheckStatus, ExpectedIssuer, IssuerPolicy, UnsafeAnyIssuer
 from attestations.status_list import TokenStatus, decode_status_list_token
 from attestations.tokens import TOKEN_TYPE, AttestationClaims, decode_claims
 
+__all__ = [
+    "DEFAULT_LEEWAY",
+    "UNTRUSTED_KEY_HEADERS",
+    "Check",
+    "CheckStatus",
+    "ExpectedIssuer",
+    "IssuerPolicy",
+    "UnsafeAnyIssuer",
+    "VerificationResult",
+    "verify_token",
+]
+
 DEFAULT_LEEWAY = 60
-# Header members that carry or point to key material. Trusting them would let a forger supply the key.
-UNTRUSTED_KEY_HEADERS = ("jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256")
 
 
 class Check(msgspec.Struct, frozen=True):
-    """One step of the checklist."""
+    """One step of the checklist: ``passed``, ``failed``, or ``skipped`` (not performed)."""
 
     name: str
-    ok: bool
+    status: CheckStatus
     detail: str
+
+    @property
+    def ok(self) -> bool:
+        """False only for a failed check: a skipped check does not fail the verdict."""
+        return self.status != "failed"
 
 
 class VerificationResult(msgspec.Struct):
@@ -62,8 +80,13 @@ class VerificationResult(msgspec.Struct):
 
     @property
     def ok(self) -> bool:
-        """True when at least one check ran and none failed."""
-        return bool(self.checks) and all(check.ok for check in self.checks)
+        """True when at least one check passed and none failed."""
+        return any(c.status == "passed" for c in self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def skipped(self) -> list[Check]:
+        """The checks not performed (no status list, no log proof, any issuer accepted)."""
+        return [check for check in self.checks if check.status == "skipped"]
 
     @property
     def failure(self) -> Check | None:
@@ -75,11 +98,21 @@ class _Checklist:
     def __init__(self) -> None:
         self.result = VerificationResult()
 
+    def add(self, name: str, status: CheckStatus, detail: str) -> None:
+        self.result.checks.append(Check(name, status, detail))
+
+    def record(self, name: str, ok: bool, detail: str) -> None:
+        """The recorder handed to :func:`verify_compact`."""
+        self.add(name, "passed" if ok else "failed", detail)
+
     def passed(self, name: str, detail: str) -> None:
-        self.result.checks.append(Check(name, True, detail))
+        self.add(name, "passed", detail)
+
+    def skipped(self, name: str, detail: str) -> None:
+        self.add(name, "skipped", detail)
 
     def failed(self, name: str, detail: str) -> VerificationError:
-        self.result.checks.append(Check(name, False, detail))
+        self.add(name, "failed", detail)
         return VerificationError(self.result)
 
 
@@ -95,7 +128,7 @@ def verify_token(
     token: str,
     jwks: Keyring,
     *,
-    issuer: str | None,
+    issuer: IssuerPolicy,
     now: int | datetime | None = None,
     leeway: int = DEFAULT_LEEWAY,
     status_list_token: str | None = None,
@@ -105,52 +138,27 @@ def verify_token(
 ) -> VerificationResult:
     """Run the checklist on ``token``; return the result, or raise :class:`VerificationError`.
 
-    ``issuer=None`` skips the issuer comparison (the check is recorded as skipped); the portal always
-    passes its own issuer URL. ``status_jwks`` and ``log_jwks`` default to ``jwks``.
+    ``issuer`` is required and is a policy: ``ExpectedIssuer("https://...")``, or ``UnsafeAnyIssuer()``
+    to accept any issuer (the check is then skipped and a warning logged). Without ``status_list_token``
+    or ``log_proof`` those checks are reported as skipped. ``status_jwks`` and ``log_jwks`` default to
+    ``jwks``; in any case only a status key may sign the list and only a log key the checkpoint.
     """
+    if not isinstance(issuer, IssuerPolicy):
+        raise TypeError(
+            f"issuer must be ExpectedIssuer(url) or UnsafeAnyIssuer(), not {type(issuer).__name__}: "
+            "there is no implicit 'any issuer'"
+        )
     checks = _Checklist()
     current = _epoch(now)
 
-    # 1. token format
+    # 1-5. token format, algorithm, key id (an attestation key), signature, type
     try:
-        jws: CompactJWS = parse_compact(token)
-    except InvalidInput as exc:
-        raise checks.failed("token format", str(exc)) from None
+        jws = verify_compact(token, jwks, purpose=KeyPurpose.ATTESTATION, typ=TOKEN_TYPE, record=checks.record)
+    except AttestationError:
+        if len(checks.result.checks) > 1:  # the token parsed: keep its (unverified) header for the report
+            checks.result.header = dict(parse_compact(token).header)
+        raise VerificationError(checks.result) from None
     checks.result.header = dict(jws.header)
-    checks.passed("token format", "compact JWS: header, payload and 64-byte signature decode")
-
-    # 2. algorithm
-    alg = jws.header.get("alg")
-    if alg != ALGORITHM:
-        raise checks.failed("algorithm", f"header alg is {alg!r}; only {ALGORITHM} is accepted")
-    checks.passed("algorithm", f"{ALGORITHM} (pinned by the verifier)")
-
-    # 3. key id
-    kid = jws.header.get("kid")
-    ignored = [name for name in UNTRUSTED_KEY_HEADERS if name in jws.header]
-    note = f"; header {', '.join(ignored)} ignored" if ignored else ""
-    if not isinstance(kid, str) or not kid:
-        raise checks.failed("key id", f"the header has no kid{note}")
-    try:
-        public_key = jwks.get(kid)
-    except KeyNotFound:
-        raise checks.failed("key id", f"kid {kid} is not in the JWKS{note}") from None
-    checks.passed("key id", f"kid {kid} found in the JWKS{note}")
-
-    # 4. signature
-    try:
-        public_key.verify(jws.signature, jws.signing_input)
-    except BadSignature:
-        raise checks.failed("signature", f"the Ed25519 signature does not verify with key {kid}") from None
-    checks.passed("signature", f"Ed25519 signature verified with key {kid}")
-
-    # 5. type
-    typ = jws.header.get("typ")
-    if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
-        raise checks.failed("type", f"typ is {typ!r}, expected {TOKEN_TYPE!r}")
-    if "crit" in jws.header:
-        raise checks.failed("type", f"the header demands extensions this verifier lacks: {jws.header['crit']!r}")
-    checks.passed("type", TOKEN_TYPE)
 
     # 6. claims
     try:
@@ -161,12 +169,10 @@ def verify_token(
     checks.passed("claims", f"required claims present; serial {claims.jti}, subject {claims.sub}")
 
     # 7. issuer
-    if issuer is None:
-        checks.passed("issuer", f"{claims.iss} (not compared: no expected issuer given)")
-    elif claims.iss != issuer:
-        raise checks.failed("issuer", f"iss is {claims.iss!r}, expected {issuer!r}")
-    else:
-        checks.passed("issuer", claims.iss)
+    outcome, detail = issuer.check(claims.iss)
+    if outcome == "failed":
+        raise checks.failed("issuer", detail)
+    checks.add("issuer", outcome, detail)
 
     # 8. not before
     not_before = max(claims.nbf, claims.iat)
@@ -180,7 +186,9 @@ def verify_token(
     checks.passed("expiry", f"valid until {_iso(claims.exp)}")
 
     # 10. status
-    if status_list_token is not None:
+    if status_list_token is None:
+        checks.skipped("status", "no status list given: revocation and suspension not checked")
+    else:
         reference = claims.status.status_list
         try:
             status_token = decode_status_list_token(
@@ -200,7 +208,9 @@ def verify_token(
         checks.passed("status", f"valid: {where}")
 
     # 11. log inclusion
-    if log_proof is not None:
+    if log_proof is None:
+        checks.skipped("log inclusion", "no log proof given: inclusion in the transparency log not checked")
+    else:
         try:
             checkpoint = verify_log_proof(log_proof, log_jwks or jwks, token=token.strip())
         except AttestationError as exc:

@@ -15,6 +15,7 @@ import jwt
 from attestations.certificate import CertificateData, render_certificate
 from attestations.keys import KeyPurpose, Keyring, generate_key
 from attestations.merkle import HASH_SIZE, MerkleTree, verify_consistency, verify_inclusion
+from attestations.policy import ExpectedIssuer
 from attestations.tokens import (
     Attestation,
     AttestationClaims,
@@ -76,7 +77,8 @@ def bench_tokens() -> None:
 
     ours_sign = rate(lambda: sign_attestation(claims, key))
     raw_sign = rate(lambda: key.private.sign(signing_input))
-    ours_verify = rate(lambda: verify_token(token, keyring, issuer="https://portal.example", now=NOW))
+    issuer = ExpectedIssuer("https://portal.example")
+    ours_verify = rate(lambda: verify_token(token, keyring, issuer=issuer, now=NOW))
     raw_verify = rate(lambda: public.verify(signature, signing_input))
     pyjwt_decode = rate(
         lambda: jwt.decode(token, public, algorithms=["EdDSA"], options={"verify_exp": False, "verify_iat": False})

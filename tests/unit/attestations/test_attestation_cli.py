@@ -79,6 +79,11 @@ def test_valid_token_string(token: str, jwks_file: Path) -> None:
         "not before",
         "expiry",
     ]
+    assert lines[7] == "   7. [PASS] issuer: https://portal.example"
+    assert lines[10:12] == [
+        "  10. [SKIP] status: no status list given: revocation and suspension not checked",
+        "  11. [SKIP] log inclusion: no log proof given: inclusion in the transparency log not checked",
+    ]
     assert "  provider: Gulf Cloud Services W.L.L. (BH, Cloud service provider)" in lines
     assert err == ""
 
@@ -92,6 +97,8 @@ def test_valid_certificate_pdf_with_attached_proof_and_status(
         str(certificate),
         "--jwks",
         str(jwks_file),
+        "--issuer",
+        ISSUER,
         "--status-list",
         str(status),
         "--now",
@@ -103,6 +110,8 @@ def test_valid_certificate_pdf_with_attached_proof_and_status(
     assert report["valid"] is True and report["verdict"] == "valid" and report["error"] is None
     assert [c["name"] for c in report["checks"]][-2:] == ["status", "log inclusion"]
     assert [c["step"] for c in report["checks"]] == list(range(1, 12))
+    assert {(c["status"], c["ok"]) for c in report["checks"]} == {("passed", True)}
+    assert report["skipped"] == []
     assert report["status"] == "valid"
     assert report["claims"]["jti"] == "ATT-2026-000042"
 
@@ -115,6 +124,8 @@ def test_jwt_file_and_separate_proof_file(token: str, jwks_file: Path, tmp_path:
         str(tmp_path / "attestation.jwt"),
         "--jwks",
         str(jwks_file),
+        "--issuer",
+        ISSUER,
         "--checkpoint",
         str(tmp_path / "log-proof.json"),
         "--now",
@@ -127,7 +138,17 @@ def test_jwt_file_and_separate_proof_file(token: str, jwks_file: Path, tmp_path:
 def test_revoked_token_exits_1(token: str, jwks_file: Path, tmp_path: Path, status_key: SigningKey) -> None:
     status = status_file(tmp_path, status_key, TokenStatus.INVALID)
     code, out, _ = run(
-        "verify", token, "--jwks", str(jwks_file), "--status-list", str(status), "--now", str(NOW), "--json"
+        "verify",
+        token,
+        "--jwks",
+        str(jwks_file),
+        "--issuer",
+        ISSUER,
+        "--status-list",
+        str(status),
+        "--now",
+        str(NOW),
+        "--json",
     )
     assert code == 1
     report = json.loads(out)
@@ -137,7 +158,9 @@ def test_revoked_token_exits_1(token: str, jwks_file: Path, tmp_path: Path, stat
 
 
 def test_expired_token_exits_1_with_the_failing_check(token: str, jwks_file: Path) -> None:
-    code, out, _ = run("verify", token, "--jwks", str(jwks_file), "--now", str(NOW + 2 * 365 * 86_400))
+    code, out, _ = run(
+        "verify", token, "--jwks", str(jwks_file), "--issuer", ISSUER, "--now", str(NOW + 2 * 365 * 86_400)
+    )
     assert code == 1
     assert out.splitlines()[0] == "NOT VALID: attestation ATT-2026-000042: expiry"
     assert out.splitlines()[-1].startswith("   9. [FAIL] expiry: expired at 2027-01-01T00:00:00Z")
@@ -152,7 +175,7 @@ def test_wrong_issuer_exits_1(token: str, jwks_file: Path) -> None:
 def test_tampered_payload_exits_1(token: str, jwks_file: Path) -> None:
     header, payload, signature = token.split(".")
     tampered = f"{header}.{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
-    code, out, _ = run("verify", tampered, "--jwks", str(jwks_file), "--now", str(NOW))
+    code, out, _ = run("verify", tampered, "--jwks", str(jwks_file), "--issuer", ISSUER, "--now", str(NOW))
     assert code == 1
     assert out.startswith("NOT VALID: token: signature")
 
@@ -161,13 +184,13 @@ def test_tampered_payload_exits_1(token: str, jwks_file: Path) -> None:
     ("make_args", "message"),
     [
         (
-            lambda t, j, d: ["verify", t[:-5], "--jwks", j],
+            lambda t, j, d: ["verify", t[:-5], "--jwks", j, "--issuer", ISSUER],
             "the token signature has an impossible base64url length",
         ),
-        (lambda t, j, d: ["verify", t[:-4], "--jwks", j], "the token signature is 61 bytes"),
-        (lambda t, j, d: ["verify", "not-a-token", "--jwks", j], "3 dot-separated parts"),
-        (lambda t, j, d: ["verify", str(d / "missing.pdf"), "--jwks", j], "no such file"),
-        (lambda t, j, d: ["verify", t, "--jwks", str(d / "nope.json")], "cannot read the JWKS"),
+        (lambda t, j, d: ["verify", t[:-4], "--jwks", j, "--issuer", ISSUER], "the token signature is 61 bytes"),
+        (lambda t, j, d: ["verify", "not-a-token", "--jwks", j, "--issuer", ISSUER], "3 dot-separated parts"),
+        (lambda t, j, d: ["verify", str(d / "missing.pdf"), "--jwks", j, "--issuer", ISSUER], "no such file"),
+        (lambda t, j, d: ["verify", t, "--jwks", str(d / "nope.json"), "--issuer", ISSUER], "cannot read the JWKS"),
         (lambda t, j, d: ["verify", t], "the following arguments are required: --jwks"),
         (lambda t, j, d: ["frobnicate"], "invalid choice"),
         (lambda t, j, d: [], "required"),
@@ -193,7 +216,7 @@ def test_pdf_without_attachment_exits_2(token: str, jwks_file: Path, tmp_path: P
     canvas = Canvas(str(path), invariant=1)
     canvas.drawString(72, 72, "hello")
     canvas.save()
-    code, out, err = run("verify", str(path), "--jwks", str(jwks_file), "--json")
+    code, out, err = run("verify", str(path), "--jwks", str(jwks_file), "--issuer", ISSUER, "--json")
     assert code == 2
     assert err == "error: the PDF has no attestation.jwt attachment (attachments: none)\n"
     assert json.loads(out) == {
@@ -207,7 +230,7 @@ def test_pdf_without_attachment_exits_2(token: str, jwks_file: Path, tmp_path: P
 def test_jwks_with_wrong_key_type_exits_2(token: str, tmp_path: Path) -> None:
     path = tmp_path / "rsa.json"
     path.write_text(json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "r"}]}))
-    code, _, err = run("verify", token, "--jwks", str(path))
+    code, _, err = run("verify", token, "--jwks", str(path), "--issuer", ISSUER)
     assert code == 2
     assert err == "error: JWKS key #1 has kty='RSA' crv=None: only OKP/Ed25519 keys are accepted\n"
 
@@ -217,7 +240,7 @@ def test_status_list_that_does_not_decode_exits_2(token: str, jwks_file: Path, t
     path.write_text(
         "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4IiwiaWF0IjoxLCJzdGF0dXNfbGlzdCI6eyJiaXRzIjoyLCJsc3QiOiJBQUFBIn19." + "A" * 86
     )
-    code, _, err = run("verify", token, "--jwks", str(jwks_file), "--status-list", str(path))
+    code, _, err = run("verify", token, "--jwks", str(jwks_file), "--issuer", ISSUER, "--status-list", str(path))
     assert code == 2
     assert err.startswith("error: the status list does not decompress")
 
@@ -225,7 +248,7 @@ def test_status_list_that_does_not_decode_exits_2(token: str, jwks_file: Path, t
 def test_binary_file_exits_2(jwks_file: Path, tmp_path: Path) -> None:
     path = tmp_path / "token.jwt"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    code, _, err = run("verify", str(path), "--jwks", str(jwks_file))
+    code, _, err = run("verify", str(path), "--jwks", str(jwks_file), "--issuer", ISSUER)
     assert (code, err) == (2, f"error: the file {path} is not text\n")
 
 
@@ -244,6 +267,8 @@ def test_python_dash_m_attestations(certificate: Path, jwks_file: Path) -> None:
             str(certificate),
             "--jwks",
             str(jwks_file),
+            "--issuer",
+            ISSUER,
             "--now",
             str(NOW),
         ],
@@ -275,9 +300,47 @@ def test_hostile_inputs_exit_2_without_a_traceback(tmp_path) -> None:
         '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
     )
     out, err = io.StringIO(), io.StringIO()
-    assert main(["verify", token, "--jwks", str(good_jwks)], out=out, err=err) == 2
+    assert main(["verify", token, "--jwks", str(good_jwks), "--issuer", ISSUER], out=out, err=err) == 2
     assert "not JSON" in err.getvalue() and "Traceback" not in err.getvalue()
     plain = f"{b64(b'{}')}.{b64(b'{}')}.{b64(bytes(64))}"
     err = io.StringIO()
-    assert main(["verify", plain, "--jwks", str(jwks)], out=io.StringIO(), err=err) == 2
+    assert main(["verify", plain, "--jwks", str(jwks), "--issuer", ISSUER], out=io.StringIO(), err=err) == 2
     assert "JWKS is not JSON" in err.getvalue()
+
+
+def test_an_issuer_policy_is_required(token: str, jwks_file: Path) -> None:
+    code, out, err = run("verify", token, "--jwks", str(jwks_file), "--now", str(NOW))
+    assert (code, out) == (2, "")
+    assert err == "attestations verify: one of the arguments --issuer --unsafe-any-issuer is required\n"
+    code, _, err = run("verify", token, "--jwks", str(jwks_file), "--issuer", ISSUER, "--unsafe-any-issuer")
+    assert code == 2
+    assert err == "attestations verify: argument --unsafe-any-issuer: not allowed with argument --issuer\n"
+    code, _, err = run("verify", token, "--jwks", str(jwks_file), "--issuer", "")
+    assert (code, err) == (2, "error: the expected issuer is a non-empty string, not ''\n")
+
+
+def test_unsafe_any_issuer_is_loud_and_reported_as_skipped(
+    token: str, jwks_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    code, out, err = run("verify", token, "--jwks", str(jwks_file), "--unsafe-any-issuer", "--now", str(NOW))
+    assert code == 0
+    assert err == "warning: --unsafe-any-issuer: the token's issuer is not checked\n"
+    lines = out.splitlines()
+    assert lines[0] == "VALID: attestation ATT-2026-000042"
+    assert lines[7] == "   7. [SKIP] issuer: https://portal.example (not compared: UnsafeAnyIssuer accepts any issuer)"
+    assert [r.getMessage() for r in caplog.records] == [
+        "UnsafeAnyIssuer: the issuer 'https://portal.example' was accepted without comparison"
+    ]
+
+
+def test_json_report_lists_skipped_checks(token: str, jwks_file: Path) -> None:
+    code, out, _ = run("verify", token, "--jwks", str(jwks_file), "--issuer", ISSUER, "--now", str(NOW), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["valid"] is True
+    assert report["skipped"] == ["status", "log inclusion"]
+    assert [(c["name"], c["status"], c["ok"]) for c in report["checks"][-3:]] == [
+        ("expiry", "passed", True),
+        ("status", "skipped", True),
+        ("log inclusion", "skipped", True),
+    ]

@@ -7,12 +7,13 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jwt
 import pytest
-from attestation_testdata import ISSUER, NOW, make_claims
+from attestation_testdata import ISSUER, NOW, fixed_key, make_claims
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from attestations._jose import b64url_decode, parse_compact
-from attestations.errors import InvalidInput, KeyNotFound, KeyStoreError
+from attestations.errors import InvalidInput, KeyNotFound, KeyPurposeMismatch, KeyStoreError
 from attestations.keys import (
     KeyPurpose,
     Keyring,
@@ -25,6 +26,7 @@ from attestations.keys import (
     thumbprint,
 )
 from attestations.keystore import KeyStore
+from attestations.policy import ExpectedIssuer
 from attestations.tokens import sign_attestation
 from attestations.verify import verify_token
 
@@ -54,6 +56,7 @@ def test_rfc8037_public_key_and_rfc7638_thumbprint() -> None:
         "kid": RFC8037_KID,
         "use": "sig",
         "alg": "EdDSA",
+        "purpose": "attestation",
     }
     assert key.kid == RFC8037_KID
     assert thumbprint(key.public_key) == RFC8037_KID
@@ -107,6 +110,7 @@ def test_private_key_is_not_in_repr() -> None:
         ({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "use": "enc"}, "expected 'sig'"),
         ({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}, "32-byte"),
         ({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "kid": "other"}, "thumbprint is"),
+        ({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "purpose": ["log"]}, "a purpose is a string"),
         ("not an object", "not a JSON object"),
     ],
 )
@@ -177,9 +181,9 @@ def test_rotation_retires_the_old_key_but_keeps_it_in_the_jwks(tmp_path: Path) -
 
     # A token signed by the retired key still verifies against the published JWKS.
     ring = Keyring.from_jwks(store.public_jwks())
-    result = verify_token(old_token, ring, issuer=ISSUER, now=NOW + 60 * 86_400)
+    result = verify_token(old_token, ring, issuer=ExpectedIssuer(ISSUER), now=NOW + 60 * 86_400)
     assert result.ok
-    assert result.checks[2].detail == f"kid {old.kid} found in the JWKS"
+    assert result.checks[2].detail == f"kid {old.kid} found in the JWKS, published for 'attestation'"
 
 
 def test_a_key_signs_only_its_own_purpose() -> None:
@@ -200,3 +204,84 @@ def test_key_store_reports_a_damaged_manifest(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(KeyStoreError, match="is not JSON"):
         KeyStore(tmp_path, b"pass").records()
+
+
+@pytest.mark.parametrize("purpose", list(KeyPurpose))
+def test_public_jwk_publishes_the_purpose_of_the_key(purpose: KeyPurpose) -> None:
+    key = fixed_key(purpose, 5)
+    jwk = public_jwk(key)
+    assert jwk["purpose"] == purpose.value
+    assert (jwk["use"], jwk["alg"]) == ("sig", "EdDSA")
+    # The purpose is not a thumbprint member: the kid is the same whatever the purpose.
+    assert jwk["kid"] == thumbprint(key.public_key) == key.kid
+
+
+def test_public_jwk_of_a_bare_public_key_has_a_purpose_only_when_given() -> None:
+    public = rfc8037_key().public_key
+    assert "purpose" not in public_jwk(public)
+    assert public_jwk(public, KeyPurpose.LOG)["purpose"] == "log"
+    with pytest.raises(InvalidInput) as info:
+        public_jwk(rfc8037_key(), KeyPurpose.STATUS)
+    assert str(info.value) == "the key is for 'attestation', it cannot be published for 'status'"
+
+
+def test_published_jwks_parses_with_pyjwt(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path, b"pass")
+    kids = [store.ensure(purpose).kid for purpose in KeyPurpose]
+    document = store.public_jwks()
+    assert [(k["kid"], k["purpose"]) for k in document["keys"]] == list(
+        zip(kids, ["attestation", "status", "log"], strict=True)
+    )
+    key_set = jwt.PyJWKSet.from_dict(document)
+    assert [k.key_id for k in key_set.keys] == kids
+    assert [k.algorithm_name for k in key_set.keys] == ["EdDSA"] * 3
+    assert {k.public_key_use for k in key_set.keys} == {"sig"}
+
+
+def test_key_for_accepts_only_the_published_purpose(keyring: Keyring) -> None:
+    attestation, status, log = keyring.kids
+    assert keyring.key_for(attestation, KeyPurpose.ATTESTATION) is keyring.get(attestation)
+    assert keyring.key_for(status, KeyPurpose.STATUS) is keyring.get(status)
+    assert keyring.key_for(log, KeyPurpose.LOG) is keyring.get(log)
+    assert [keyring.purpose_of(kid) for kid in keyring.kids] == ["attestation", "status", "log"]
+    with pytest.raises(KeyPurposeMismatch) as info:
+        keyring.key_for(status, KeyPurpose.ATTESTATION)
+    assert (
+        str(info.value)
+        == f"kid {status} is a 'status' key in the JWKS; only a key published for 'attestation' is accepted here"
+    )
+    assert keyring.items(KeyPurpose.LOG) == [(log, keyring.get(log))]
+    with pytest.raises(KeyNotFound) as missing:
+        keyring.key_for("nope", KeyPurpose.ATTESTATION)
+    assert type(missing.value) is KeyNotFound
+
+
+def test_a_key_with_no_or_an_unknown_purpose_verifies_nothing() -> None:
+    bare = {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X}
+    ring = Keyring.from_jwks({"keys": [bare]})
+    assert ring.purpose_of(RFC8037_KID) is None
+    assert ring.items(KeyPurpose.ATTESTATION) == []
+    with pytest.raises(KeyPurposeMismatch) as info:
+        ring.key_for(RFC8037_KID, KeyPurpose.ATTESTATION)
+    assert (
+        str(info.value)
+        == f"kid {RFC8037_KID} has no purpose in the JWKS; only a key published for 'attestation' is accepted here"
+    )
+    future = Keyring.from_jwks({"keys": [{**bare, "purpose": "session"}]})
+    assert future.purpose_of(RFC8037_KID) == "session"
+    for purpose in KeyPurpose:
+        with pytest.raises(KeyPurposeMismatch, match="is a 'session' key"):
+            future.key_for(RFC8037_KID, purpose)
+    # A bare public key in Keyring.of has no purpose either; a SigningKey brings its own.
+    assert Keyring.of(rfc8037_key().public_key).purpose_of(RFC8037_KID) is None
+    assert Keyring.of(rfc8037_key()).purpose_of(RFC8037_KID) == "attestation"
+
+
+def test_key_store_publishes_the_purpose_of_keys_recorded_without_one(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path, b"pass")
+    key = store.ensure(KeyPurpose.LOG)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    del manifest["keys"][0]["public_jwk"]["purpose"]  # as written before JWKs carried a purpose
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert store.public_jwks()["keys"] == [public_jwk(key)]
+    assert public_jwk(key)["purpose"] == "log"

@@ -21,7 +21,7 @@ from attestations.checkpoint import (
     sign_note,
     verifier_key,
 )
-from attestations.errors import InvalidInput, InvalidProof, InvalidSignature, VerificationError
+from attestations.errors import InvalidInput, InvalidProof, InvalidSignature, KeyPurposeMismatch, VerificationError
 from attestations.keys import Keyring, SigningKey
 from attestations.log_proof import (
     attestation_log_entry,
@@ -42,6 +42,7 @@ from attestations.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from attestations.policy import ExpectedIssuer
 from attestations.verify import verify_token
 
 # transparency-dev/merkle testonly/constants.go: the RFC 6962 reference tree of 8 leaves.
@@ -280,7 +281,7 @@ def test_offline_log_proof_verifies_and_names_the_token(token: str, log_key: Sig
     assert (proof.leaf_index, proof.tree_size, len(proof.audit_path)) == (37, 39, 4)
     checkpoint = verify_log_proof(proof, keyring, token=token)
     assert checkpoint.size == 39
-    result = verify_token(token, keyring, issuer=ISSUER, now=NOW, log_proof=proof)
+    result = verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, log_proof=proof)
     assert result.checks[-1].name == "log inclusion"
     assert result.checks[-1].detail == "entry 37 of 39 in portal.example/log, checkpoint signed"
 
@@ -305,7 +306,7 @@ def test_tampered_log_proofs_fail(token: str, log_key: SigningKey, keyring: Keyr
     }
     for what, tampered in cases.items():
         with pytest.raises(VerificationError) as info:
-            verify_token(token, keyring, issuer=ISSUER, now=NOW, log_proof=tampered)
+            verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, log_proof=tampered)
         failed = info.value.result.failure
         assert failed is not None and failed.name == "log inclusion", what
 
@@ -315,3 +316,30 @@ def test_log_proof_file_must_decode() -> None:
         decode_log_proof(b'{"leaf_index": "one"}')
     with pytest.raises(InvalidInput, match="not a log proof file"):
         decode_log_proof(b"not json")
+
+
+@pytest.mark.parametrize("purpose", ["attestation", "status"])
+def test_checkpoint_signed_by_another_purpose_key_in_the_jwks_is_refused(
+    purpose: str, token: str, keyring: Keyring, attestation_key: SigningKey, status_key: SigningKey
+) -> None:
+    key = attestation_key if purpose == "attestation" else status_key
+    tree = MerkleTree()
+    entry = attestation_log_entry(token, jti="ATT-2026-000042", event="issue", at=NOW)
+    index = tree.append(entry_leaf_hash(entry))
+    checkpoint = Checkpoint(origin="portal.example/log", size=tree.size, root_hash=tree.root())
+    # sign_checkpoint refuses a non-log key, so sign the note directly, as a forger with that key would.
+    note = sign_note(checkpoint.body(), "portal.example/log", key.private)
+    expected = (
+        f"the checkpoint is signed by kid {key.kid}, a {purpose!r} key in the JWKS; "
+        "a checkpoint is accepted only from a key published for 'log'"
+    )
+    with pytest.raises(KeyPurposeMismatch) as info:
+        open_checkpoint(note, keyring)
+    assert str(info.value) == expected
+    proof = build_log_proof(tree, index, note, checkpoint, entry)
+    with pytest.raises(VerificationError) as failed:
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, log_proof=proof)
+    check = failed.value.result.failure
+    assert check is not None and (check.name, check.detail) == ("log inclusion", expected)
+    # The same note verifies against a verifier key given explicitly for that key.
+    assert open_checkpoint(note, [("portal.example/log", key.public_key)]) == checkpoint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import zlib
 from collections.abc import Callable
@@ -14,10 +15,13 @@ from attestations.errors import (
     InvalidInput,
     InvalidSignature,
     KeyNotFound,
+    KeyPurposeMismatch,
+    StatusListExpired,
     StatusListFull,
     VerificationError,
 )
 from attestations.keys import Keyring, SigningKey
+from attestations.policy import ExpectedIssuer
 from attestations.status_list import (
     MIN_SIZE,
     StatusList,
@@ -142,8 +146,11 @@ def test_status_list_token_header_and_claims(status_key: SigningKey, keyring: Ke
 
 def test_status_list_token_checks(status_key: SigningKey, attestation_key: SigningKey, keyring: Keyring) -> None:
     token = sign_list(status_key, StatusList())
-    with pytest.raises(InvalidSignature, match="expired"):
+    with pytest.raises(StatusListExpired) as expired:
         decode_status_list_token(token, keyring, now=NOW + 3600 + 61)
+    assert str(expired.value) == f"the status list expired at {NOW + 3600} (now {NOW + 3600 + 61})"
+    # The leeway still applies: one second earlier the list is current.
+    assert decode_status_list_token(token, keyring, now=NOW + 3600 + 59).verified
     with pytest.raises(InvalidSignature, match="the token points to"):
         decode_status_list_token(token, keyring, uri="https://portal.example/status/2", now=NOW)
     with pytest.raises(KeyNotFound):
@@ -168,11 +175,13 @@ def test_verification_fails_unless_status_is_valid(
 ) -> None:
     status_list = StatusList()
     assert verify_token(
-        token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list)
+        token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=sign_list(status_key, status_list)
     ).status == ("valid")
     status_list.set(1234, value)
     with pytest.raises(VerificationError) as info:
-        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=sign_list(status_key, status_list))
+        verify_token(
+            token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=sign_list(status_key, status_list)
+        )
     failed = info.value.result.failure
     assert failed is not None and failed.name == "status"
     expected = verdict or "unknown status 3"
@@ -190,8 +199,8 @@ def test_status_change_is_visible_with_the_next_signed_list(
     status_list.set(1234, TokenStatus.VALID)
     reinstated = sign_list(status_key, status_list, iat=NOW + 5)
     with pytest.raises(VerificationError):
-        verify_token(token, keyring, issuer=ISSUER, now=NOW + 10, status_list_token=suspended)
-    assert verify_token(token, keyring, issuer=ISSUER, now=NOW + 10, status_list_token=reinstated).ok
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 10, status_list_token=suspended)
+    assert verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 10, status_list_token=reinstated).ok
 
 
 def test_a_status_list_for_another_uri_fails_the_status_check(
@@ -199,7 +208,70 @@ def test_a_status_list_for_another_uri_fails_the_status_check(
 ) -> None:
     other = sign_list(status_key, StatusList(), uri="https://portal.example/status/9")
     with pytest.raises(VerificationError) as info:
-        verify_token(token, keyring, issuer=ISSUER, now=NOW, status_list_token=other)
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=other)
     failed = info.value.result.failure
     assert failed is not None and failed.name == "status"
     assert "the token points to 'https://portal.example/status/1'" in failed.detail
+
+
+def forge_list(key: SigningKey, header: dict[str, object] | None = None, **claims: object) -> str:
+    """A status list token with any header, signed by any key (sign_status_list refuses wrong keys)."""
+    payload = {"sub": STATUS_URI, "iat": NOW, "exp": NOW + 3600, "ttl": 300, **claims}
+    payload["status_list"] = StatusList().to_claim()
+    head = header or {"alg": "EdDSA", "kid": key.kid, "typ": "statuslist+jwt"}
+    signing_input = f"{b64url_encode(json.dumps(head).encode())}.{b64url_encode(json.dumps(payload).encode())}"
+    return f"{signing_input}.{b64url_encode(key.private.sign(signing_input.encode()))}"
+
+
+def test_status_list_signed_by_an_attestation_key_in_the_jwks_is_refused(
+    token: str, attestation_key: SigningKey, keyring: Keyring
+) -> None:
+    forged = forge_list(attestation_key)
+    assert attestation_key.kid in keyring
+    expected = (
+        f"kid {attestation_key.kid} is a 'attestation' key in the JWKS; "
+        "statuslist+jwt is accepted only from a key published for 'status'"
+    )
+    with pytest.raises(KeyPurposeMismatch) as info:
+        decode_status_list_token(forged, keyring, uri=STATUS_URI, now=NOW)
+    assert str(info.value) == expected
+    with pytest.raises(VerificationError) as failed:
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, status_list_token=forged)
+    check = failed.value.result.failure
+    assert check is not None
+    assert (check.name, check.detail) == ("status", f"the status list cannot be used: {expected}")
+    assert failed.value.result.status is None
+
+
+def test_the_status_list_goes_through_the_same_jws_checks_as_a_token(status_key: SigningKey, keyring: Keyring) -> None:
+    kid = status_key.kid
+    cases: list[tuple[dict[str, object], type[Exception], str]] = [
+        (
+            {"alg": "HS256", "kid": kid, "typ": "statuslist+jwt"},
+            InvalidSignature,
+            "header alg is 'HS256'; only EdDSA is accepted",
+        ),
+        ({"alg": "EdDSA", "typ": "statuslist+jwt"}, KeyNotFound, "the header has no kid"),
+        (
+            {"alg": "EdDSA", "kid": kid, "typ": "attestation+jwt"},
+            InvalidSignature,
+            "typ is 'attestation+jwt', expected 'statuslist+jwt'",
+        ),
+        (
+            {"alg": "EdDSA", "kid": kid, "typ": "statuslist+jwt", "crit": ["x"]},
+            InvalidSignature,
+            "the header demands extensions this verifier lacks: ['x']",
+        ),
+        (
+            {"alg": "EdDSA", "kid": "unknown", "typ": "statuslist+jwt", "jku": "https://evil.example"},
+            KeyNotFound,
+            "kid unknown is not in the JWKS; header jku ignored",
+        ),
+    ]
+    for header, error, message in cases:
+        with pytest.raises(error) as info:
+            decode_status_list_token(forge_list(status_key, header), keyring, now=NOW)
+        assert (type(info.value), str(info.value)) == (error, message)
+    # The media type is compared as RFC 7515 says, for lists as for tokens.
+    header = {"alg": "EdDSA", "kid": kid, "typ": "application/StatusList+JWT"}
+    assert decode_status_list_token(forge_list(status_key, header), keyring, now=NOW).verified

@@ -6,15 +6,17 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 
 import pytest
 from attestation_testdata import ISSUER, NOW, YEAR, fixed_key, make_claims
 from cryptography.hazmat.primitives import serialization
 
-from attestations._jose import b64url_encode, parse_compact
-from attestations.errors import InvalidInput, VerificationError
+from attestations._jose import JWS_CHECKS, b64url_encode, parse_compact, verify_compact
+from attestations.errors import InvalidInput, InvalidSignature, VerificationError
 from attestations.keys import KeyPurpose, Keyring, SigningKey, public_jwk
+from attestations.policy import ExpectedIssuer, UnsafeAnyIssuer
 from attestations.tokens import AttestationClaims, decode_claims, encode_claims, sign_attestation
 from attestations.verify import verify_token
 
@@ -28,6 +30,8 @@ CHECK_NAMES = [
     "issuer",
     "not before",
     "expiry",
+    "status",
+    "log inclusion",
 ]
 
 
@@ -39,7 +43,7 @@ def forge(header: dict[str, object], payload: bytes, key: SigningKey) -> str:
 
 def failure(token: str, keyring: Keyring, **kwargs: object) -> tuple[str, str, list[str]]:
     with pytest.raises(VerificationError) as info:
-        verify_token(token, keyring, **{"issuer": ISSUER, "now": NOW + 10, **kwargs})  # type: ignore[arg-type]
+        verify_token(token, keyring, **{"issuer": ExpectedIssuer(ISSUER), "now": NOW + 10, **kwargs})  # type: ignore[arg-type]
     result = info.value.result
     assert not result.ok
     failed = result.failure
@@ -48,10 +52,15 @@ def failure(token: str, keyring: Keyring, **kwargs: object) -> tuple[str, str, l
 
 
 def test_a_signed_token_passes_every_check(token: str, keyring: Keyring, attestation_key: SigningKey) -> None:
-    result = verify_token(token, keyring, issuer=ISSUER, now=NOW + 10)
+    result = verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 10)
     assert result.ok
     assert [c.name for c in result.checks] == CHECK_NAMES
+    assert [c.status for c in result.checks] == ["passed"] * 9 + ["skipped"] * 2
     assert all(c.ok for c in result.checks)
+    assert [(c.name, c.detail) for c in result.skipped] == [
+        ("status", "no status list given: revocation and suspension not checked"),
+        ("log inclusion", "no log proof given: inclusion in the transparency log not checked"),
+    ]
     assert result.claims == make_claims()
     assert result.header == {"alg": "EdDSA", "kid": attestation_key.kid, "typ": "attestation+jwt"}
 
@@ -103,7 +112,7 @@ def test_alg_none_is_refused(keyring: Keyring, attestation_key: SigningKey) -> N
     header = {"alg": "none", "typ": "attestation+jwt", "kid": attestation_key.kid}
     unsigned = f"{b64url_encode(json.dumps(header).encode())}.{b64url_encode(encode_claims(make_claims()))}."
     with pytest.raises(VerificationError) as info:
-        verify_token(unsigned, keyring, issuer=ISSUER, now=NOW)
+        verify_token(unsigned, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW)
     # An empty signature is not even a well-formed EdDSA token.
     assert info.value.result.failure is not None
     assert info.value.result.failure.name == "token format"
@@ -127,7 +136,7 @@ def test_hs256_signed_with_the_public_key_is_refused(keyring: Keyring, attestati
         forged = f"{signing_input}.{b64url_encode(mac)}"
         # HS256 signatures are 32 bytes: refused before any key is touched.
         with pytest.raises(VerificationError) as info:
-            verify_token(forged, keyring, issuer=ISSUER, now=NOW)
+            verify_token(forged, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW)
         assert info.value.result.failure is not None
         assert info.value.result.failure.name == "token format"
         # Even padded to 64 bytes, the pinned algorithm refuses it.
@@ -145,7 +154,7 @@ def test_expired_token_fails(sign: Callable[..., str], keyring: Keyring) -> None
 
 def test_expiry_leeway_is_applied(sign: Callable[..., str], keyring: Keyring) -> None:
     token = sign(iat=NOW - 100, nbf=NOW - 100, exp=NOW - 30)
-    assert verify_token(token, keyring, issuer=ISSUER, now=NOW, leeway=60).ok
+    assert verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW, leeway=60).ok
     assert failure(token, keyring, now=NOW, leeway=0)[0] == "expiry"
 
 
@@ -154,7 +163,7 @@ def test_not_yet_valid_token_fails(sign: Callable[..., str], keyring: Keyring) -
     name, detail, _ = failure(token, keyring, now=NOW)
     assert name == "not before"
     assert detail == "not valid before 2026-01-01T01:00:00Z (now 2026-01-01T00:00:00Z)"
-    assert verify_token(token, keyring, issuer=ISSUER, now=NOW + 3600).ok
+    assert verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW + 3600).ok
 
 
 def test_token_issued_in_the_future_fails(sign: Callable[..., str], keyring: Keyring) -> None:
@@ -162,13 +171,59 @@ def test_token_issued_in_the_future_fails(sign: Callable[..., str], keyring: Key
 
 
 def test_wrong_issuer_fails(token: str, keyring: Keyring) -> None:
-    name, detail, _ = failure(token, keyring, issuer="https://evil.example")
+    name, detail, _ = failure(token, keyring, issuer=ExpectedIssuer("https://evil.example"))
     assert (name, detail) == ("issuer", "iss is 'https://portal.example', expected 'https://evil.example'")
 
 
-def test_issuer_none_is_recorded_as_not_compared(token: str, keyring: Keyring) -> None:
-    result = verify_token(token, keyring, issuer=None, now=NOW)
-    assert result.checks[6].detail == "https://portal.example (not compared: no expected issuer given)"
+def test_unsafe_any_issuer_is_reported_as_skipped_with_a_warning(
+    sign: Callable[..., str], keyring: Keyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = sign(iss="https://anyone.example")
+    with caplog.at_level(logging.WARNING, logger="attestations.policy"):
+        result = verify_token(token, keyring, issuer=UnsafeAnyIssuer(), now=NOW)
+    assert result.ok
+    issuer = result.checks[6]
+    assert (issuer.name, issuer.status, issuer.ok) == ("issuer", "skipped", True)
+    assert issuer.detail == "https://anyone.example (not compared: UnsafeAnyIssuer accepts any issuer)"
+    assert [c.name for c in result.skipped] == ["issuer", "status", "log inclusion"]
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "attestations.policy",
+            "WARNING",
+            "UnsafeAnyIssuer: the issuer 'https://anyone.example' was accepted without comparison",
+        )
+    ]
+
+
+def test_expected_issuer_passes_only_its_issuer(token: str, keyring: Keyring) -> None:
+    result = verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW)
+    assert (result.checks[6].status, result.checks[6].detail) == ("passed", ISSUER)
+    # An exact comparison: a trailing slash is another issuer.
+    name, detail, _ = failure(token, keyring, issuer=ExpectedIssuer(ISSUER + "/"))
+    assert (name, detail) == ("issuer", "iss is 'https://portal.example', expected 'https://portal.example/'")
+    with pytest.raises(InvalidInput) as info:
+        ExpectedIssuer("")
+    assert str(info.value) == "the expected issuer is a non-empty string, not ''"
+
+
+@pytest.mark.parametrize("issuer", [None, ISSUER])
+def test_there_is_no_implicit_issuer_policy(issuer: object, token: str, keyring: Keyring) -> None:
+    with pytest.raises(TypeError) as info:
+        verify_token(token, keyring, issuer=issuer, now=NOW)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        f"issuer must be ExpectedIssuer(url) or UnsafeAnyIssuer(), not {type(issuer).__name__}: "
+        "there is no implicit 'any issuer'"
+    )
+
+
+def test_a_failed_check_is_failed_and_nothing_after_it_is_listed(sign: Callable[..., str], keyring: Keyring) -> None:
+    token = sign(iat=NOW - 2 * YEAR, nbf=NOW - 2 * YEAR, exp=NOW - YEAR)
+    with pytest.raises(VerificationError) as info:
+        verify_token(token, keyring, issuer=ExpectedIssuer(ISSUER), now=NOW)
+    result = info.value.result
+    assert [(c.name, c.status) for c in result.checks][-2:] == [("not before", "passed"), ("expiry", "failed")]
+    assert result.skipped == []
+    assert not result.ok
 
 
 @pytest.mark.parametrize("typ", ["JWT", "statuslist+jwt", None, "attestation+jwt+x"])
@@ -223,16 +278,39 @@ def test_key_in_the_header_is_ignored(keyring: Keyring, attestation_key: Signing
     )
 
 
-def test_token_signed_by_another_purpose_key_in_the_jwks_fails_on_type(
-    keyring: Keyring, status_key: SigningKey
+@pytest.mark.parametrize("typ", ["attestation+jwt", "statuslist+jwt"])
+@pytest.mark.parametrize("purpose", [KeyPurpose.STATUS, KeyPurpose.LOG])
+def test_token_signed_by_another_purpose_key_in_the_jwks_is_refused(
+    typ: str, purpose: KeyPurpose, keyring: Keyring, status_key: SigningKey, log_key: SigningKey
 ) -> None:
-    # A status-list key is in the JWKS, but what it signs is a statuslist+jwt, never an attestation.
-    token = forge(
-        {"alg": "EdDSA", "kid": status_key.kid, "typ": "statuslist+jwt"},
-        encode_claims(make_claims()),
-        status_key,
+    # The key is in the JWKS and the signature is good, but a status list or log key never vouches for
+    # an attestation: refused at the key id, before the signature is even checked.
+    key = status_key if purpose is KeyPurpose.STATUS else log_key
+    token = forge({"alg": "EdDSA", "kid": key.kid, "typ": typ}, encode_claims(make_claims()), key)
+    assert key.kid in keyring
+    name, detail, names = failure(token, keyring)
+    assert (name, detail) == (
+        "key id",
+        f"kid {key.kid} is a {purpose.value!r} key in the JWKS; "
+        "attestation+jwt is accepted only from a key published for 'attestation'",
     )
-    assert failure(token, keyring)[0] == "type"
+    assert names == ["token format", "algorithm", "key id"]
+
+
+def test_token_signed_by_a_jwks_key_without_purpose_is_refused(attestation_key: SigningKey) -> None:
+    # The right key, but published without a purpose (as JWKS documents were before purposes).
+    legacy = {k: v for k, v in public_jwk(attestation_key).items() if k != "purpose"}
+    ring = Keyring.from_jwks({"keys": [legacy]})
+    token = sign_attestation(make_claims(), attestation_key)
+    assert failure(token, ring)[:2] == (
+        "key id",
+        f"kid {attestation_key.kid} has no purpose in the JWKS; "
+        "attestation+jwt is accepted only from a key published for 'attestation'",
+    )
+    # The same key published for its purpose verifies.
+    assert verify_token(
+        token, Keyring.from_jwks({"keys": [public_jwk(attestation_key)]}), issuer=ExpectedIssuer(ISSUER), now=NOW
+    ).ok
 
 
 def test_missing_required_claim_fails(keyring: Keyring, attestation_key: SigningKey) -> None:
@@ -307,3 +385,43 @@ def test_exp_before_nbf_is_refused_at_signing(attestation_key: SigningKey) -> No
 
 def test_claims_type_is_exported() -> None:
     assert AttestationClaims.__struct_fields__ == ("iss", "sub", "jti", "iat", "nbf", "exp", "status", "att")
+
+
+def test_tokens_and_status_lists_share_one_compact_jws_verification() -> None:
+    from attestations import _jose, status_list, verify
+
+    assert verify.verify_compact is _jose.verify_compact
+    assert status_list.verify_compact is _jose.verify_compact
+
+
+def test_verify_compact_reports_each_check_then_raises_at_the_first_failure(
+    token: str, keyring: Keyring, attestation_key: SigningKey
+) -> None:
+    recorded: list[tuple[str, bool, str]] = []
+    jws = verify_compact(
+        token,
+        keyring,
+        purpose=KeyPurpose.ATTESTATION,
+        typ="attestation+jwt",
+        record=lambda *check: recorded.append(check),
+    )
+    assert jws == parse_compact(token)
+    assert [name for name, _, _ in recorded] == list(JWS_CHECKS)
+    assert all(ok for _, ok, _ in recorded)
+    recorded.clear()
+    with pytest.raises(InvalidSignature) as info:
+        verify_compact(
+            token[:-3] + "AAA",
+            keyring,
+            purpose=KeyPurpose.ATTESTATION,
+            typ="attestation+jwt",
+            record=lambda *c: recorded.append(c),
+        )
+    assert str(info.value) == f"the Ed25519 signature does not verify with key {attestation_key.kid}"
+    assert [(name, ok) for name, ok, _ in recorded] == [
+        ("token format", True),
+        ("algorithm", True),
+        ("key id", True),
+        ("signature", False),
+    ]
+    assert recorded[-1][2] == str(info.value)

@@ -11,7 +11,8 @@ from litestar.response import Template
 
 from portal.errors import PortalError
 from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
-from portal.security.principal import PROVIDER_ROLES, REGULATOR_ROLES, Principal
+from portal.security import policy
+from portal.security.principal import Principal
 from portal.structs import field_error
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
@@ -34,9 +35,9 @@ def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
     if user is not None:
         items.append(("/assessments", gettext("Assessments")))
-    if user is not None and user.role in PROVIDER_ROLES:
+    if user is not None and policy.may_prepare_assessments(user):
         items.append(("/organisation", gettext("My organisation")))
-    if user is not None and user.role in REGULATOR_ROLES:
+    if user is not None and policy.may_list_organisations(user):
         items.append(("/regulator/organisations", gettext("Organisations")))
         items.append(("/organisation", gettext("Regulator team")))
     if user is None:

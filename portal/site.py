@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from portal.clock import now
 from portal.deps import SettingsDep
 from portal.domain.organisations import repo as organisations_repo
 from portal.pages import render
@@ -20,7 +21,7 @@ class SiteController(Controller):
 
     @get("/.well-known/security.txt", media_type="text/plain", summary="Security contact (RFC 9116)")
     async def security_txt(self, settings: SettingsDep) -> str:
-        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
+        expires = (now() + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
         issuer = settings.issuer
         return (
             f"Contact: mailto:security@{issuer.split('://', 1)[-1].split(':')[0].split('/')[0]}\n"

@@ -17,6 +17,7 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
 from litestar.types import Guard
 
+from portal.clock import now
 from portal.domain.accounts import repo
 from portal.errors import Forbidden, NotAuthenticated
 from portal.security import policy
@@ -35,7 +36,7 @@ class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
                 raise NotAuthorizedException("use Authorization: Bearer <token>")
             if credential.startswith(API_TOKEN_PREFIX):
                 token_hash = hashlib.sha256(credential.encode()).hexdigest()
-                principal = await repo.principal_for_api_token(token_hash, dt.datetime.now(dt.UTC))
+                principal = await repo.principal_for_api_token(token_hash, now())
                 if principal is None:
                     raise NotAuthorizedException("the API token is not valid, expired or revoked")
                 return AuthenticationResult(user=principal, auth=None)
@@ -52,7 +53,7 @@ class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
 async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     if not token.jti:
         return None
-    return await repo.principal_for_session(str(token.jti), str(token.sub), dt.datetime.now(dt.UTC))
+    return await repo.principal_for_session(str(token.jti), str(token.sub), now())
 
 
 def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Principal, Token]:

@@ -205,6 +205,12 @@ def may_view_assessment(who: Actor, filing: Filing) -> Verdict:
     return conceal("not visible to this organisation")
 
 
+def sees_every_submitted_filing(who: Actor) -> bool:
+    """Regulators list every organisation's submitted assessments; everyone else only their own."""
+    principal = _principal(who)
+    return principal is not None and principal.is_regulator
+
+
 def may_edit_answers(who: Actor, filing: Filing) -> Verdict:
     """Answer controls, upload and remove evidence: the organisation's editors, while the provider holds it."""
     return _all(

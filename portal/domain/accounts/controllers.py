@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from portal.clock import now
 from portal.deps import Accounts, CallerDep, RuntimeDep
 from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import (
@@ -34,7 +35,7 @@ from portal.security.csrf import requires_json
 def session_cookie(runtime: Runtime, user: UserRecord, session_id: str, expires_at: dt.datetime) -> tuple[str, Cookie]:
     """A fresh session JWT at every login: an HttpOnly cookie for browsers, the same token for scripts."""
     auth = runtime.session_auth
-    lifetime = expires_at - dt.datetime.now(dt.UTC)
+    lifetime = expires_at - now()
     token = auth.create_token(identifier=str(user.id), token_unique_jwt_id=session_id, token_expiration=lifetime)
     cookie = Cookie(
         key=auth.key,

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
+from portal.clock import now
 from portal.deps import Accounts, CallerDep, Organisations, RuntimeDep
 from portal.domain.accounts import repo
 from portal.domain.accounts.controllers import session_cookie
@@ -56,7 +57,7 @@ class AccountPages(Controller):
         if requires_totp(row.role):
             # Password accepted; a short-lived signed cookie carries the account to the one-time-code step.
             step = jwt.encode(
-                {"sub": row.email, "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=MFA_MINUTES)},
+                {"sub": row.email, "exp": now() + dt.timedelta(minutes=MFA_MINUTES)},
                 runtime.mfa_secret,
                 algorithm="HS256",
             )

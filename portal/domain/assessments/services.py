@@ -152,7 +152,7 @@ class AssessmentService:
 
     async def list_assessments(self, caller: Caller) -> list[AssessmentSummary]:
         principal = caller.actor
-        if principal.is_regulator:
+        if policy.sees_every_submitted_filing(principal):
             rows = await repo.listing(organisation_id=None, submitted_only=True)
         else:
             rows = await repo.listing(organisation_id=principal.organisation_id, submitted_only=False)

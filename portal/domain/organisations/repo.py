@@ -9,7 +9,18 @@ from typing import Any
 import msgspec
 
 from portal.db.tables import Organisation
+from portal.domain.states import StateMachine
 from portal.security.principal import OrganisationKind, OrganisationStatus
+
+# A provider's registration is decided once: verified or rejected, never back to pending.
+VERIFICATION = StateMachine[OrganisationStatus](
+    "organisation",
+    {
+        OrganisationStatus.PENDING: {OrganisationStatus.VERIFIED, OrganisationStatus.REJECTED},
+        OrganisationStatus.VERIFIED: set(),
+        OrganisationStatus.REJECTED: set(),
+    },
+)
 
 
 class OrganisationRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +80,7 @@ async def decide(
     organisation_id: uuid.UUID, status: OrganisationStatus, reason: str, *, by: uuid.UUID, at: dt.datetime
 ) -> bool:
     """Move a pending provider to ``status``; False when it is no longer pending (someone decided first)."""
+    VERIFICATION.check([OrganisationStatus.PENDING], status)
     changes: dict[Any, Any] = {Organisation.status: status, Organisation.status_reason: reason}
     if status == OrganisationStatus.VERIFIED:
         changes |= {Organisation.verified_at: at, Organisation.verified_by: by}

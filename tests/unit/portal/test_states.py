@@ -47,3 +47,21 @@ def test_derived_sets() -> None:
 def test_a_move_needs_a_source() -> None:
     with pytest.raises(IllegalTransition, match="needs at least one source"):
         ASSESSMENT.check([], State.SUBMITTED)
+
+
+def test_an_organisation_is_decided_once() -> None:
+    from portal.domain.organisations.repo import VERIFICATION
+    from portal.security.principal import OrganisationStatus as S
+
+    allowed = {(a, b) for a in S for b in S if VERIFICATION.allows(a, b)}
+    assert allowed == {(S.PENDING, S.VERIFIED), (S.PENDING, S.REJECTED)}
+    with pytest.raises(IllegalTransition, match="organisation: verified -> rejected"):
+        VERIFICATION.check([S.VERIFIED], S.REJECTED)
+
+
+def test_a_catalog_version_moves_forward_only() -> None:
+    from portal.domain.catalogs.schemas import CatalogStatus as C
+    from portal.domain.catalogs.services import CATALOG_STATUS
+
+    allowed = {(a, b) for a in C for b in C if CATALOG_STATUS.allows(a, b)}
+    assert allowed == {(C.DRAFT, C.PUBLISHED), (C.PUBLISHED, C.RETIRED)}

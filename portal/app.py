@@ -36,6 +36,7 @@ from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
 from portal.security.csrf import PortalCSRFMiddleware, csrf_config
 from portal.security.headers import security_headers
+from portal.security.limits import BodyTimeout
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine(engine)
-        runtime.evidence.store.sweep()  # temporaries of uploads cut short by a crash
+        await runtime.evidence.sweep()  # what a crash can leave: dead uploads' temporaries, unrecorded files
         try:
             yield
         finally:
@@ -86,7 +87,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),
-        middleware=[runtime.session_auth.middleware, DefineMiddleware(PortalCSRFMiddleware, config=csrf)],
+        middleware=[
+            DefineMiddleware(
+                BodyTimeout, idle_seconds=settings.body_idle_seconds, total_seconds=settings.body_total_seconds
+            ),
+            runtime.session_auth.middleware,
+            DefineMiddleware(PortalCSRFMiddleware, config=csrf),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=set_language,
         before_send=[security_headers(settings.production)],

@@ -178,6 +178,13 @@ def cmd_catalogs_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence_sweep(args: argparse.Namespace) -> int:
+    result = asyncio.run(_with_runtime(lambda runtime: runtime.evidence.sweep()))
+    text = f"removed {result['temporaries']} abandoned upload(s) and {result['orphans']} unrecorded file(s)"
+    _emit(args, result, text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="portal", description="Provider Attestation Portal")
     sub = root.add_subparsers(dest="command", required=True)
@@ -208,6 +215,16 @@ def parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)
+
+    evidence = sub.add_parser("evidence", help="evidence storage").add_subparsers(
+        dest="evidence_command", required=True
+    )
+    command(
+        "sweep",
+        cmd_evidence_sweep,
+        "remove dead uploads' temporaries and stored files no record uses (safe while serving)",
+        parent=evidence,
+    )
 
     catalogs = sub.add_parser("catalogs", help="control catalogs").add_subparsers(
         dest="catalogs_command", required=True

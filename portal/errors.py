@@ -65,6 +65,11 @@ class UnsupportedMediaType(PortalError):
     title = "Unsupported media type"
 
 
+class RequestTimeout(PortalError):
+    kind = "request-timeout"
+    title = "The request took too long to arrive"
+
+
 class TooManyRequests(PortalError):
     kind = "too-many-requests"
     title = "Too many attempts"

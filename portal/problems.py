@@ -28,6 +28,7 @@ from portal.errors import (
     PayloadTooLarge,
     PortalError,
     PreconditionRequired,
+    RequestTimeout,
     TooManyRequests,
     TotpRequired,
     UnsupportedMediaType,
@@ -49,12 +50,17 @@ STATUS: dict[type[PortalError], int] = {
     PreconditionRequired: 428,
     UnsupportedMediaType: 415,
     TooManyRequests: 429,
+    RequestTimeout: 408,
 }
+
+
+def _status_by_kind(exc: PortalError) -> int:
+    return 500 if exc.kind == "internal-error" else 400
 
 
 def status_of(exc: PortalError) -> int:
     """The HTTP status of a domain error: the API's problem documents and the pages use the same one."""
-    return STATUS.get(type(exc), 400)
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), _status_by_kind(exc))
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Caller:
@@ -139,6 +145,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return _denied(request, _problem(request, 403, "forbidden", "Not allowed", exc.detail, {}), exc.detail)
     if isinstance(exc, NotAuthorizedException):
         return _problem(request, 401, "not-authenticated", "Authentication required", exc.detail, {})
+    if status >= 500:  # Litestar's own 5xx details can name files and internals: log them, say nothing
+        log.error("%s %s answered %s: %s", request.method, request.url.path, status, exc.detail)
+        return _problem(request, status, "internal-error", "Internal error", "something went wrong on our side", {})
     kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(status, "http-error")
     return _problem(request, status, kind, exc.detail if status != 404 else "Not found", exc.detail, {}, exc.headers)
 

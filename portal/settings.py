@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_minutes: int = 60
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 50 * 1024 * 1024
+    body_idle_seconds: float = 20.0  # the longest a client may pause while sending a body
+    body_total_seconds: float = 600.0  # the longest any request body may take to arrive
     # argon2id cost; production keeps the library's recommended defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

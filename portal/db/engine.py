@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,18 @@ def write_transaction(engine: Engine) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+async def lock(name: str) -> None:
+    """Inside a write transaction: hold the lock called ``name`` until commit or rollback.
+
+    PostgreSQL takes a transaction-scoped advisory lock; SQLite's IMMEDIATE transaction already holds the
+    database's one write lock, which serialises every writer.
+    """
+    engine = ALL_TABLES[0]._meta.db
+    if isinstance(engine, PostgresEngine):
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        await engine.run_ddl(f"SELECT pg_advisory_xact_lock({key})")
 
 
 def atomic() -> Any:

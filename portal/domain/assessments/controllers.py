@@ -120,7 +120,9 @@ class AssessmentsController(Controller):
     ) -> Response[EvidenceOut]:
         # Permission first; the size limit is enforced while streaming (the app-wide 1 MB limit is lifted here).
         assessment = await evidence.authorise_upload(caller, assessment_id)
-        incoming = StreamedFile(request.headers.get("content-type", ""), request.stream())
+        incoming = StreamedFile(
+            request.headers.get("content-type", ""), request.stream(), limit=evidence.max_body_bytes
+        )
         filename = await incoming.open()
         stored, created = await evidence.store_upload(caller, assessment, filename, incoming.chunks())
         return Response(stored, status_code=201 if created else 200)

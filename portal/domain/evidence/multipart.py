@@ -8,19 +8,24 @@ from email.message import Message
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from portal.errors import InvalidInput
+from portal.errors import InvalidInput, PayloadTooLarge
 
 
 class StreamedFile:
     """The ``file`` field of a multipart body, read chunk by chunk from the request stream."""
 
-    def __init__(self, content_type: str, stream: AsyncIterator[bytes], field: str = "file") -> None:
+    def __init__(
+        self, content_type: str, stream: AsyncIterator[bytes], field: str = "file", *, limit: int | None = None
+    ) -> None:
         kind, options = parse_options_header(content_type)
         boundary = options.get(b"boundary")
         if kind != b"multipart/form-data" or not boundary:
             raise InvalidInput("send the file as multipart/form-data with a 'file' field", field=field)
         self.field = field
         self.filename = ""
+        # The whole body counts, not only the file part: other fields cannot smuggle in a huge body.
+        self._limit = limit
+        self._received = 0
         self._stream = stream
         self._ready: list[bytes] = []  # data of the file part not yet handed out
         self._headers: list[tuple[bytes, bytes]] = []
@@ -80,6 +85,10 @@ class StreamedFile:
     async def _feed(self) -> bool:
         """Parse the next piece of the body; False when the body has ended."""
         chunk = await anext(self._stream, None)
+        if chunk is not None and self._limit is not None:
+            self._received += len(chunk)
+            if self._received > self._limit:
+                raise PayloadTooLarge(f"evidence uploads are limited to {self._limit // (1024 * 1024)} MB")
         try:
             if chunk is None:
                 self._parser.finalize()

@@ -57,6 +57,16 @@ async def sha_in_use(sha256: str) -> bool:
     return await Evidence.exists().where(Evidence.sha256 == sha256)
 
 
+async def shas_in_use(sha256s: list[str]) -> set[str]:
+    """Which of ``sha256s`` some record uses."""
+    used: set[str] = set()
+    for start in range(0, len(sha256s), 500):
+        batch = sha256s[start : start + 500]
+        rows = await Evidence.select(Evidence.sha256).where(Evidence.sha256.is_in(batch)).distinct()
+        used |= {row["sha256"] for row in rows}
+    return used
+
+
 async def insert(**values: Any) -> EvidenceRecord:
     row = Evidence(**values)
     await row.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import re
 import unicodedata
 import uuid
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from portal.clock import now
-from portal.db import atomic
+from portal.db import atomic, lock
 from portal.domain.assessments import repo as assessments_repo
 from portal.domain.assessments.repo import AssessmentRecord
 from portal.domain.assessments.schemas import EvidenceOut
@@ -22,9 +23,10 @@ from portal.domain.context import Caller
 from portal.domain.evidence import repo
 from portal.domain.evidence.repo import EvidenceRecord
 from portal.domain.evidence.storage import EvidenceStore
-from portal.errors import NotFound
+from portal.errors import NotFound, PortalError
 from portal.security import policy
 
+log = logging.getLogger("portal.evidence")
 BATCH_BYTES = 1024 * 1024
 IN_FLIGHT = 4
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -38,6 +40,15 @@ def sanitise_filename(name: str) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 200 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:200]
     return name or "evidence"
+
+
+class EvidenceMissing(PortalError):
+    kind = "internal-error"
+    title = "Internal error"
+
+
+def _file_lock(sha256: str) -> str:
+    return f"evidence-file:{sha256}"
 
 
 def evidence_out(row: EvidenceRecord) -> EvidenceOut:
@@ -57,6 +68,11 @@ class EvidenceService:
         self.store = store
         self.assessments = assessments
         self.max_upload_bytes = max_upload_bytes
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The whole multipart body of an upload: the file, plus 64 KiB for its headers and boundaries."""
+        return self.max_upload_bytes + 64 * 1024
 
     async def authorise_upload(self, caller: Caller, assessment_id: uuid.UUID) -> AssessmentRecord:
         """Checked before a single byte of the body is read."""
@@ -101,12 +117,17 @@ class EvidenceService:
         except BaseException:
             upload.discard()
             raise
-        created = self.store.commit(upload, sha256)
+        created = False
         try:
             async with atomic():
+                # Whether a stored file is still referenced is decided under its lock, with the row written in
+                # the same transaction: a delete racing another organisation's upload of the same bytes
+                # can never remove the file that upload's record points at.
+                await lock(_file_lock(sha256))
                 await self.assessments.still_editable(assessment.id)  # not frozen while the file streamed in
                 same = await repo.same_bytes(assessment.id, sha256)
                 if same is not None:  # the same bytes again: the upload is idempotent
+                    upload.discard()
                     return evidence_out(same), False
                 row = await repo.insert(
                     organisation=assessment.organisation_id,
@@ -131,11 +152,37 @@ class EvidenceService:
                         "filename": name,
                     },
                 )
+                created = self.store.commit(upload, sha256)
         except BaseException:
-            if created and not await repo.sha_in_use(sha256):
-                self.store.delete(sha256)  # no row points at it: do not leave an orphan file
+            upload.discard()
+            if created:
+                await self.release_file(sha256)  # the transaction rolled back: no row points at it now
             raise
         return evidence_out(row), True
+
+    async def release_file(self, sha256: str) -> bool:
+        """Delete the stored file unless a record still uses it, deciding under the file's lock."""
+        async with atomic():
+            await lock(_file_lock(sha256))
+            if await repo.sha_in_use(sha256):
+                return False
+            self.store.delete(sha256)
+            return True
+
+    async def sweep(self) -> dict[str, int]:
+        """Remove what a crash can leave: temporaries of dead uploads, and stored files no record uses.
+
+        Safe while other workers run: a live upload's temporary is locked, and a stored file is removed only
+        under its lock after checking, in the same transaction, that no committed record uses it.
+        """
+        temporaries = self.store.sweep_temporaries()
+        stored = list(self.store.stored())
+        used = await repo.shas_in_use(stored)
+        orphans = 0
+        for sha256 in stored:
+            if sha256 not in used and await self.release_file(sha256):
+                orphans += 1
+        return {"temporaries": temporaries, "orphans": orphans}
 
     async def _evidence(self, caller: Caller, evidence_id: uuid.UUID) -> tuple[EvidenceRecord, AssessmentRecord]:
         row = await repo.item(evidence_id)
@@ -155,6 +202,10 @@ class EvidenceService:
         """The owning organisation and regulators may download; every regulator download is audited."""
         principal = caller.actor
         row, _ = await self._evidence(caller, evidence_id)
+        if not self.store.exists(row.sha256):
+            # A record without its file is an operator's problem: logged here, a plain 500 for the client.
+            log.error("evidence %s: stored file %s is missing", evidence_id, row.sha256)
+            raise EvidenceMissing("the evidence file is not available; the operators have been told")
         if principal.is_regulator:
             await record(
                 caller,
@@ -189,5 +240,4 @@ class EvidenceService:
                 object_id=evidence_id,
                 before={"sha256": row.sha256, "filename": row.filename},
             )
-        if not await repo.sha_in_use(row.sha256):
-            self.store.delete(row.sha256)
+        await self.release_file(row.sha256)

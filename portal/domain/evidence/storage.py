@@ -1,16 +1,20 @@
 """Content-addressed evidence storage behind a small interface, so an object store can be added later.
 
-An upload streams into a private temporary file while it is hashed and measured; only a complete,
-accepted file is renamed (atomically) to ``<root>/<sha[:2]>/<sha>``. A failed or abandoned upload leaves
-nothing behind: its temporary file is removed, and temporaries left by a crash are swept at start-up.
+An upload streams into a private temporary file (mode 0600, held under an exclusive ``flock`` while it is
+written) while it is hashed and measured; only a complete, accepted file is renamed (atomically) to
+``<root>/<sha[:2]>/<sha>``, inside the database transaction that records it. A failed or abandoned upload
+leaves nothing behind: its temporary file is removed. A process killed mid-upload leaves a temporary whose
+lock died with it; the sweep removes exactly those, so it is safe while other workers are uploading.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
-import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -56,7 +60,9 @@ class Upload:
         self.media_type: str | None = None
         self._hash = hashlib.sha256()
         self._head = b""
-        self._file = path.open("xb")
+        # Private from the first byte, and locked while this process owns it (the sweep tests the lock).
+        self._file = os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb")
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def accept(self, length: int) -> None:
         """Count ``length`` more bytes against the limit before they are queued for writing."""
@@ -72,10 +78,9 @@ class Upload:
         self._file.write(data)
 
     def finish(self) -> str:
-        """Close the file and check it; return its SHA-256."""
+        """Flush the file and check it; return its SHA-256. The lock is held until commit or discard."""
         self._file.flush()
         os.fsync(self._file.fileno())
-        self._file.close()
         if self.size == 0:
             raise InvalidInput("the file is empty", field="file")
         self.media_type = sniff(self._head, self.filename)
@@ -95,8 +100,10 @@ class EvidenceStore(Protocol):
     def begin(self, filename: str, limit: int) -> Upload: ...
     def commit(self, upload: Upload, sha256: str) -> bool: ...
     def path(self, sha256: str) -> Path: ...
+    def exists(self, sha256: str) -> bool: ...
     def delete(self, sha256: str) -> None: ...
-    def sweep(self, older_than_seconds: float = 3600) -> int: ...
+    def stored(self) -> Iterator[str]: ...
+    def sweep_temporaries(self) -> int: ...
 
 
 class FileEvidenceStore:
@@ -119,6 +126,7 @@ class FileEvidenceStore:
             return False
         os.chmod(upload.path, 0o400)
         os.replace(upload.path, target)  # atomic on one file system
+        upload.discard()  # closes the file and drops its lock; the temporary name is gone already
         return True
 
     def path(self, sha256: str) -> Path:
@@ -126,14 +134,28 @@ class FileEvidenceStore:
             raise ValueError("not a SHA-256 hex digest")
         return self.root / sha256[:2] / sha256
 
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
-    def sweep(self, older_than_seconds: float = 3600) -> int:
-        """Remove temporaries left by a crash; returns how many."""
-        cutoff, removed = time.time() - older_than_seconds, 0
+    def stored(self) -> Iterator[str]:
+        """The digest of every stored file."""
+        for folder in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            for item in sorted(folder.iterdir()):
+                if len(item.name) == 64 and item.name.startswith(folder.name):
+                    yield item.name
+
+    def sweep_temporaries(self) -> int:
+        """Remove temporaries whose writer is gone (their lock died with the process); returns how many."""
+        removed = 0
         for leftover in self.tmp.glob("*.part"):
-            if leftover.stat().st_mtime < cutoff:
+            with contextlib.suppress(FileNotFoundError), leftover.open("rb") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live upload in this or another worker
                 leftover.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -232,3 +232,49 @@ async def test_a_stalled_body_is_cut_off_with_a_408(settings) -> None:
         assert b"application/problem+json" in head and elapsed < 5
     finally:
         server.stop()
+
+
+async def test_an_answer_racing_an_evidence_delete_never_keeps_a_dangling_link(actors) -> None:
+    from portal.db.tables import Answer
+    from tests.api.test_assessments import TELECOM, implemented
+
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    await answer_all(client, assessment["id"])
+    url = f"/api/v1/assessments/{assessment['id']}"
+    for attempt in range(15):
+        up = await client.post(f"{url}/evidence", files={"file": ("e.txt", f"evidence {attempt}\n".encode())})
+        current = await Answer.select(Answer.version).where(Answer.control_id == TELECOM[0]).first()
+        saved, deleted = await asyncio.gather(
+            client.put(
+                f"{url}/answers/{TELECOM[0]}",
+                json={**implemented(), "evidence_ids": [up.json()["id"]]},
+                headers={"If-Match": f'"{current["version"]}"'},
+            ),
+            client.delete(f"/api/v1/evidence/{up.json()['id']}"),
+        )
+        assert deleted.status_code == 204 and saved.status_code in (200, 409, 422), saved.text
+        links = (
+            await Answer.select(Answer.evidence_ids).where(Answer.assessment == assessment["id"]).output(load_json=True)
+        )
+        assert all(not row["evidence_ids"] for row in links), f"attempt {attempt}"
+    submitted = await client.post(f"{url}/submit")
+    assert submitted.status_code == 200 and submitted.json()["revision"]["number"] == 1
+
+
+async def test_submit_lists_a_link_to_evidence_that_no_longer_exists(actors) -> None:
+    from portal.db.tables import Answer
+    from tests.api.test_assessments import TELECOM
+
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    await answer_all(client, assessment["id"])
+    ghost = str(uuid.uuid4())  # a link left by data written before the check existed
+    await Answer.update({Answer.evidence_ids: [ghost]}).where(Answer.control_id == TELECOM[1])
+    refused = await client.post(f"/api/v1/assessments/{assessment['id']}/submit")
+    assert refused.status_code == 422
+    assert refused.json()["missing"] == [
+        f"{TELECOM[1]}: evidence_ids: evidence {ghost} no longer exists; link it again"
+    ]
+    detail = await client.get(f"/api/v1/assessments/{assessment['id']}")
+    assert detail.json()["missing"] == refused.json()["missing"] and detail.json()["state"] == "draft"

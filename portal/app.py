@@ -29,6 +29,7 @@ from portal.domain.assessments.pages import AssessmentPages
 from portal.domain.catalogs.controllers import CatalogsController
 from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
+from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.pages import set_language
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AssessmentsController,
             AssessmentPages,
             EvidenceController,
+            JwksController,
+            KeysController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

@@ -46,11 +46,14 @@ async def _with_runtime(work: Callable[[Runtime], Awaitable[Any]], *, migrate_fi
 def cmd_migrate(args: argparse.Namespace) -> int:
     from controls import CatalogError
 
-    # A fresh database gets the published baseline catalog, so providers can file against it at once.
+    async def prepare(runtime: Runtime) -> Any:
+        # A fresh installation gets the published baseline catalog, so providers can file against it at
+        # once, and a signing key per purpose, so the JWKS is complete before anything is signed.
+        runtime.keys.ensure_all()
+        return await runtime.catalogs.ensure_baseline()
+
     try:
-        report, baseline = asyncio.run(
-            _with_runtime(lambda runtime: runtime.catalogs.ensure_baseline(), migrate_first=True)
-        )
+        report, baseline = asyncio.run(_with_runtime(prepare, migrate_first=True))
     except CatalogError as exc:
         print(f"error: the built-in baseline catalog is not valid: {exc}", file=sys.stderr)
         return 2
@@ -178,6 +181,16 @@ def cmd_catalogs_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from attestations.keys import KeyPurpose
+    from portal.domain.context import SYSTEM
+
+    result = asyncio.run(_with_runtime(lambda runtime: runtime.keys.rotate(SYSTEM, KeyPurpose(args.purpose))))
+    retired = f", retired {result.retired_kid}" if result.retired_kid else ""
+    _emit(args, msgspec.to_builtins(result), f"new {result.purpose} key {result.new_kid}{retired}")
+    return 0
+
+
 def cmd_evidence_sweep(args: argparse.Namespace) -> int:
     result = asyncio.run(_with_runtime(lambda runtime: runtime.evidence.sweep()))
     text = f"removed {result['temporaries']} abandoned upload(s) and {result['orphans']} unrecorded file(s)"
@@ -215,6 +228,10 @@ def parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)
+
+    keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
+    rotate = command("rotate", cmd_keys_rotate, "retire the active key of a purpose and make a new one", parent=keys)
+    rotate.add_argument("--purpose", required=True, choices=["attestation", "status", "log"])
 
     evidence = sub.add_parser("evidence", help="evidence storage").add_subparsers(
         dest="evidence_command", required=True

@@ -12,6 +12,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
+from portal.domain.keys.services import KeyService
 from portal.domain.organisations.services import OrganisationService
 from portal.problems import caller_of
 from portal.runtime import Runtime
@@ -38,6 +39,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "catalogs": _constant(runtime.catalogs),
         "assessments": _constant(runtime.assessments),
         "evidence": _constant(runtime.evidence),
+        "keys": _constant(runtime.keys),
     }
 
 
@@ -50,3 +52,4 @@ Organisations = NamedDependency[OrganisationService]
 Catalogs = NamedDependency[CatalogService]
 Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
+Keys = NamedDependency[KeyService]

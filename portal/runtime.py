@@ -17,6 +17,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
+from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.organisations.services import OrganisationService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
@@ -35,6 +36,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     catalogs: CatalogService
     assessments: AssessmentService
     evidence: EvidenceService
+    keys: KeyService
 
 
 def _store(settings: Settings) -> Store:
@@ -51,22 +53,24 @@ def build_runtime(settings: Settings) -> Runtime:
     session_secret = derive_key(secret, "session-jwt").hex()
     catalogs = CatalogService()
     assessments = AssessmentService(catalogs)
+    accounts = AccountService(
+        passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        totp_box=SealedBox(secret, "totp"),
+        throttle=LoginThrottle(_store(settings)),
+        issuer=settings.issuer,
+        session_minutes=settings.session_minutes,
+    )
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
         csrf_secret=derive_key(secret, "csrf").hex(),
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
-        accounts=AccountService(
-            passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-            totp_box=SealedBox(secret, "totp"),
-            throttle=LoginThrottle(_store(settings)),
-            issuer=settings.issuer,
-            session_minutes=settings.session_minutes,
-        ),
+        accounts=accounts,
         organisations=OrganisationService(),
         catalogs=catalogs,
         assessments=assessments,
         evidence=EvidenceService(
             FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
         ),
+        keys=KeyService(settings.data_path / "keys", key_passphrase(settings), accounts),
     )

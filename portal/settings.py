@@ -28,6 +28,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     issuer: str = "http://127.0.0.1:8000"
     secret_key: str = ""
     redis_url: str = ""
+    key_passphrase: str = ""  # encrypts the signing keys at rest; derived from secret_key when unset
     # Hosts the portal answers for (as sent in the Host header, port included); others are refused.
     # The issuer's host is always allowed; development adds the loopback names on any port below.
     allowed_hosts: list[str] = msgspec.field(default_factory=list)

@@ -251,6 +251,16 @@ def may_remove_evidence(who: Actor, filing: Filing, *, frozen: bool) -> Verdict:
     )
 
 
+# --- keys ---------------------------------------------------------------------------------------------------
+
+
+def may_rotate_keys(who: Actor) -> Verdict:
+    """Rotate a signing key: the operator's command, or a regulator admin in a logged-in session."""
+    if isinstance(who, SystemOperator):
+        return ALLOW
+    return _all(has_role(who, {Role.REGULATOR_ADMIN}), _from_a_session(who, "keys are rotated"))
+
+
 # --- enforcing ----------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,9 @@ REGULATORS = frozenset({"reviewer", "signing_officer", "regulator_admin"})
 EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/.well-known/security.txt"): PUBLIC,
+    ("GET", "/.well-known/jwks.json"): PUBLIC,
+    ("GET", "/api/v1/keys"): LOGIN,
+    ("POST", "/api/v1/keys/rotate"): LOGIN,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/static/{file_path:path}"): PUBLIC,
     ("GET", "/schema"): PUBLIC,

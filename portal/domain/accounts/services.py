@@ -183,6 +183,13 @@ class AccountService:
             await self._login_failed(caller, user.email, "bad one-time code")
             raise NotAuthenticated("the one-time code is wrong or has already been used", field="totp")
 
+    async def confirm_second_factor(self, caller: Caller, code: str | None) -> None:
+        """A logged-in regulator proves the second factor again, for an operation that needs it now."""
+        user = await repo.login_record(caller.actor.email)
+        if user is None or not user.is_active:
+            raise NotAuthenticated("log in first")
+        await self.second_factor(caller, user, code)
+
     async def open_session(self, caller: Caller, user: UserRecord) -> tuple[str, dt.datetime]:
         await self.throttle.succeeded(user.email)
         session_id = secrets.token_urlsafe(24)

@@ -1,0 +1,102 @@
+"""Signing keys: one active Ed25519 key per purpose (attestation, status, log), rotated on demand, every key
+ever used published in the JWKS. Private keys live encrypted under ``PORTAL_DATA_DIR/keys``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from attestations.keys import KeyPurpose, SigningKey
+from attestations.keystore import KeyStore, Rotation
+from portal.db import atomic
+from portal.domain.accounts.services import AccountService
+from portal.domain.audit.services import record
+from portal.domain.context import Caller
+from portal.domain.keys.schemas import KeyOut, RotationOut
+from portal.security import policy
+
+
+class KeyService:
+    """The key store, shared by every worker: rotations are serialised by a file lock beside the keys."""
+
+    def __init__(self, directory: Path, passphrase: bytes, accounts: AccountService) -> None:
+        self.store = KeyStore(directory, passphrase)
+        self.accounts = accounts
+        self.directory = directory
+        self._decrypted: dict[str, SigningKey] = {}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with (self.directory / ".lock").open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def signing_key(self, purpose: KeyPurpose) -> SigningKey:
+        """The active key for ``purpose`` (the first one is created on first use). A retired key never signs."""
+        with self._locked():
+            if not any(r.purpose == purpose and r.active for r in self.store.records()):
+                self.store.rotate(purpose)
+            active = self.store.active_record(purpose)
+        # Decrypting is slow on purpose; the manifest (read each time) says which key is active now.
+        if active.kid not in self._decrypted:
+            self._decrypted[active.kid] = self.store.key(active.kid)
+        return self._decrypted[active.kid]
+
+    def ensure_all(self) -> None:
+        """Every purpose has an active key (run at migrate, so the JWKS is complete before anything signs)."""
+        for purpose in KeyPurpose:
+            self.signing_key(purpose)
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return self.store.public_jwks()
+
+    def keys(self) -> list[KeyOut]:
+        return [
+            KeyOut(kid=r.kid, purpose=r.purpose, created_at=r.created_at, retired_at=r.retired_at)
+            for r in self.store.records()
+        ]
+
+    async def rotate(self, caller: Caller, purpose: KeyPurpose, totp: str | None = None) -> RotationOut:
+        """Retire the active key of ``purpose`` and make a new one; the old one stays in the JWKS.
+
+        A regulator admin confirms with a fresh one-time code; the operator's own command needs none.
+        """
+        await policy.require(caller, policy.may_rotate_keys(caller.principal), object_type="key")
+        if not caller.is_system:
+            await self.accounts.confirm_second_factor(caller, totp)
+
+        def rotate_locked() -> Rotation:
+            with self._locked():
+                return self.store.rotate(purpose)
+
+        rotation = await asyncio.to_thread(rotate_locked)
+        async with atomic():
+            await record(
+                caller,
+                "key.rotated",
+                object_type="key",
+                object_id=rotation.new_kid,
+                before={"kid": rotation.retired_kid},
+                after={"purpose": rotation.purpose.value, "kid": rotation.new_kid},
+            )
+        return RotationOut(
+            purpose=rotation.purpose, new_kid=rotation.new_kid, retired_kid=rotation.retired_kid, at=rotation.at
+        )
+
+
+def key_passphrase(settings: Any) -> bytes:
+    """``PORTAL_KEY_PASSPHRASE`` when set, else a key derived from ``PORTAL_SECRET_KEY`` for this purpose only."""
+    from portal.security.sealed import derive_key
+
+    if settings.key_passphrase:
+        return str(settings.key_passphrase).encode()
+    return derive_key(settings.secret_key, "key-store").hex().encode()

@@ -32,6 +32,7 @@ from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.domain.status.controllers import StatusListsController
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EvidenceController,
             JwksController,
             KeysController,
+            StatusListsController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

@@ -14,6 +14,7 @@ from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.keys.services import KeyService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.status.services import StatusListService
 from portal.problems import caller_of
 from portal.runtime import Runtime
 from portal.settings import Settings
@@ -40,6 +41,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "assessments": _constant(runtime.assessments),
         "evidence": _constant(runtime.evidence),
         "keys": _constant(runtime.keys),
+        "status_lists": _constant(runtime.status_lists),
     }
 
 
@@ -53,3 +55,4 @@ Catalogs = NamedDependency[CatalogService]
 Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
+StatusLists = NamedDependency[StatusListService]

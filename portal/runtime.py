@@ -19,6 +19,7 @@ from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.status.services import StatusListService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
@@ -37,6 +38,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     assessments: AssessmentService
     evidence: EvidenceService
     keys: KeyService
+    status_lists: StatusListService
 
 
 def _store(settings: Settings) -> Store:
@@ -60,6 +62,7 @@ def build_runtime(settings: Settings) -> Runtime:
         issuer=settings.issuer,
         session_minutes=settings.session_minutes,
     )
+    keys = KeyService(settings.data_path / "keys", key_passphrase(settings), accounts)
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
@@ -72,5 +75,6 @@ def build_runtime(settings: Settings) -> Runtime:
         evidence=EvidenceService(
             FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
         ),
-        keys=KeyService(settings.data_path / "keys", key_passphrase(settings), accounts),
+        keys=keys,
+        status_lists=StatusListService(keys, settings.issuer),
     )

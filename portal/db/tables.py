@@ -172,6 +172,30 @@ class Revision(Table, tablename="revision"):
     created_at = Timestamptz()
 
 
+class StatusListRow(Table, tablename="status_list"):
+    """One IETF token status list: 2-bit entries, at least 131,072 of them, indexes drawn at random."""
+
+    id = Serial(primary_key=True)
+    bits = Integer(default=2)
+    size = Integer()
+    data = Text()  # base64 of the raw byte array, exactly what the signed list compresses
+    allocated = Integer(default=0)
+    version = Integer(default=1)  # moves on with every change, so a signed copy knows when it is stale
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class StatusEntry(Table, tablename="status_entry"):
+    """An index handed out in a status list; never handed out again."""
+
+    id = UUID(primary_key=True)
+    key = Varchar(length=40, unique=True)  # "<list id>:<index>"
+    status_list = Integer(index=True)
+    idx = Integer()
+    serial = Varchar(length=32, null=True, default=None, index=True)
+    created_at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -184,4 +208,6 @@ ALL_TABLES: list[type[Table]] = [
     Answer,
     Evidence,
     Revision,
+    StatusListRow,
+    StatusEntry,
 ]

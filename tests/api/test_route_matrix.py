@@ -15,6 +15,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/.well-known/security.txt"): PUBLIC,
     ("GET", "/.well-known/jwks.json"): PUBLIC,
     ("GET", "/api/v1/keys"): LOGIN,
+    ("GET", "/api/v1/status-lists/{list_id:int}"): PUBLIC,
     ("POST", "/api/v1/keys/rotate"): LOGIN,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/static/{file_path:path}"): PUBLIC,

@@ -1,0 +1,32 @@
+"""Status lists over HTTP: public, signed, cheap to poll with an ETag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+
+from portal.deps import StatusLists
+
+MEDIA_TYPE = "application/statuslist+jwt"
+
+
+class StatusListsController(Controller):
+    path = "/api/v1/status-lists"
+    tags = ["status"]
+
+    @get(
+        "/{list_id:int}",
+        summary="A signed token status list (2-bit entries: 0 valid, 1 revoked, 2 suspended)",
+        media_type=MEDIA_TYPE,
+    )
+    async def status_list(
+        self, request: Request[Any, Any, Any], status_lists: StatusLists, list_id: FromPath[int]
+    ) -> Response[str]:
+        signed = await status_lists.signed(list_id)
+        # max-age=1: no cache in between lets a status change stay hidden longer than a second.
+        headers = {"ETag": signed.etag, "Cache-Control": "public, max-age=1"}
+        if request.headers.get("if-none-match") == signed.etag:
+            return Response("", status_code=304, headers=headers, media_type=MEDIA_TYPE)
+        return Response(signed.token, media_type=MEDIA_TYPE, headers=headers)

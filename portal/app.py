@@ -31,6 +31,7 @@ from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AssessmentsController,
             AssessmentPages,
             EvidenceController,
+            ReviewQueueController,
+            ReviewsController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

@@ -13,6 +13,8 @@ from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.reviews.inbox import InboxService
+from portal.domain.reviews.services import ReviewService
 from portal.problems import caller_of
 from portal.runtime import Runtime
 from portal.settings import Settings
@@ -38,6 +40,8 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "catalogs": _constant(runtime.catalogs),
         "assessments": _constant(runtime.assessments),
         "evidence": _constant(runtime.evidence),
+        "reviews": _constant(runtime.reviews),
+        "inbox": _constant(runtime.inbox),
     }
 
 
@@ -50,3 +54,5 @@ Organisations = NamedDependency[OrganisationService]
 Catalogs = NamedDependency[CatalogService]
 Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
+Reviews = NamedDependency[ReviewService]
+Inbox = NamedDependency[InboxService]

@@ -18,6 +18,8 @@ from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.reviews.inbox import InboxService
+from portal.domain.reviews.services import ReviewService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
@@ -35,6 +37,8 @@ class Runtime(msgspec.Struct, kw_only=True):
     catalogs: CatalogService
     assessments: AssessmentService
     evidence: EvidenceService
+    reviews: ReviewService
+    inbox: InboxService
 
 
 def _store(settings: Settings) -> Store:
@@ -51,6 +55,7 @@ def build_runtime(settings: Settings) -> Runtime:
     session_secret = derive_key(secret, "session-jwt").hex()
     catalogs = CatalogService()
     assessments = AssessmentService(catalogs)
+    reviews = ReviewService(assessments)
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
@@ -69,4 +74,6 @@ def build_runtime(settings: Settings) -> Runtime:
         evidence=EvidenceService(
             FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
         ),
+        reviews=reviews,
+        inbox=InboxService(reviews),
     )

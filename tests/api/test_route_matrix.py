@@ -81,6 +81,18 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/assessments/{assessment_id:uuid}/withdraw"): LOGIN,
     ("POST", "/assessments/{assessment_id:uuid}/evidence/{evidence_id:uuid}/delete"): LOGIN,
     ("GET", "/assessments/{assessment_id:uuid}/revisions/{number:int}"): LOGIN,
+    ("GET", "/api/v1/reviews/queue"): LOGIN,
+    ("GET", "/api/v1/inbox"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/review"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/claim"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/release"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/assign"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/findings"): LOGIN,
+    ("PUT", "/api/v1/assessments/{assessment_id:uuid}/findings/{control_id:str}"): LOGIN,
+    ("GET", "/api/v1/assessments/{assessment_id:uuid}/comments"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/comments"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/request-changes"): LOGIN,
+    ("POST", "/api/v1/assessments/{assessment_id:uuid}/recommend"): LOGIN,
 }
 
 

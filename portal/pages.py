@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from portal.errors import PortalError
 from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
-from portal.security.principal import PROVIDER_ROLES, REGULATOR_ROLES, Principal
+from portal.security.principal import PROVIDER_ROLES, REGULATOR_ROLES, Principal, Role
 from portal.structs import field_error
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
@@ -27,13 +27,23 @@ NOTICES = {
     "submitted": "Submitted: this revision is frozen and its SHA-256 recorded.",
     "withdrawn": "The assessment is withdrawn.",
     "evidence-removed": "The evidence file is removed.",
+    "claimed": "You have claimed this review. Record a finding on each control.",
+    "released": "The review is back in the queue.",
+    "assigned": "The review is assigned.",
+    "finding-saved": "The finding is saved.",
+    "commented": "Your comment is posted.",
+    "changes-requested": "The assessment is back with the provider, with its open findings.",
+    "recommended": "Your recommendation is recorded; a signing officer decides on it.",
 }
 
 
 def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
     if user is not None:
+        items.append(("/inbox", gettext("Inbox")))
         items.append(("/assessments", gettext("Assessments")))
+    if user is not None and user.role in {Role.REVIEWER, Role.REGULATOR_ADMIN}:
+        items.append(("/reviews", gettext("Review queue")))
     if user is not None and user.role in PROVIDER_ROLES:
         items.append(("/organisation", gettext("My organisation")))
     if user is not None and user.role in REGULATOR_ROLES:

@@ -257,7 +257,8 @@ async def test_internal_notes_never_reach_the_provider(actors) -> None:
     bodies = [c["body"] for t in seen.json() for c in t["comments"]]
     assert bodies == ["Please attach the CERT MoU.", "Thanks for the filing."]
     assert "INTERNAL" not in seen.text
-    # PAGE-CHECK-1
+    page = await provider.get(f"/assessments/{aid}")
+    assert page.status_code == 200 and "INTERNAL" not in page.text and "Please attach the CERT MoU." in page.text
     assert (await provider.get(f"/api/v1/assessments/{aid}/review")).status_code == 403
 
     refused = await provider.post(url, json={"body": "sneaky", "internal": True})
@@ -474,7 +475,9 @@ async def test_the_full_round_trip(actors) -> None:
     inbox = (await provider.get("/api/v1/inbox")).json()
     assert [i["kind"] for i in inbox["items"]] == ["changes_requested", "comment"]
     assert TELECOM[1] in inbox["items"][0]["detail"] and TELECOM[2] in inbox["items"][0]["detail"]
-    # PAGE-CHECK-2
+    page = await provider.get(f"/assessments/{aid}")
+    assert "No incident response plan" in page.text and "Two points to address." in page.text
+    assert "The reviewer has asked for changes" in page.text
     reply = await provider.post(f"{base}/comments", json={"body": "Plan adopted, see v2.", "control_id": TELECOM[1]})
     assert reply.status_code == 201
     for control_id, narrative in ((TELECOM[1], "IR plan adopted in March."), (TELECOM[2], "All three sites.")):

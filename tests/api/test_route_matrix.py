@@ -93,6 +93,18 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/comments"): LOGIN,
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/request-changes"): LOGIN,
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/recommend"): LOGIN,
+    ("GET", "/reviews"): REGULATORS,
+    ("GET", "/reviews/{assessment_id:uuid}"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/claim"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/release"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/assign"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/findings/{control_id:str}"): REGULATORS,
+    ("GET", "/reviews/{assessment_id:uuid}/request-changes"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/request-changes"): REGULATORS,
+    ("GET", "/reviews/{assessment_id:uuid}/recommend"): REGULATORS,
+    ("POST", "/reviews/{assessment_id:uuid}/recommend"): REGULATORS,
+    ("GET", "/inbox"): LOGIN,
+    ("POST", "/assessments/{assessment_id:uuid}/comments"): LOGIN,
 }
 
 

@@ -325,6 +325,13 @@ class ReviewService:
         internal = policy.may_see_internal(caller.principal)
         return threads_of(await repo.comments([assessment_id], internal=internal))
 
+    async def reviewers(self, caller: Caller) -> list[Person]:
+        """The active reviewers an admin may assign (the admin's own regulator team)."""
+        principal = caller.actor
+        await policy.require(caller, policy.may_review_queue(principal), object_type="review-queue")
+        members = await accounts_repo.members(principal.organisation_id)
+        return [Person(id=m.id, name=m.display_name) for m in members if m.role == Role.REVIEWER and m.is_active]
+
     # --- claims ----------------------------------------------------------------------------------------------
 
     async def _claim_out(self, assessment_id: uuid.UUID) -> ClaimOut:

@@ -83,6 +83,8 @@ async def test_queue_claim_findings_and_hand_back_from_the_pages(actors) -> None
     assert await Comment.count().where(Comment.internal == False) == 2  # noqa: E712
     inbox = await provider.get("/inbox")
     assert inbox.status_code == 200 and "Please fix the open point." in inbox.text
+    arabic = await me.get("/reviews?lang=ar")
+    assert arabic.status_code == 200 and "قائمة المراجعة" in arabic.text and "غير مُستلَمة" in arabic.text
     assert (await provider.get("/reviews")).status_code == 403
     assert (await provider.get(f"/reviews/{aid}")).status_code == 403
 

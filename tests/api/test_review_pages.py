@@ -132,7 +132,83 @@ async def test_recommend_form_and_evidence_opens_in_a_new_tab(actors) -> None:
     assert await _state(aid) == "recommended"
     signer = await actors.regulator("signing_officer")
     inbox = await signer.get("/inbox")
-    assert "recommended: approve (conditional)" in inbox.text
+    assert "approve (conditional)" in inbox.text
+    assert "الموافقة (مشروطة)" in (await signer.get("/inbox?lang=ar")).text
     arabic = await signer.get(f"/reviews/{aid}?lang=ar")
     assert arabic.status_code == 200 and 'dir="rtl"' in arabic.text and "Adopt the plan" in arabic.text
     assert me_provider["organisation_id"]
+
+
+async def test_assign_and_release_from_the_review_screen(actors) -> None:
+    _, _, aid = await submitted(actors)
+    admin = await actors.regulator("regulator_admin")
+    me, user = await reviewer(actors)
+    screen = await admin.get(f"/reviews/{aid}")
+    assert screen.status_code == 200 and f'<option value="{user["id"]}">' in screen.text
+    assert "Claim this review" not in screen.text  # a regulator admin assigns, a reviewer claims
+    token = _csrf(screen.text)
+    bad = await admin.post(f"/reviews/{aid}/assign", data={"reviewer_id": "not-a-uuid", "_csrf_token": token})
+    assert bad.status_code == 422 and await _state(aid) == "submitted"
+    assigned = await admin.post(f"/reviews/{aid}/assign", data={"reviewer_id": user["id"], "_csrf_token": token})
+    assert assigned.status_code == 302 and assigned.headers["location"] == f"/reviews/{aid}?notice=assigned"
+    assert await _state(aid) == "in_review"
+    mine = await me.get("/reviews?filter=mine")
+    assert f'href="/reviews/{aid}"' in mine.text
+    released = await me.post(f"/reviews/{aid}/release", data={"_csrf_token": _csrf(mine.text)})
+    assert released.status_code == 302 and await _state(aid) == "submitted"
+    again = await me.post(f"/reviews/{aid}/release", data={"_csrf_token": _csrf(mine.text)})
+    assert again.status_code == 409 and "only a review in progress can be released" in again.text
+
+
+async def test_the_reviewer_inbox_shows_the_providers_replies(actors) -> None:
+    provider, me_provider, aid = await submitted(actors)
+    editor, _ = await actors.member(me_provider["organisation_id"], "provider_editor")
+    me, _ = await reviewer(actors)
+    assert (await me.post(f"/api/v1/assessments/{aid}/claim")).status_code == 200
+    question = await me.post(
+        f"/api/v1/assessments/{aid}/comments", json={"body": "Who signs off changes?", "control_id": TELECOM[0]}
+    )
+    assert [i["kind"] for i in (await provider.get("/api/v1/inbox")).json()["items"]] == ["comment"]
+    answer = await editor.post(
+        f"/api/v1/assessments/{aid}/comments",
+        json={"body": "The CISO, weekly.", "parent_id": question.json()["id"]},
+    )
+    assert answer.status_code == 201 and answer.json()["author_role"] == "provider_editor"
+    assert (await provider.get("/api/v1/inbox")).json()["items"] == []  # answered: nothing waits on them
+    items = (await me.get("/api/v1/inbox")).json()["items"]
+    assert [(i["kind"], i["detail"], i["href"]) for i in items] == [
+        ("in_review", "revision 1: claimed by you", f"/reviews/{aid}"),
+        ("comment", "The CISO, weekly.", f"/reviews/{aid}#control-{TELECOM[0]}"),
+    ]
+    page = await me.get("/inbox")
+    assert page.status_code == 200 and "The CISO, weekly." in page.text and "In your review" in page.text
+
+
+async def test_a_resubmission_opens_on_the_changes_with_the_previous_findings(actors) -> None:
+    from tests.api.test_assessments import implemented
+
+    provider, _, aid = await submitted(actors)
+    me, _ = await reviewer(actors)
+    assert (await me.post(f"/api/v1/assessments/{aid}/claim")).status_code == 200
+    await record_all(me, aid, {TELECOM[2]: ("not_satisfied", "No retention period")})
+    sent = await me.post(f"/api/v1/assessments/{aid}/request-changes", json={"message": "See the finding."})
+    assert sent.status_code == 200
+    amended = await provider.put(
+        f"/api/v1/assessments/{aid}/answers/{TELECOM[2]}",
+        json=implemented("Logs kept 12 months."),
+        headers={"If-Match": '"1"'},
+    )
+    assert amended.status_code == 200
+    assert (await provider.post(f"/api/v1/assessments/{aid}/submit")).status_code == 200
+    assert (await me.post(f"/api/v1/assessments/{aid}/claim")).status_code == 200
+    screen = await me.get(f"/reviews/{aid}")
+    assert screen.status_code == 200
+    text = screen.text
+    assert "Changed since revision 1" in text and f'<a href="#control-{TELECOM[2]}">{TELECOM[2]}</a>' in text
+    # The changed control comes first, with its old finding and what changed; the others carry theirs.
+    assert text.index(f'id="control-{TELECOM[2]}"') < text.index(f'id="control-{TELECOM[0]}"')
+    changed = text[text.index(f'id="control-{TELECOM[2]}"') : text.index(f'id="control-{TELECOM[0]}"')]
+    assert "Previous finding" in changed and "No retention period" in changed and "Logs kept 12 months." in changed
+    assert "What changed" in changed and "to_recheck" in changed
+    assert "Finding carried forward (answer unchanged)" in text
+    assert text.count("Finding carried forward (answer unchanged)") == len(TELECOM) - 1

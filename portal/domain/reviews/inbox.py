@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from portal.domain.assessments import repo as assessments_repo
 from portal.domain.assessments.repo import AssessmentRecord
@@ -17,7 +18,9 @@ from portal.domain.reviews.services import ReviewService
 from portal.security.principal import PROVIDER_ROLES, REGULATOR_ROLES, Principal, Role
 
 
-def _item(row: AssessmentRecord, kind: str, detail: str, href: str, at: dt.datetime | None = None) -> InboxItem:
+def _item(
+    row: AssessmentRecord, kind: str, detail: str, href: str, at: dt.datetime | None = None, **extra: Any
+) -> InboxItem:
     return InboxItem(
         kind=kind,
         assessment_id=row.id,
@@ -28,6 +31,7 @@ def _item(row: AssessmentRecord, kind: str, detail: str, href: str, at: dt.datet
         at=at or row.submitted_at or row.updated_at,
         detail=detail,
         href=href,
+        **extra,
     )
 
 
@@ -68,11 +72,22 @@ class InboxService:
                 standing, _ = await self.reviews.standings_of(row)
                 open_ = [c for c, s in standing.items() if s.is_open]
                 detail = f"{len(open_)} open finding(s): {', '.join(open_)}; answer each, amend, then resubmit"
-                items.append(_item(row, "changes_requested", detail, f"/assessments/{row.id}", row.updated_at))
+                items.append(
+                    _item(row, "changes_requested", detail, f"/assessments/{row.id}", row.updated_at, controls=open_)
+                )
         for comment in awaiting_answer(await repo.comments(live, internal=False), from_regulators=True):
             row = live[comment.assessment]
             anchor = f"#control-{comment.control_id}" if comment.control_id else "#threads"
-            items.append(_item(row, "comment", _snippet(comment.body), f"/assessments/{row.id}{anchor}", comment.at))
+            items.append(
+                _item(
+                    row,
+                    "comment",
+                    _snippet(comment.body),
+                    f"/assessments/{row.id}{anchor}",
+                    comment.at,
+                    controls=[comment.control_id] if comment.control_id else [],
+                )
+            )
         return items
 
     async def _reviewer(self, principal: Principal) -> list[InboxItem]:
@@ -93,7 +108,16 @@ class InboxService:
         for comment in awaiting_answer(comments, from_regulators=False):
             row = mine[comment.assessment]
             anchor = f"#control-{comment.control_id}" if comment.control_id else "#threads"
-            items.append(_item(row, "comment", _snippet(comment.body), f"/reviews/{row.id}{anchor}", comment.at))
+            items.append(
+                _item(
+                    row,
+                    "comment",
+                    _snippet(comment.body),
+                    f"/reviews/{row.id}{anchor}",
+                    comment.at,
+                    controls=[comment.control_id] if comment.control_id else [],
+                )
+            )
         return items
 
     async def _signing_officer(self) -> list[InboxItem]:
@@ -107,5 +131,15 @@ class InboxService:
                 else "recommended"
             )
             at = recommendation.at if recommendation else row.updated_at
-            items.append(_item(row, "recommendation", detail, f"/reviews/{row.id}", at))
+            items.append(
+                _item(
+                    row,
+                    "recommendation",
+                    detail,
+                    f"/reviews/{row.id}",
+                    at,
+                    decision=recommendation.decision if recommendation else None,
+                    level=(recommendation.level or None) if recommendation else None,
+                )
+            )
         return items

@@ -296,8 +296,11 @@ class InboxItem(msgspec.Struct, kw_only=True):
     state: State
     revision: int
     at: dt.datetime | None
-    detail: str
+    detail: str  # in English, for scripts; the page composes its own text from the fields below
     href: str
+    controls: list[str] = []  # the controls concerned (open findings, a comment's control)
+    decision: str | None = None  # recommendation: approve | reject
+    level: str | None = None
 
 
 class InboxOut(msgspec.Struct, kw_only=True):

@@ -32,6 +32,8 @@ from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
+from portal.domain.reviews.pages import InboxPages, ReviewPages, ThreadPages
 from portal.domain.status.controllers import StatusListsController
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
@@ -89,6 +91,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JwksController,
             KeysController,
             StatusListsController,
+            ReviewQueueController,
+            ReviewsController,
+            ReviewPages,
+            InboxPages,
+            ThreadPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

@@ -14,6 +14,8 @@ from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.keys.services import KeyService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.reviews.inbox import InboxService
+from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
 from portal.problems import caller_of
 from portal.runtime import Runtime
@@ -42,6 +44,8 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "evidence": _constant(runtime.evidence),
         "keys": _constant(runtime.keys),
         "status_lists": _constant(runtime.status_lists),
+        "reviews": _constant(runtime.reviews),
+        "inbox": _constant(runtime.inbox),
     }
 
 
@@ -56,3 +60,5 @@ Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
 StatusLists = NamedDependency[StatusListService]
+Reviews = NamedDependency[ReviewService]
+Inbox = NamedDependency[InboxService]

@@ -40,3 +40,6 @@ CATEGORIES = (
     N_("digital_platform"),
 )
 CATALOG_STATUSES = (N_("published"), N_("retired"))
+FINDING_VERDICTS = (N_("satisfied"), N_("not_satisfied"), N_("needs_clarification"))
+REVIEW_STATUSES = (N_("unreviewed"), N_("recorded"), N_("carried"), N_("to_recheck"))
+RECOMMENDATIONS = (N_("approve"), N_("reject"), N_("full"), N_("conditional"))

@@ -28,13 +28,23 @@ NOTICES = {
     "submitted": "Submitted: this revision is frozen and its SHA-256 recorded.",
     "withdrawn": "The assessment is withdrawn.",
     "evidence-removed": "The evidence file is removed.",
+    "claimed": "You have claimed this review. Record a finding on each control.",
+    "released": "The review is back in the queue.",
+    "assigned": "The review is assigned.",
+    "finding-saved": "The finding is saved.",
+    "commented": "Your comment is posted.",
+    "changes-requested": "The assessment is back with the provider, with its open findings.",
+    "recommended": "Your recommendation is recorded; a signing officer decides on it.",
 }
 
 
 def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
     if user is not None:
+        items.append(("/inbox", gettext("Inbox")))
         items.append(("/assessments", gettext("Assessments")))
+    if user is not None and policy.may_review_queue(user):
+        items.append(("/reviews", gettext("Review queue")))
     if user is not None and policy.may_prepare_assessments(user):
         items.append(("/organisation", gettext("My organisation")))
     if user is not None and policy.may_list_organisations(user):

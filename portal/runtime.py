@@ -19,6 +19,8 @@ from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.reviews.inbox import InboxService
+from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
@@ -39,6 +41,8 @@ class Runtime(msgspec.Struct, kw_only=True):
     evidence: EvidenceService
     keys: KeyService
     status_lists: StatusListService
+    reviews: ReviewService
+    inbox: InboxService
 
 
 def _store(settings: Settings) -> Store:
@@ -63,6 +67,7 @@ def build_runtime(settings: Settings) -> Runtime:
         session_minutes=settings.session_minutes,
     )
     keys = KeyService(settings.data_path / "keys", key_passphrase(settings), accounts)
+    reviews = ReviewService(assessments)
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
@@ -77,4 +82,6 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         keys=keys,
         status_lists=StatusListService(keys, settings.issuer),
+        reviews=reviews,
+        inbox=InboxService(reviews),
     )

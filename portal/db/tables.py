@@ -196,6 +196,66 @@ class StatusEntry(Table, tablename="status_entry"):
     created_at = Timestamptz()
 
 
+class Review(Table, tablename="review"):
+    """Who holds an assessment's review now, and which revision was last reviewed (one row per assessment)."""
+
+    id = UUID(primary_key=True)
+    key = Varchar(length=64, unique=True)  # "<assessment id>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    claimed_by = UUID(null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None)
+    assigned_by = UUID(null=True, default=None)
+    last_reviewer = UUID(null=True, default=None)
+    last_reviewed_revision = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+class Finding(Table, tablename="finding"):
+    """A reviewer's verdict on one control of one frozen revision."""
+
+    id = UUID(primary_key=True)
+    key = Varchar(length=160, unique=True)  # "<assessment id>:<revision>:<control id>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    revision = Integer()
+    control_id = Varchar(length=64)
+    verdict = Varchar(length=32)  # satisfied | not_satisfied | needs_clarification
+    comment = Text(default="")
+    author = UUID()
+    at = Timestamptz()
+
+
+class Comment(Table, tablename="review_comment"):
+    """A comment in an assessment's thread, or a control's; internal notes are for regulators only."""
+
+    id = UUID(primary_key=True)
+    assessment = ForeignKey(references=Assessment, index=True)
+    control_id = Varchar(length=64, default="")  # "" for the assessment's own thread
+    parent = UUID(null=True, default=None)  # the thread's first comment; None for a new thread
+    body = Text()
+    internal = Boolean(default=False)
+    author = UUID()
+    author_name = Varchar(length=200)
+    author_role = Varchar(length=32)
+    revision = Integer()  # the assessment's revision when it was written
+    at = Timestamptz()
+
+
+class Recommendation(Table, tablename="recommendation"):
+    """A reviewer's recommendation on a frozen revision; the signing officer decides on it."""
+
+    id = UUID(primary_key=True)
+    key = Varchar(length=120, unique=True)  # "<assessment id>:<revision>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    revision = Integer()
+    decision = Varchar(length=16)  # approve | reject
+    rationale = Text()
+    level = Varchar(length=16, default="")  # full | conditional (approve only)
+    conditions = JSON(default="[]")
+    reasons = JSON(default="[]")
+    recommended_by = UUID()
+    at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -210,4 +270,8 @@ ALL_TABLES: list[type[Table]] = [
     Revision,
     StatusListRow,
     StatusEntry,
+    Review,
+    Finding,
+    Comment,
+    Recommendation,
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-from portal.domain.assessments.states import EDITABLE, SUBMITTABLE, WITHDRAWABLE
+from portal.domain.assessments.states import EDITABLE, SUBMITTABLE, WITHDRAWABLE, State
 from portal.errors import Conflict, Forbidden, NotFound
 from portal.security.principal import (
     PROVIDER_ROLES,
@@ -259,6 +259,123 @@ def may_rotate_keys(who: Actor) -> Verdict:
     if isinstance(who, SystemOperator):
         return ALLOW
     return _all(has_role(who, {Role.REGULATOR_ADMIN}), _from_a_session(who, "keys are rotated"))
+
+
+# --- review -------------------------------------------------------------------------------------------------
+
+REVIEWERS = frozenset({Role.REVIEWER})
+QUEUE_READERS = frozenset({Role.REVIEWER, Role.REGULATOR_ADMIN})
+# The states in which a provider sees the findings: once the review has been handed back or decided.
+FINDINGS_RETURNED = frozenset({State.CHANGES_REQUESTED, State.RECOMMENDED, State.ATTESTED, State.REJECTED})
+COMMENTS_CLOSED = frozenset({State.WITHDRAWN})
+
+
+def _user_id(who: Actor) -> uuid.UUID | None:
+    principal = _principal(who)
+    return principal.user_id if principal is not None else None
+
+
+def _in_state(filing: Filing, states: frozenset[State] | set[State], what: str) -> Verdict:
+    if filing.state in states:
+        return ALLOW
+    return conflict(f"the assessment is {filing.state}; {what}")
+
+
+def may_review_queue(who: Actor) -> Verdict:
+    return has_role(who, QUEUE_READERS)
+
+
+def may_see_review(who: Actor, filing: Filing) -> Verdict:
+    """The reviewer's workspace (findings, internal notes, the claim): regulators, once submitted."""
+    return _all(may_view_assessment(who, filing), has_role(who, REGULATOR_ROLES))
+
+
+def may_claim(who: Actor, filing: Filing) -> Verdict:
+    return _all(
+        may_see_review(who, filing),
+        has_role(who, REVIEWERS),
+        _in_state(filing, {State.SUBMITTED}, "only a submitted assessment can be claimed"),
+    )
+
+
+def may_release(who: Actor, filing: Filing, claimed_by: uuid.UUID | None) -> Verdict:
+    """The claimer gives the review back to the queue; a regulator admin may take it off anyone."""
+    principal = _principal(who)
+    return _all(
+        may_see_review(who, filing),
+        has_role(who, {Role.REVIEWER, Role.REGULATOR_ADMIN}),
+        _in_state(filing, {State.IN_REVIEW}, "only a review in progress can be released"),
+        ALLOW
+        if principal is not None and (principal.role == Role.REGULATOR_ADMIN or principal.user_id == claimed_by)
+        else forbid("only the reviewer who claimed this assessment (or a regulator admin) can release it"),
+    )
+
+
+def may_assign(who: Actor, filing: Filing) -> Verdict:
+    return _all(
+        may_see_review(who, filing),
+        has_role(who, {Role.REGULATOR_ADMIN}),
+        _in_state(filing, {State.SUBMITTED, State.IN_REVIEW}, "only a submitted or claimed assessment can be assigned"),
+    )
+
+
+def _the_claimer(who: Actor, filing: Filing, claimed_by: uuid.UUID | None, what: str) -> Verdict:
+    return _all(
+        may_see_review(who, filing),
+        has_role(who, REVIEWERS),
+        _in_state(filing, {State.IN_REVIEW}, f"{what} only while it is in review"),
+        ALLOW
+        if claimed_by is not None and _user_id(who) == claimed_by
+        else forbid(f"only the reviewer who claimed this assessment can {what}"),
+    )
+
+
+def may_record_finding(who: Actor, filing: Filing, claimed_by: uuid.UUID | None) -> Verdict:
+    return _the_claimer(who, filing, claimed_by, "record findings")
+
+
+def may_request_changes(who: Actor, filing: Filing, claimed_by: uuid.UUID | None) -> Verdict:
+    return _the_claimer(who, filing, claimed_by, "request changes")
+
+
+def may_recommend(who: Actor, filing: Filing, claimed_by: uuid.UUID | None) -> Verdict:
+    return _the_claimer(who, filing, claimed_by, "recommend")
+
+
+def may_see_internal(who: Actor) -> bool:
+    """Internal notes: regulators only, never a provider."""
+    principal = _principal(who)
+    return principal is not None and principal.is_regulator
+
+
+def may_see_findings(who: Actor, filing: Filing) -> Verdict:
+    """Regulators see findings as they are recorded; the provider once the review is handed back or decided."""
+    principal = _principal(who)
+    return _all(
+        may_view_assessment(who, filing),
+        ALLOW
+        if principal is not None and (principal.is_regulator or filing.state in FINDINGS_RETURNED)
+        else forbid("findings are shown to the provider once the reviewer hands the assessment back"),
+    )
+
+
+def may_read_comments(who: Actor, filing: Filing) -> Verdict:
+    return may_view_assessment(who, filing)
+
+
+def may_comment(who: Actor, filing: Filing, *, internal: bool) -> Verdict:
+    """Regulators and the provider's own people talk once the assessment is submitted; notes are regulators'."""
+    principal = _principal(who)
+    regulator = principal is not None and principal.is_regulator
+    return _all(
+        may_view_assessment(who, filing),
+        ALLOW if regulator else _member(who, filing.organisation_id, EDITORS),
+        forbid("internal notes are for regulators only") if internal and not regulator else ALLOW,
+        conflict("comments open once the assessment is submitted") if filing.revision == 0 else ALLOW,
+        conflict(f"the assessment is {filing.state}; its threads are closed")
+        if filing.state in COMMENTS_CLOSED
+        else ALLOW,
+    )
 
 
 # --- enforcing ----------------------------------------------------------------------------------------------

@@ -103,7 +103,9 @@ async def test_submit_page_confirms_then_shows_the_frozen_revision(actors) -> No
     sha = (await client.get(f"/api/v1/assessments/{assessment['id']}/revisions/1")).json()["sha256"]
     assert revision.status_code == 200 and sha in revision.text
     detail = await client.get(f"/assessments/{assessment['id']}")
-    assert 'action="/assessments/' not in detail.text.split('id="evidence"')[1]  # no answer forms once submitted
+    after_evidence = detail.text.split('id="evidence"')[1]
+    assert "/answers/" not in after_evidence and "/evidence/" not in after_evidence  # no answer forms once submitted
+    assert f'action="/assessments/{assessment["id"]}/comments"' in after_evidence  # the threads stay open
 
 
 async def test_regulator_reads_a_submitted_assessment_without_forms(actors) -> None:

@@ -11,13 +11,15 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from portal.deps import Assessments, CallerDep, Catalogs, EvidenceFiles
+from portal.deps import Assessments, CallerDep, Catalogs, EvidenceFiles, Reviews
 from portal.domain.assessments.controllers import VERSION_TAG
 from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
+from portal.domain.reviews.schemas import OPEN_VERDICTS
+from portal.domain.reviews.services import ReviewService
 from portal.errors import PortalError
 from portal.pages import form_errors, parse_form, render
 from portal.problems import status_of
@@ -100,10 +102,11 @@ class AssessmentPages(Controller):
         request: Request[Any, Any, Any],
         assessments: Assessments,
         evidence: EvidenceFiles,
+        reviews: Reviews,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
     ) -> Template:
-        return await _detail(assessments, evidence, request, caller, assessment_id)
+        return await _detail(assessments, evidence, reviews, request, caller, assessment_id)
 
     @post("/{assessment_id:uuid}/answers/{control_id:str}")
     async def answer(
@@ -111,6 +114,7 @@ class AssessmentPages(Controller):
         request: Request[Any, Any, Any],
         assessments: Assessments,
         evidence: EvidenceFiles,
+        reviews: Reviews,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         control_id: FromPath[str],
@@ -139,6 +143,7 @@ class AssessmentPages(Controller):
         return await _detail(
             assessments,
             evidence,
+            reviews,
             request,
             caller,
             assessment_id,
@@ -189,6 +194,7 @@ class AssessmentPages(Controller):
         request: Request[Any, Any, Any],
         assessments: Assessments,
         evidence: EvidenceFiles,
+        reviews: Reviews,
         caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         evidence_id: FromPath[uuid.UUID],
@@ -199,6 +205,7 @@ class AssessmentPages(Controller):
             return await _detail(
                 assessments,
                 evidence,
+                reviews,
                 request,
                 caller,
                 assessment_id,
@@ -256,6 +263,7 @@ async def _dashboard(
 async def _detail(
     assessments: AssessmentService,
     evidence_files: EvidenceService,
+    reviews: ReviewService,
     request: Request[Any, Any, Any],
     caller: Caller,
     assessment_id: uuid.UUID,
@@ -272,6 +280,13 @@ async def _detail(
     # The family of the control just saved stays open, so the page lands on it.
     focus = request.query_params.get("open", "")
     open_family = next((item.family for item in assessment.controls if item.control_id == focus), "")
+    # The review as the provider sees it: findings once handed back, and every thread they may read.
+    findings = (
+        {f.control_id: f for f in (await reviews.findings(caller, assessment_id)).findings}
+        if policy.may_see_findings(principal, assessment)
+        else {}
+    )
+    threads = await reviews.threads(caller, assessment_id) if assessment.revision > 0 else []
     return render(
         request,
         "assessments/detail.html",
@@ -289,5 +304,10 @@ async def _detail(
         draft=context.pop("draft", {}),
         open_family=open_family,
         max_upload_mb=evidence_files.max_upload_bytes // 2**20,
+        findings=findings,
+        open_findings=[c for c, f in findings.items() if f.finding is not None and f.finding.verdict in OPEN_VERDICTS],
+        threads=threads,
+        can_comment=bool(policy.may_comment(principal, assessment, internal=False)),
+        can_internal=bool(policy.may_comment(principal, assessment, internal=True)),
         **context,
     )

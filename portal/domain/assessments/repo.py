@@ -104,6 +104,16 @@ async def listing(*, organisation_id: uuid.UUID | None, submitted_only: bool) ->
     return [msgspec.convert(row, AssessmentRecord) for row in rows]
 
 
+async def in_states(states: Iterable[State]) -> list[AssessmentRecord]:
+    """Assessments in any of ``states``, the longest waiting first."""
+    rows = (
+        await Assessment.select(*_COLUMNS)
+        .where(Assessment.state.is_in([str(s) for s in states]))
+        .order_by(Assessment.submitted_at)
+    )
+    return [msgspec.convert(row, AssessmentRecord) for row in rows]
+
+
 async def insert(**values: Any) -> uuid.UUID:
     row = Assessment(**values)
     await row.save()
@@ -146,6 +156,20 @@ async def touch_if_editable(assessment_id: uuid.UUID, at: dt.datetime) -> bool:
     touched = (
         await Assessment.update({Assessment.updated_at: at})
         .where((Assessment.id == assessment_id) & Assessment.state.is_in([str(s) for s in EDITABLE]))
+        .returning(Assessment.id)
+    )
+    return bool(touched)
+
+
+async def touch_if(assessment_id: uuid.UUID, states: Iterable[State], revision: int, at: dt.datetime) -> bool:
+    """Inside a write transaction: lock the assessment while it is still in ``states`` at ``revision``."""
+    touched = (
+        await Assessment.update({Assessment.updated_at: at})
+        .where(
+            (Assessment.id == assessment_id)
+            & Assessment.state.is_in([str(s) for s in states])
+            & (Assessment.revision == revision)
+        )
         .returning(Assessment.id)
     )
     return bool(touched)

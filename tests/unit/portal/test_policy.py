@@ -154,3 +154,87 @@ def test_regulator_and_catalog_decisions(actor, list_orgs, decide_org, drafts, m
     assert outcome(policy.may_decide_organisation(actor)) == decide_org
     assert policy.may_see_catalog_drafts(actor) is drafts
     assert outcome(policy.may_manage_catalogs(actor)) == manage_catalogs
+
+
+# --- review ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "org", "state", "revision", "see_review", "claim", "assign", "findings", "comment", "internal"),
+    [
+        # the provider's own people: they talk in the threads, never inside the review
+        (ADMIN, OWN, State.SUBMITTED, 1, "forbidden", "forbidden", "forbidden", "forbidden", "allow", "forbidden"),
+        (EDITOR, OWN, State.CHANGES_REQUESTED, 1, "forbidden", "forbidden", "forbidden", "allow", "allow", "forbidden"),
+        (ADMIN, OWN, State.DRAFT, 0, "forbidden", "forbidden", "forbidden", "forbidden", "conflict", "forbidden"),
+        (ADMIN, OWN, State.RECOMMENDED, 1, "forbidden", "forbidden", "forbidden", "allow", "allow", "forbidden"),
+        (ADMIN, OWN, State.WITHDRAWN, 1, "forbidden", "forbidden", "forbidden", "forbidden", "conflict", "forbidden"),
+        # another provider: never told the assessment exists
+        (ADMIN, OTHER, State.SUBMITTED, 1, "conceal", "conceal", "conceal", "conceal", "conceal", "conceal"),
+        (EDITOR, OTHER, State.CHANGES_REQUESTED, 1, "conceal", "conceal", "conceal", "conceal", "conceal", "conceal"),
+        # regulators: never a draft; reviewers claim, regulator admins assign
+        (REVIEWER, OWN, State.DRAFT, 0, "conceal", "conceal", "conceal", "conceal", "conceal", "conceal"),
+        (REVIEWER, OWN, State.SUBMITTED, 1, "allow", "allow", "forbidden", "allow", "allow", "allow"),
+        (REVIEWER, OWN, State.IN_REVIEW, 1, "allow", "conflict", "forbidden", "allow", "allow", "allow"),
+        (REVIEWER, OWN, State.CHANGES_REQUESTED, 2, "allow", "conflict", "forbidden", "allow", "allow", "allow"),
+        (SIGNER, OWN, State.RECOMMENDED, 1, "allow", "forbidden", "forbidden", "allow", "allow", "allow"),
+        (REG_ADMIN, OWN, State.SUBMITTED, 1, "allow", "forbidden", "allow", "allow", "allow", "allow"),
+        (REG_ADMIN, OWN, State.IN_REVIEW, 1, "allow", "forbidden", "allow", "allow", "allow", "allow"),
+        (REG_ADMIN, OWN, State.RECOMMENDED, 1, "allow", "forbidden", "conflict", "allow", "allow", "allow"),
+    ],
+)
+def test_review_decisions(role, org, state, revision, see_review, claim, assign, findings, comment, internal) -> None:
+    principal = who(role, org)
+    target = filing(state, revision)
+    assert outcome(policy.may_see_review(principal, target)) == see_review
+    assert outcome(policy.may_claim(principal, target)) == claim
+    assert outcome(policy.may_assign(principal, target)) == assign
+    assert outcome(policy.may_see_findings(principal, target)) == findings
+    assert outcome(policy.may_comment(principal, target, internal=False)) == comment
+    assert outcome(policy.may_comment(principal, target, internal=True)) == internal
+    assert policy.may_see_internal(principal) is principal.is_regulator
+
+
+@pytest.mark.parametrize(
+    ("actor", "state", "holder", "record", "release"),
+    [
+        # only the claimer records, requests changes and recommends; the claimer or an admin releases
+        ("claimer", State.IN_REVIEW, "claimer", "allow", "allow"),
+        ("other reviewer", State.IN_REVIEW, "claimer", "forbidden", "forbidden"),
+        ("regulator admin", State.IN_REVIEW, "claimer", "forbidden", "allow"),
+        ("signing officer", State.IN_REVIEW, "claimer", "forbidden", "forbidden"),
+        ("claimer", State.SUBMITTED, None, "conflict", "conflict"),
+        ("claimer", State.CHANGES_REQUESTED, None, "conflict", "conflict"),
+        ("claimer", State.RECOMMENDED, "claimer", "conflict", "conflict"),
+        ("provider", State.IN_REVIEW, "claimer", "forbidden", "forbidden"),
+        ("other provider", State.IN_REVIEW, "claimer", "conceal", "conceal"),
+    ],
+)
+def test_only_the_claimer_records_and_decides(actor, state, holder, record, release) -> None:
+    claimer = who(REVIEWER)
+    people = {
+        "claimer": claimer,
+        "other reviewer": who(REVIEWER),
+        "regulator admin": who(REG_ADMIN),
+        "signing officer": who(SIGNER),
+        "provider": who(ADMIN),
+        "other provider": who(ADMIN, OTHER),
+    }
+    principal = people[actor]
+    target = filing(state, 1)
+    claimed_by = claimer.user_id if holder else None
+    assert outcome(policy.may_record_finding(principal, target, claimed_by)) == record
+    assert outcome(policy.may_request_changes(principal, target, claimed_by)) == record
+    assert outcome(policy.may_recommend(principal, target, claimed_by)) == record
+    assert outcome(policy.may_release(principal, target, claimed_by)) == release
+
+
+def test_the_queue_is_for_reviewers_and_regulator_admins() -> None:
+    assert [outcome(policy.may_review_queue(who(r))) for r in (ADMIN, EDITOR, REVIEWER, SIGNER, REG_ADMIN)] == [
+        "forbidden",
+        "forbidden",
+        "allow",
+        "forbidden",
+        "allow",
+    ]
+    assert outcome(policy.may_review_queue(None)) == "forbidden"
+    assert policy.may_see_internal(None) is False and policy.may_see_internal(SystemOperator()) is False

@@ -29,6 +29,7 @@ from portal.domain.assessments.pages import AssessmentPages
 from portal.domain.catalogs.controllers import CatalogsController
 from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
+from portal.domain.issuance.controllers import AttestationsController, DecisionController
 from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JwksController,
             KeysController,
             StatusListsController,
+            DecisionController,
+            AttestationsController,
             ReviewQueueController,
             ReviewsController,
             ReviewPages,

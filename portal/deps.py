@@ -12,6 +12,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
+from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
@@ -44,6 +45,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "evidence": _constant(runtime.evidence),
         "keys": _constant(runtime.keys),
         "status_lists": _constant(runtime.status_lists),
+        "issuance": _constant(runtime.issuance),
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
     }
@@ -60,5 +62,6 @@ Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
 StatusLists = NamedDependency[StatusListService]
+Issuance = NamedDependency[IssuanceService]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]

@@ -45,6 +45,13 @@ class NotFound(PortalError):
     title = "Not found"
 
 
+class NeverIssued(NotFound):
+    """A serial the registry never issued: distinct from revoked, suspended or expired."""
+
+    kind = "never-issued"
+    title = "No attestation with this serial was ever issued"
+
+
 class Conflict(PortalError):
     kind = "conflict"
     title = "Conflict with the current state"

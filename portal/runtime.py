@@ -17,6 +17,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
+from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
@@ -43,6 +44,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     status_lists: StatusListService
     reviews: ReviewService
     inbox: InboxService
+    issuance: IssuanceService
 
 
 def _store(settings: Settings) -> Store:
@@ -68,6 +70,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     keys = KeyService(settings.data_path / "keys", key_passphrase(settings), accounts)
     reviews = ReviewService(assessments)
+    status_lists = StatusListService(keys, settings.issuer)
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
@@ -81,7 +84,10 @@ def build_runtime(settings: Settings) -> Runtime:
             FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
         ),
         keys=keys,
-        status_lists=StatusListService(keys, settings.issuer),
+        status_lists=status_lists,
         reviews=reviews,
         inbox=InboxService(reviews),
+        issuance=IssuanceService(
+            assessments, keys, status_lists, CertificateStore(settings.data_path / "certificates"), settings.issuer
+        ),
     )

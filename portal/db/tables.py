@@ -256,6 +256,61 @@ class Recommendation(Table, tablename="recommendation"):
     at = Timestamptz()
 
 
+class Decision(Table, tablename="decision"):
+    """A signing officer's decision on a recommended revision: one per revision, whatever the concurrency."""
+
+    id = UUID(primary_key=True)
+    key = Varchar(length=120, unique=True)  # "<assessment id>:<revision>"
+    assessment = ForeignKey(references=Assessment, index=True)
+    revision = Integer()
+    decision = Varchar(length=16)  # issue | reject
+    reason = Text(default="")
+    decided_by = UUID()
+    at = Timestamptz()
+
+
+class AttestationRow(Table, tablename="attestation"):
+    """A signed attestation. The token is the statement; the other columns are its index and its lifecycle."""
+
+    id = UUID(primary_key=True)
+    serial = Varchar(length=16, unique=True)  # PA-<year>-<6 digits>
+    assessment = ForeignKey(references=Assessment, index=True)
+    revision_key = Varchar(length=120, unique=True)  # "<assessment id>:<revision>": one attestation per revision
+    organisation = ForeignKey(references=Organisation, index=True)
+    scope_sha256 = Varchar(length=64, index=True)  # a newer attestation for the same scope supersedes
+    document = JSON()  # the public description: provider, scope, catalog, revision, level, result, conditions
+    level = Varchar(length=16)
+    status = Varchar(length=16, index=True)  # active | suspended | revoked | expired | superseded
+    status_list = Integer()
+    status_index = Integer()
+    token = Text()
+    token_sha256 = Varchar(length=64)
+    certificate_sha256 = Varchar(length=64)
+    valid_from = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    suspended_until = Timestamptz(null=True, default=None)
+    superseded_by = Varchar(length=16, null=True, default=None)
+    issued_by = UUID()
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class AttestationEvent(Table, tablename="attestation_event"):
+    """Every lifecycle event of an attestation, in order; each is also a transparency-log entry."""
+
+    id = UUID(primary_key=True)
+    attestation = ForeignKey(references=AttestationRow, index=True)
+    serial = Varchar(length=16, index=True)
+    event = Varchar(length=16)  # issue | suspend | reinstate | revoke | expire | supersede | condition
+    status = Varchar(length=16)  # the status after the event
+    reason = Varchar(length=32, default="")
+    detail = Text(default="")
+    until = Timestamptz(null=True, default=None)
+    actor = UUID(null=True, default=None)
+    log_index = BigInt(null=True, default=None)
+    at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -274,4 +329,7 @@ ALL_TABLES: list[type[Table]] = [
     Finding,
     Comment,
     Recommendation,
+    Decision,
+    AttestationRow,
+    AttestationEvent,
 ]

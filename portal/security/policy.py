@@ -378,6 +378,44 @@ def may_comment(who: Actor, filing: Filing, *, internal: bool) -> Verdict:
     )
 
 
+# --- issuance -------------------------------------------------------------------------------------------------
+
+ATTESTATION_OFFICERS = frozenset({Role.SIGNING_OFFICER, Role.REGULATOR_ADMIN})
+
+
+def may_decide(who: Actor, filing: Filing, participants: set[uuid.UUID]) -> Verdict:
+    """Issue or reject: a signing officer who took no part in the review (four-eyes), on a recommended filing."""
+    principal = _principal(who)
+    return _all(
+        may_view_assessment(who, filing),
+        has_role(who, {Role.SIGNING_OFFICER}),
+        forbid("four-eyes: you claimed, reviewed or recommended this assessment; another signing officer decides")
+        if principal is not None and principal.user_id in participants
+        else ALLOW,
+        ALLOW if filing.state == "recommended" else conflict(f"the assessment is {filing.state}, not recommended"),
+    )
+
+
+def may_see_decisions(who: Actor) -> Verdict:
+    """The signing officers' queue of recommendations."""
+    return has_role(who, ATTESTATION_OFFICERS)
+
+
+def may_manage_attestation(who: Actor) -> Verdict:
+    """Suspend, reinstate, revoke, mark conditions met: signing officers and the regulator admin."""
+    return has_role(who, ATTESTATION_OFFICERS)
+
+
+def may_list_attestations(who: Actor, organisation_id: uuid.UUID | None) -> Verdict:
+    """Regulators see every attestation with its lifecycle; a provider sees its own organisation's."""
+    principal = _principal(who)
+    if principal is not None and principal.is_regulator:
+        return ALLOW
+    if principal is not None and organisation_id == principal.organisation_id:
+        return ALLOW
+    return forbid("you can list only your own organisation's attestations")
+
+
 # --- enforcing ----------------------------------------------------------------------------------------------
 
 

@@ -36,3 +36,11 @@ async def events_after(seq: int, limit: int) -> list[dict[str, Any]]:
         .limit(limit)
         .output(load_json=True)
     )
+
+
+async def actors(action: str, object_id: str) -> set[str]:
+    """Who did ``action`` to ``object_id``, successfully, at any time."""
+    rows = await AuditEvent.select(AuditEvent.actor_id).where(
+        (AuditEvent.action == action) & (AuditEvent.object_id == object_id) & (AuditEvent.outcome == "success")
+    )
+    return {row["actor_id"] for row in rows if row["actor_id"]}

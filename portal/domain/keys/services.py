@@ -57,6 +57,9 @@ class KeyService:
             self.signing_key(purpose)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Every key ever used; a key of each purpose exists before the JWKS is read, so none is published late."""
+        if {r.purpose for r in self.store.records() if r.active} != set(KeyPurpose):
+            self.ensure_all()
         return self.store.public_jwks()
 
     def keys(self) -> list[KeyOut]:

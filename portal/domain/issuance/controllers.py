@@ -1,0 +1,116 @@
+"""Issuance over HTTP: the decision, the attestation (public), its certificate (public), its lifecycle."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portal.deps import CallerDep, Issuance
+from portal.domain.issuance.schemas import (
+    AttestationOut,
+    AttestationSummary,
+    ConditionMetIn,
+    DecideIn,
+    ReinstateIn,
+    RejectionOut,
+    RevokeIn,
+    SuspendIn,
+)
+from portal.errors import InvalidInput
+from portal.security.auth import requires_login
+
+SERIAL = re.compile(r"PA-[0-9]{4}-[0-9]{6}")
+
+
+def checked(serial: str) -> str:
+    if not SERIAL.fullmatch(serial):
+        raise InvalidInput("a serial looks like PA-2026-000123", field="serial")
+    return serial
+
+
+class DecisionController(Controller):
+    path = "/api/v1/assessments"
+    tags = ["issuance"]
+    guards = [requires_login]
+
+    @post("/{assessment_id:uuid}/decide", summary="Issue or reject a recommended assessment (signing officer)")
+    async def decide(
+        self, issuance: Issuance, caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: JSONBody[DecideIn]
+    ) -> Response[Any]:
+        outcome = await issuance.decide(caller, assessment_id, data)
+        return Response(outcome, status_code=201 if isinstance(outcome, AttestationOut) else 200)
+
+
+class AttestationsController(Controller):
+    path = "/api/v1/attestations"
+    tags = ["attestations"]
+
+    @get("/", guards=[requires_login], summary="Attestations: a provider's own; every one for regulators")
+    async def listing(
+        self, issuance: Issuance, caller: CallerDep, organisation_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[AttestationSummary]:
+        principal = caller.actor
+        wanted = organisation_id if principal.is_regulator else (organisation_id or principal.organisation_id)
+        return await issuance.listing(caller, wanted)
+
+    @get("/{serial:str}", summary="One attestation: what it covers, its status and its history (public)")
+    async def detail(self, issuance: Issuance, serial: FromPath[str]) -> Response[AttestationOut]:
+        found = await issuance.get(checked(serial))
+        return Response(found, headers={"Cache-Control": "public, max-age=1"})
+
+    @get(
+        "/{serial:str}/certificate.pdf",
+        summary="The certificate PDF, with the signed token attached (public)",
+        media_type="application/pdf",
+    )
+    async def certificate(self, issuance: Issuance, serial: FromPath[str]) -> Response[bytes]:
+        name, pdf = await issuance.certificate(checked(serial))
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}.pdf"',
+                "Cache-Control": "public, max-age=3600",
+            },
+        )
+
+    @post("/{serial:str}/suspend", guards=[requires_login], status_code=200, summary="Suspend (up to 180 days)")
+    async def suspend(
+        self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[SuspendIn]
+    ) -> AttestationOut:
+        return await issuance.suspend(caller, checked(serial), data)
+
+    @post("/{serial:str}/reinstate", guards=[requires_login], status_code=200, summary="Reinstate a suspension")
+    async def reinstate(
+        self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[ReinstateIn]
+    ) -> AttestationOut:
+        return await issuance.reinstate(caller, checked(serial), data.reason)
+
+    @post("/{serial:str}/revoke", guards=[requires_login], status_code=200, summary="Revoke (final)")
+    async def revoke(
+        self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[RevokeIn]
+    ) -> AttestationOut:
+        return await issuance.revoke(caller, checked(serial), data)
+
+    @post(
+        "/{serial:str}/conditions/{number:int}/met",
+        guards=[requires_login],
+        status_code=200,
+        summary="Mark a condition met",
+    )
+    async def condition_met(
+        self,
+        issuance: Issuance,
+        caller: CallerDep,
+        serial: FromPath[str],
+        number: FromPath[int],
+        data: JSONBody[ConditionMetIn],
+    ) -> AttestationOut:
+        return await issuance.condition_met(caller, checked(serial), number, data.note)
+
+
+__all__ = ["AttestationsController", "DecisionController", "RejectionOut"]

@@ -1,0 +1,275 @@
+"""Issuance: the four-eyes decision, exactly one attestation per revision, the signed token and certificate,
+the lifecycle with the status list, supersession, and who may do each."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from attestations.keys import Keyring
+from attestations.policy import ExpectedIssuer
+from attestations.status_list import TokenStatus, decode_status_list_token
+from attestations.verify import verify_token
+from portal.db.tables import AttestationEvent, AttestationRow, AuditEvent, Decision
+from tests.api.test_reviews import DUE, TELECOM, claimed, record_all, submitted
+
+pytestmark = pytest.mark.usefixtures("baseline")
+
+
+async def recommended(actors, *, conditional: bool = False, provider=None):
+    """(provider client, reviewer client, assessment id) with an approval recommended by that reviewer."""
+    if provider is None:
+        provider_client, reviewer_client, _, aid = await claimed(actors)
+    else:
+        provider_client, _, aid = await submitted(actors, provider)
+        reviewer_user = await actors.create_user("reviewer")
+        reviewer_client = await actors.login(reviewer_user["email"])
+        assert (await reviewer_client.post(f"/api/v1/assessments/{aid}/claim")).status_code == 200
+    verdicts = {TELECOM[1]: ("not_satisfied", "No IR plan")} if conditional else None
+    await record_all(reviewer_client, aid, verdicts)
+    body: dict = {"decision": "approve", "rationale": "Meets the baseline"}
+    if conditional:
+        body |= {"level": "conditional", "conditions": [{"control_id": TELECOM[1], "text": "Adopt", "due_date": DUE}]}
+    response = await reviewer_client.post(f"/api/v1/assessments/{aid}/recommend", json=body)
+    assert response.status_code == 200, response.text
+    return provider_client, reviewer_client, aid
+
+
+async def officer(actors):
+    user = await actors.create_user("signing_officer")
+    return await actors.login(user["email"])
+
+
+async def issued(actors, **kwargs):
+    provider, reviewer, aid = await recommended(actors, **kwargs)
+    signer = await officer(actors)
+    response = await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "issue", "valid_days": 30})
+    assert response.status_code == 201, response.text
+    return provider, reviewer, signer, aid, response.json()
+
+
+async def test_issue_signs_a_verifiable_token_and_answers_the_attestation_contract(actors, anon) -> None:
+    provider, _, _, aid, body = await issued(actors)
+    assert set(body) >= {
+        "serial", "status", "token", "provider", "scope", "catalog", "revision", "level", "result",
+        "conditions", "valid_from", "expires_at", "events",
+    }  # fmt: skip
+    year = dt.datetime.now(dt.UTC).year
+    assert body["serial"] == f"PA-{year}-000001" and body["status"] == "active" and body["level"] == "full"
+    assert [e["event"] for e in body["events"]] == ["issue"]
+    assert body["catalog"]["id"] == "ppa-baseline" and body["revision"]["number"] == 1
+    assert sum(f["controls"] for f in body["result"].values()) == len(TELECOM)
+    assert all(f["implemented"] == f["controls"] for f in body["result"].values())
+    valid = dt.datetime.fromisoformat(body["expires_at"]) - dt.datetime.fromisoformat(body["valid_from"])
+    assert valid == dt.timedelta(days=30)
+    keyring = Keyring.from_jwks((await anon.get("/.well-known/jwks.json")).json())
+    result = verify_token(body["token"], keyring, issuer=ExpectedIssuer("http://testserver"))
+    assert result.ok and result.claims.jti == body["serial"]
+    assert result.claims.sub.startswith("urn:portal:org:")
+    assert (await provider.get(f"/api/v1/assessments/{aid}")).json()["state"] == "attested"
+    public = await anon.get(f"/api/v1/attestations/{body['serial']}")
+    assert public.status_code == 200 and public.json() == body
+    assert "narrative" not in public.text and "comment" not in public.text
+
+
+async def test_the_certificate_is_public_deterministic_and_carries_the_token(actors, anon) -> None:
+    _, _, _, _, body = await issued(actors)
+    url = f"/api/v1/attestations/{body['serial']}/certificate.pdf"
+    first, second = await anon.get(url), await anon.get(url)
+    assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
+    assert first.content == second.content and first.content.startswith(b"%PDF-")
+    attachments = PdfReader(io.BytesIO(first.content)).attachments
+    assert b"".join(attachments["attestation.jwt"]).decode().strip() == body["token"]
+
+
+async def test_the_status_list_entry_follows_the_lifecycle(actors, anon) -> None:
+    _, _, signer, _, body = await issued(actors)
+    serial = body["serial"]
+    claims = verify_token(
+        body["token"],
+        Keyring.from_jwks((await anon.get("/.well-known/jwks.json")).json()),
+        issuer=ExpectedIssuer("http://testserver"),
+    ).claims
+    reference = claims.status.status_list
+    path = reference.uri.removeprefix("http://testserver")
+    keyring = Keyring.from_jwks((await anon.get("/.well-known/jwks.json")).json())
+
+    async def listed() -> TokenStatus:
+        token = (await anon.get(path)).text
+        return TokenStatus(decode_status_list_token(token, keyring).status_list.get(reference.idx))
+
+    assert await listed() == TokenStatus.VALID
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    suspended = await signer.post(f"/api/v1/attestations/{serial}/suspend", json={"reason": "audit", "until": until})
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    assert await listed() == TokenStatus.SUSPENDED
+    again = await signer.post(f"/api/v1/attestations/{serial}/suspend", json={"reason": "audit"})
+    assert again.status_code == 409
+    reinstated = await signer.post(f"/api/v1/attestations/{serial}/reinstate", json={"reason": "audit closed"})
+    assert reinstated.status_code == 200 and reinstated.json()["status"] == "active"
+    assert (await signer.post(f"/api/v1/attestations/{serial}/reinstate", json={"reason": "again"})).status_code == 409
+    assert await listed() == TokenStatus.VALID
+    revoked = await signer.post(
+        f"/api/v1/attestations/{serial}/revoke", json={"reason": "misrepresentation", "detail": "forged evidence"}
+    )
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert await listed() == TokenStatus.INVALID
+    assert [e["event"] for e in revoked.json()["events"]] == ["issue", "suspend", "reinstate", "revoke"]
+    late = await signer.post(f"/api/v1/attestations/{serial}/suspend", json={"reason": "too late"})
+    assert late.status_code == 409
+    unknown = await signer.post(f"/api/v1/attestations/{serial}/revoke", json={"reason": "bored", "detail": "x" * 5})
+    assert unknown.status_code == 400
+    actions = [e["action"] for e in await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_id == serial)]
+    assert actions == ["attestation.issued", "attestation.suspend", "attestation.reinstate", "attestation.revoke"]
+
+
+async def test_suspension_ends_within_180_days(actors) -> None:
+    _, _, signer, _, body = await issued(actors)
+    url = f"/api/v1/attestations/{body['serial']}/suspend"
+    far = (dt.datetime.now(dt.UTC) + dt.timedelta(days=181)).isoformat()
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    for until in (far, past):
+        refused = await signer.post(url, json={"reason": "audit", "until": until})
+        assert refused.status_code == 422 and refused.json()["field"] == "until"
+    default = await signer.post(url, json={"reason": "audit"})
+    until = dt.datetime.fromisoformat(default.json()["suspended_until"])
+    assert dt.timedelta(days=179) < until - dt.datetime.now(dt.UTC) <= dt.timedelta(days=180)
+
+
+async def test_twenty_concurrent_decides_from_two_officers_issue_exactly_once(actors) -> None:
+    _, _, aid = await recommended(actors)
+    first, second = await officer(actors), await officer(actors)
+    body = {"decision": "issue"}
+    responses = await asyncio.gather(
+        *(client.post(f"/api/v1/assessments/{aid}/decide", json=body) for client in [first, second] * 10)
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] + [409] * 19
+    assert await AttestationRow.count() == 1 and await Decision.count() == 1
+    assert await AttestationEvent.count() == 1
+
+
+async def test_four_eyes_the_reviewer_and_other_roles_cannot_decide(actors) -> None:
+    provider, reviewer, aid = await recommended(actors)
+    # A signing officer who also recorded a finding on this assessment is one of its reviewers.
+    signer_user = await actors.create_user("signing_officer")
+    signer = await actors.login(signer_user["email"])
+    admin = await actors.regulator("regulator_admin")
+    other, _ = await actors.provider()
+    body = {"decision": "issue"}
+    assert (await reviewer.post(f"/api/v1/assessments/{aid}/decide", json=body)).status_code == 403
+    assert (await admin.post(f"/api/v1/assessments/{aid}/decide", json=body)).status_code == 403
+    assert (await provider.post(f"/api/v1/assessments/{aid}/decide", json=body)).status_code == 403
+    assert (await other.post(f"/api/v1/assessments/{aid}/decide", json=body)).status_code == 404
+    assert await AttestationRow.count() == 0
+    assert (await signer.post(f"/api/v1/assessments/{aid}/decide", json=body)).status_code == 201
+
+
+async def test_a_signing_officer_who_claimed_the_review_cannot_decide(actors) -> None:
+    _, _, aid = await submitted(actors)
+    # A signing officer cannot claim (only reviewers can), but may have been assigned or claimed before a role
+    # change: the audit trail remembers, and four-eyes reads it.
+    signer_user = await actors.create_user("signing_officer")
+    signer = await actors.login(signer_user["email"])
+    reviewer_user = await actors.create_user("reviewer")
+    reviewer = await actors.login(reviewer_user["email"])
+    assert (await reviewer.post(f"/api/v1/assessments/{aid}/claim")).status_code == 200
+    await record_all(reviewer, aid)
+    await reviewer.post(f"/api/v1/assessments/{aid}/recommend", json={"decision": "approve", "rationale": "ok"})
+    await AuditEvent.insert(
+        AuditEvent(
+            at=dt.datetime.now(dt.UTC), action="review.claimed", outcome="success", actor_id=signer_user["id"],
+            object_type="assessment", object_id=aid, prev_hash="x" * 64, hash="y" * 64,
+        )
+    ).run()  # fmt: skip
+    refused = await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "issue"})
+    assert refused.status_code == 403 and "four-eyes" in refused.json()["detail"]
+
+
+async def test_deciding_anything_but_a_recommendation_is_a_conflict(actors) -> None:
+    _, _, aid = await submitted(actors)
+    signer = await officer(actors)
+    refused = await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "issue"})
+    assert refused.status_code == 409
+    for bad in ({"decision": "issue", "valid_days": 0}, {"decision": "issue", "valid_days": 1096}, {"decision": "x"}):
+        assert (await signer.post(f"/api/v1/assessments/{aid}/decide", json=bad)).status_code == 400
+
+
+async def test_reject_ends_in_rejected_with_the_reason(actors) -> None:
+    provider, _, aid = await recommended(actors)
+    signer = await officer(actors)
+    silent = await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "reject"})
+    assert silent.status_code == 422 and silent.json()["field"] == "reason"
+    rejected = await signer.post(
+        f"/api/v1/assessments/{aid}/decide", json={"decision": "reject", "reason": "Evidence does not match the scope"}
+    )
+    assert rejected.status_code == 200
+    assert rejected.json() == {"id": aid, "state": "rejected", "reason": "Evidence does not match the scope"}
+    assert (await provider.get(f"/api/v1/assessments/{aid}")).json()["state"] == "rejected"
+    assert await AttestationRow.count() == 0
+
+
+async def test_a_new_attestation_for_the_same_scope_supersedes_the_old_one(actors, anon) -> None:
+    provider_pair = await actors.provider()
+    _, _, aid = await recommended(actors, provider=provider_pair)
+    signer = await officer(actors)
+    first = (await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "issue"})).json()
+    _, _, aid2 = await recommended(actors, provider=provider_pair)
+    second = (await signer.post(f"/api/v1/assessments/{aid2}/decide", json={"decision": "issue"})).json()
+    old = (await anon.get(f"/api/v1/attestations/{first['serial']}")).json()
+    assert old["status"] == "superseded" and old["superseded_by"] == second["serial"]
+    assert [e["event"] for e in old["events"]] == ["issue", "supersede"]
+    assert second["status"] == "active"
+
+
+async def test_conditions_are_carried_and_marked_met(actors) -> None:
+    _, _, signer, _, body = await issued(actors, conditional=True)
+    assert body["level"] == "conditional"
+    assert body["conditions"] == [{"control_id": TELECOM[1], "text": "Adopt", "due_date": DUE, "state": "open"}]
+    met = await signer.post(f"/api/v1/attestations/{body['serial']}/conditions/1/met", json={"note": "IR plan seen"})
+    assert met.status_code == 200 and met.json()["conditions"][0]["state"] == "met"
+    again = await signer.post(f"/api/v1/attestations/{body['serial']}/conditions/1/met", json={"note": "again"})
+    assert again.status_code == 409
+    missing = await signer.post(f"/api/v1/attestations/{body['serial']}/conditions/2/met", json={"note": "none"})
+    assert missing.status_code == 404
+
+
+async def test_expiry_is_recorded_by_the_first_request_after_it(actors, anon) -> None:
+    _, _, _, _, body = await issued(actors)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    await AttestationRow.update({AttestationRow.expires_at: past}).where(AttestationRow.serial == body["serial"])
+    seen = (await anon.get(f"/api/v1/attestations/{body['serial']}")).json()
+    assert seen["status"] == "expired" and [e["event"] for e in seen["events"]] == ["issue", "expire"]
+
+
+async def test_lifecycle_is_for_signing_officers_and_the_regulator_admin(actors, anon) -> None:
+    provider, reviewer, _, _, body = await issued(actors)
+    url = f"/api/v1/attestations/{body['serial']}/suspend"
+    for client in (provider, reviewer):
+        assert (await client.post(url, json={"reason": "audit"})).status_code == 403
+    assert (await anon.post(url, json={"reason": "audit"})).status_code in (401, 403)
+    admin = await actors.regulator("regulator_admin")
+    assert (await admin.post(url, json={"reason": "audit"})).status_code == 200
+
+
+async def test_never_issued_and_malformed_serials(anon) -> None:
+    never = await anon.get("/api/v1/attestations/PA-2026-999999")
+    assert never.status_code == 404 and never.json()["type"] == "/problems/never-issued"
+    assert (await anon.get("/api/v1/attestations/PA-2026-999999/certificate.pdf")).status_code == 404
+    malformed = await anon.get("/api/v1/attestations/not-a-serial")
+    assert malformed.status_code == 422 and malformed.json()["field"] == "serial"
+
+
+async def test_providers_list_their_own_attestations_and_regulators_all(actors) -> None:
+    provider, _, signer, _, body = await issued(actors)
+    other, _ = await actors.provider()
+    mine = await provider.get("/api/v1/attestations")
+    assert [a["serial"] for a in mine.json()] == [body["serial"]]
+    assert (await other.get("/api/v1/attestations")).json() == []
+    org = mine.json()[0]["organisation_id"]
+    assert (await other.get(f"/api/v1/attestations?organisation_id={org}")).status_code == 403
+    assert [a["serial"] for a in (await signer.get("/api/v1/attestations")).json()] == [body["serial"]]

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
@@ -21,7 +19,7 @@ from portal.domain.organisations.services import OrganisationService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
-from portal.security.throttle import LoginThrottle
+from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters
 from portal.settings import Settings
 
 
@@ -37,12 +35,9 @@ class Runtime(msgspec.Struct, kw_only=True):
     evidence: EvidenceService
 
 
-def _store(settings: Settings) -> Store:
-    if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        return RedisStore.with_client(url=settings.redis_url, namespace="portal-throttle")
-    return MemoryStore()
+def _throttle_counters(settings: Settings) -> Counters:
+    # Either is shared by every worker process: Redis across hosts, the database across one database's users.
+    return RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters()
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -59,7 +54,7 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=AccountService(
             passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
             totp_box=SealedBox(secret, "totp"),
-            throttle=LoginThrottle(_store(settings)),
+            throttle=LoginThrottle(_throttle_counters(settings)),
             issuer=settings.issuer,
             session_minutes=settings.session_minutes,
         ),

@@ -8,6 +8,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     Date,
+    DoublePrecision,
     ForeignKey,
     Integer,
     Serial,
@@ -172,6 +173,15 @@ class Revision(Table, tablename="revision"):
     created_at = Timestamptz()
 
 
+class ThrottleCounter(Table, tablename="throttle_counter"):
+    """Login attempts per hashed key (account or client address), shared by every worker process."""
+
+    key = Varchar(length=64, primary_key=True)
+    failures = Integer(default=0)
+    blocked_until = DoublePrecision(default=0.0)  # epoch seconds
+    forget_at = DoublePrecision(default=0.0, index=True)
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -184,4 +194,5 @@ ALL_TABLES: list[type[Table]] = [
     Answer,
     Evidence,
     Revision,
+    ThrottleCounter,
 ]

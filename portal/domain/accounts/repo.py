@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from portal.db.tables import ApiToken, Invitation, User, UserSession
+from portal.db import atomic
+from portal.db.tables import ApiToken, Invitation, ThrottleCounter, User, UserSession
 from portal.security.principal import OrganisationKind, OrganisationStatus, Principal, Role
 
 
@@ -37,6 +39,12 @@ class InvitationRecord(msgspec.Struct, frozen=True, kw_only=True):
     user: uuid.UUID
     expires_at: dt.datetime
     accepted_at: dt.datetime | None
+
+
+class CounterRecord(msgspec.Struct, frozen=True, kw_only=True):
+    failures: int
+    blocked_until: float
+    forget_at: float
 
 
 class ApiTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -269,3 +277,35 @@ async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principa
     if last_used is None or now - last_used > dt.timedelta(minutes=5):  # bounded writes on the read path
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
     return principal_of(creator, via="api_token", role=Role(token["role"]), api_token_id=token["id"])
+
+
+# --- login throttle ------------------------------------------------------------------------------------------
+
+
+async def change_counter(key: str, change: Callable[[CounterRecord], CounterRecord]) -> CounterRecord:
+    """Read, change and write one throttle counter as one step that every worker process waits for: the
+    write transaction is BEGIN IMMEDIATE on SQLite (the database's write lock) and the row is locked with
+    FOR UPDATE on PostgreSQL."""
+    async with atomic():
+        await ThrottleCounter.insert(
+            ThrottleCounter(key=key, failures=0, blocked_until=0.0, forget_at=0.0)
+        ).on_conflict(action="DO NOTHING")
+        query = ThrottleCounter.select(
+            ThrottleCounter.failures, ThrottleCounter.blocked_until, ThrottleCounter.forget_at
+        ).where(ThrottleCounter.key == key)
+        if ThrottleCounter._meta.db.engine_type != "sqlite":
+            query = query.lock_rows("UPDATE")
+        changed = change(msgspec.convert(await query.first(), CounterRecord))
+        await ThrottleCounter.update(
+            {
+                ThrottleCounter.failures: changed.failures,
+                ThrottleCounter.blocked_until: changed.blocked_until,
+                ThrottleCounter.forget_at: changed.forget_at,
+            }
+        ).where(ThrottleCounter.key == key)
+    return changed
+
+
+async def delete_counter(key: str, *, forgotten_before: float) -> None:
+    """Forget one key, and every key idle past its time while at it (so the table cannot grow for good)."""
+    await ThrottleCounter.delete().where((ThrottleCounter.key == key) | (ThrottleCounter.forget_at < forgotten_before))

@@ -25,7 +25,6 @@ from portal.settings import Settings
 
 class Runtime(msgspec.Struct, kw_only=True):
     settings: Settings
-    mfa_secret: str
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
@@ -42,13 +41,12 @@ def _throttle_counters(settings: Settings) -> Counters:
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = settings.secret_key
-    # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions, MFA steps and CSRF never share one.
+    # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions and CSRF never share one.
     session_secret = derive_key(secret, "session-jwt").hex()
     catalogs = CatalogService()
     assessments = AssessmentService(catalogs)
     return Runtime(
         settings=settings,
-        mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
         csrf_secret=derive_key(secret, "csrf").hex(),
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
         accounts=AccountService(

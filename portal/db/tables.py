@@ -68,6 +68,16 @@ class UserSession(Table, tablename="user_session"):
     client = Varchar(length=64, default="")
 
 
+class LoginStep(Table, tablename="login_step"):
+    """A password accepted, the second factor still owed: single-use, short-lived, a few attempts."""
+
+    id = Varchar(length=64, primary_key=True)  # SHA-256 of the random id the browser holds
+    user = ForeignKey(references=User, index=True)
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used_at = Timestamptz(null=True, default=None)
+
+
 class ApiToken(Table, tablename="api_token"):
     id = UUID(primary_key=True)
     organisation = ForeignKey(references=Organisation, index=True)
@@ -195,4 +205,5 @@ ALL_TABLES: list[type[Table]] = [
     Evidence,
     Revision,
     ThrottleCounter,
+    LoginStep,
 ]

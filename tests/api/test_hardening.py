@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import time
 
 import pyotp
 import pytest
 
-from portal.db.tables import Answer, Assessment, Evidence, UserSession
+from portal.db.tables import Answer, Assessment, Evidence, LoginStep, UserSession
 from tests.api.test_assessments import TELECOM, answer_all, implemented, open_assessment
 from tests.conftest import PASSWORD
 
@@ -29,11 +31,40 @@ async def test_the_totp_page_is_throttled_like_the_api(actors, anon) -> None:
     wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
     statuses = [
         (await anon.post("/login/totp", data={"totp": wrong, "_csrf_token": _csrf(step.text)})).status_code
-        for _ in range(6)
+        for _ in range(5)
     ]
-    assert statuses == [401, 401, 401, 401, 401, 429]
+    assert statuses == [401, 401, 401, 401, 401]
+    # Five wrong codes use the step up, and the account is throttled: the password is needed again, and waits.
     right = await anon.post("/login/totp", data={"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)})
-    assert right.status_code == 429 and await UserSession.count() == 0
+    assert right.status_code == 401 and "enter your password again" in right.text
+    assert await UserSession.count() == 0
+    again = await anon.post(
+        "/login", data={"email": reviewer["email"], "password": PASSWORD, "_csrf_token": _csrf(step.text)}
+    )
+    assert again.status_code == 429 and await UserSession.count() == 0
+
+
+async def test_a_used_login_step_cannot_be_replayed(actors, anon, client_factory) -> None:
+    reviewer = await actors.create_user("reviewer")
+    secret = actors.totp_secrets[reviewer["email"]]
+    page = await anon.get("/login")
+    step = await anon.post(
+        "/login", data={"email": reviewer["email"], "password": PASSWORD, "_csrf_token": _csrf(page.text)}
+    )
+    step_id = anon.cookies["portal_mfa"]
+    # The browser holds a random id only: no email, no claims; the server keeps its hash.
+    assert reviewer["email"] not in step_id and "." not in step_id and len(step_id) == 43
+    assert await LoginStep.select(LoginStep.id).output(as_list=True) == [hashlib.sha256(step_id.encode()).hexdigest()]
+    done = await anon.post("/login/totp", data={"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)})
+    assert done.status_code == 302 and await UserSession.count() == 1
+    # Someone who copied the step cookie comes back with a fresh code (the next time step's): refused.
+    thief = client_factory()
+    form = await thief.get("/login")
+    thief.cookies.set("portal_mfa", step_id, domain="testserver.local", path="/login")
+    fresh = pyotp.TOTP(secret).at(time.time() + 30)
+    replay = await thief.post("/login/totp", data={"totp": fresh, "_csrf_token": _csrf(form.text)})
+    assert replay.status_code == 401 and "enter your password again" in replay.text
+    assert "portal_session" not in thief.cookies and await UserSession.count() == 1
 
 
 async def test_an_api_token_cannot_invite_members(actors, anon) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from portal.db import atomic
-from portal.db.tables import ApiToken, Invitation, ThrottleCounter, User, UserSession
+from portal.db.tables import ApiToken, Invitation, LoginStep, ThrottleCounter, User, UserSession
 from portal.security.principal import OrganisationKind, OrganisationStatus, Principal, Role
 
 
@@ -107,6 +107,15 @@ async def login_record(email: str) -> LoginRecord | None:
     return None if row is None else msgspec.convert(row, LoginRecord)
 
 
+async def login_record_by_id(user_id: uuid.UUID) -> LoginRecord | None:
+    row = (
+        await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
+        .where(User.id == user_id)
+        .first()
+    )
+    return None if row is None else msgspec.convert(row, LoginRecord)
+
+
 async def user(user_id: uuid.UUID) -> UserRecord | None:
     row = await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
     return None if row is None else msgspec.convert(row, UserRecord)
@@ -192,6 +201,39 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
         return None
     del row["expires_at"], row["revoked_at"]
     return principal_of(msgspec.convert(row, UserRecord), via="session", session_id=session_id)
+
+
+# --- second-factor steps ------------------------------------------------------------------------------------
+
+
+async def insert_login_step(step_hash: str, user_id: uuid.UUID, *, at: dt.datetime, expires_at: dt.datetime) -> None:
+    await LoginStep.delete().where(LoginStep.expires_at <= at)  # keeps the table to the steps still open
+    await LoginStep.insert(LoginStep(id=step_hash, user=user_id, expires_at=expires_at)).run()
+
+
+async def attempt_login_step(step_hash: str, at: dt.datetime, *, max_attempts: int) -> uuid.UUID | None:
+    """Count one attempt on an open step (a single conditional update, so a burst cannot exceed the
+    attempts); the step's user, or None when it is unknown, used, expired or out of attempts."""
+    rows = (
+        await LoginStep.update({LoginStep.attempts: LoginStep.attempts + 1})
+        .where(
+            (LoginStep.id == step_hash)
+            & LoginStep.used_at.is_null()
+            & (LoginStep.expires_at > at)
+            & (LoginStep.attempts < max_attempts)
+        )
+        .returning(LoginStep.user)
+    )
+    return uuid.UUID(str(rows[0]["user"])) if rows else None
+
+
+async def use_login_step(step_hash: str, at: dt.datetime) -> bool:
+    used = (
+        await LoginStep.update({LoginStep.used_at: at})
+        .where((LoginStep.id == step_hash) & LoginStep.used_at.is_null())
+        .returning(LoginStep.id)
+    )
+    return bool(used)
 
 
 # --- invitations ---------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from portal.security.sealed import SealedBox
 from portal.security.throttle import LoginThrottle, Reservation
 
 INVITATION_DAYS = 7
+LOGIN_STEP_MINUTES = 5
+LOGIN_STEP_ATTEMPTS = 5
 
 
 def digest(secret: str) -> str:
@@ -185,6 +187,28 @@ class AccountService:
             await self._login_failed(caller, user.email, "bad one-time code")
             raise NotAuthenticated("the one-time code is wrong or has already been used", field="totp")
         await self.throttle.release(reservation)
+
+    async def start_second_factor(self, user: LoginRecord) -> str:
+        """The password was right and a code is owed: a server-side step, single-use, for a few minutes and
+        attempts. Returns its random id (the browser holds it; only its hash is stored)."""
+        step_id = secrets.token_urlsafe(32)
+        at = now()
+        await repo.insert_login_step(
+            digest(step_id), user.id, at=at, expires_at=at + dt.timedelta(minutes=LOGIN_STEP_MINUTES)
+        )
+        return step_id
+
+    async def finish_second_factor(self, caller: Caller, step_id: str, code: str | None) -> LoginRecord:
+        """Check the code owed by a step; the step is used up by success and after its last attempt."""
+        expired = NotAuthenticated("the login step expired; enter your password again")
+        user_id = await repo.attempt_login_step(digest(step_id), now(), max_attempts=LOGIN_STEP_ATTEMPTS)
+        user = await repo.login_record_by_id(user_id) if user_id else None
+        if user is None or not user.is_active:
+            raise expired
+        await self.second_factor(caller, user, code)
+        if not await repo.use_login_step(digest(step_id), now()):
+            raise expired
+        return user
 
     async def open_session(self, caller: Caller, user: UserRecord) -> tuple[str, dt.datetime]:
         await self.throttle.succeeded(user.email)

@@ -7,6 +7,7 @@ import json
 import re
 import time
 
+import httpx
 import pyotp
 import pytest
 
@@ -176,3 +177,17 @@ async def test_login_and_registration_need_a_json_content_type(actors, anon) -> 
     assert (
         await anon.post("/api/v1/auth/register", content="{}", headers={"content-type": "text/plain"})
     ).status_code == 415
+
+
+@pytest.mark.parametrize("header", ["", " ", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "token"])
+async def test_an_empty_or_malformed_authorization_header_is_a_401(app, actors, header) -> None:
+    client, me = await actors.provider()
+    # The session cookie and no CSRF header, as a forged cross-site request would send: the Authorization
+    # header must not make it pass for a script's request.
+    browser = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    browser.cookies = client.cookies
+    logout = await browser.post("/api/v1/auth/logout", headers={"Authorization": header})
+    assert logout.status_code == 401 and logout.headers["content-type"] == "application/problem+json"
+    assert logout.json()["type"] == "/problems/not-authenticated"
+    assert (await browser.get("/api/v1/me", headers={"Authorization": header})).status_code == 401
+    assert (await client.get("/api/v1/me")).json()["email"] == me["email"]  # the session is still open

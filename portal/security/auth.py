@@ -73,7 +73,9 @@ def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Pr
 
 
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.user is None:
+    # From the scope: requests the authentication middleware skips (OPTIONS) have no user at all, and
+    # `connection.user` would raise instead of answering like any anonymous request.
+    if connection.scope.get("user") is None:
         raise NotAuthenticated("log in to use this")
 
 

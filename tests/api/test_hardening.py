@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import time
+import uuid
 
 import httpx
 import pyotp
@@ -191,3 +192,19 @@ async def test_an_empty_or_malformed_authorization_header_is_a_401(app, actors, 
     assert logout.json()["type"] == "/problems/not-authenticated"
     assert (await browser.get("/api/v1/me", headers={"Authorization": header})).status_code == 401
     assert (await client.get("/api/v1/me")).json()["email"] == me["email"]  # the session is still open
+
+
+def _concrete(path: str) -> str:
+    values = {"uuid": str(uuid.uuid4()), "int": "1"}
+    return re.sub(r"\{[^}:]+:(\w+)\}", lambda m: values.get(m.group(1), "x"), path)
+
+
+async def test_options_answers_like_any_anonymous_request(app, anon) -> None:
+    paths = sorted({route.path for route in app.routes if "OPTIONS" in getattr(route, "methods", ())})
+    answers = {path: await anon.options(_concrete(path)) for path in paths}
+    assert {response.status_code for response in answers.values()} == {204, 401}
+    guarded = answers["/api/v1/organisations/{organisation_id:uuid}/members"]
+    assert guarded.status_code == 401 and guarded.headers["content-type"] == "application/problem+json"
+    assert guarded.json()["detail"] == "log in to use this" and "scope" not in guarded.text
+    assert answers["/api/v1/organisations"].status_code == 401
+    assert answers["/api/v1/auth/login"].status_code == 204

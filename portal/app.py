@@ -36,6 +36,7 @@ from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
 from portal.security.csrf import PortalCSRFMiddleware, csrf_config
 from portal.security.headers import security_headers
+from portal.security.hosts import AllowedHosts
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -86,12 +87,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),
-        middleware=[runtime.session_auth.middleware, DefineMiddleware(PortalCSRFMiddleware, config=csrf)],
+        middleware=[
+            DefineMiddleware(AllowedHosts, config=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts)),
+            runtime.session_auth.middleware,
+            DefineMiddleware(PortalCSRFMiddleware, config=csrf),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=set_language,
         before_send=[security_headers(settings.production)],
         template_config=_templates(),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

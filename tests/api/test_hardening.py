@@ -7,6 +7,7 @@ import json
 import re
 import time
 import uuid
+from urllib.parse import urlencode
 
 import httpx
 import pyotp
@@ -208,3 +209,15 @@ async def test_options_answers_like_any_anonymous_request(app, anon) -> None:
     assert guarded.json()["detail"] == "log in to use this" and "scope" not in guarded.text
     assert answers["/api/v1/organisations"].status_code == 401
     assert answers["/api/v1/auth/login"].status_code == 204
+
+
+async def test_a_repeated_form_field_is_an_answer_not_a_500(actors, anon) -> None:
+    _, user = await actors.provider()
+    form = await anon.get("/login")
+    fields = [("email", user["email"]), ("password", PASSWORD), ("_csrf_token", _csrf(form.text))]
+    twice = await anon.post(
+        "/login",
+        content=urlencode([*fields, ("next", "/assessments"), ("next", "//evil.example")]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.status_code == 302 and twice.headers["location"] == "/"

@@ -1,4 +1,5 @@
-"""Login throttling against a real server (`portal serve`, one and two workers): concurrent bursts.
+"""Against a real server (`portal serve` on a free port, the suite's database): login throttling under
+concurrent bursts with one and two workers, and raw requests no test client would send.
 
 Every request of a burst is in flight at once, so only an atomic reservation shared by the workers can keep
 the number of judged attempts at the limit.
@@ -7,6 +8,7 @@ the number of judged attempts at the limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -55,8 +57,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
-def served(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Iterator[Served]:
+@contextlib.contextmanager
+def _serve(settings, tmp_path: Path, workers: int) -> Iterator[Served]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -76,7 +78,7 @@ def served(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Iterator
     server.portal("migrate")
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(request.param)],
+        [PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -96,6 +98,18 @@ def served(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Iterator
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
+def served(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Iterator[Served]:
+    with _serve(settings, tmp_path, request.param) as server:
+        yield server
+
+
+@pytest.fixture
+def one_server(settings, tmp_path: Path) -> Iterator[Served]:
+    with _serve(settings, tmp_path, 1) as server:
+        yield server
 
 
 def _wrong(secret: str) -> str:
@@ -135,3 +149,37 @@ async def test_a_burst_of_wrong_codes_is_judged_only_up_to_the_limit(served: Ser
         right = {"email": email, "password": PASSWORD, "totp": pyotp.TOTP(secret).now()}
         assert (await client.post("/api/v1/auth/login", json=right)).status_code == 429
     assert await UserSession.count() == 0
+
+
+def _raw(base_url: str, request: str) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (test clients tidy header values) and read the whole answer."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request.encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode().split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def test_a_bad_host_is_a_400_problem_with_the_security_headers(one_server: Served) -> None:
+    netloc = one_server.base_url.removeprefix("http://")
+    for host in [f"{netloc} ", f"{netloc}x", "evil.example", ""]:
+        for accept in ["application/json", "text/html"]:
+            status, headers, body = _raw(
+                one_server.base_url,
+                f"GET /login HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
+            )
+            assert status == 400 and headers["content-type"] == "application/problem+json", (host, accept, body)
+            assert json.loads(body) == {
+                "type": "/problems/invalid-host",
+                "title": "Invalid host header",
+                "status": 400,
+                "detail": "Invalid host header",
+                "instance": "/login",
+            }
+            assert headers["content-security-policy"].startswith("default-src 'self'")
+            assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"

@@ -221,3 +221,38 @@ async def test_a_repeated_form_field_is_an_answer_not_a_500(actors, anon) -> Non
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert twice.status_code == 302 and twice.headers["location"] == "/"
+
+
+async def test_login_and_invitation_answers_are_never_stored(actors, anon, client_factory) -> None:
+    admin, me = await actors.provider()
+    api = await anon.post("/api/v1/auth/login", json={"email": me["email"], "password": PASSWORD})
+    assert api.status_code == 200 and api.headers["cache-control"] == "no-store"
+    browser = client_factory()
+    form = await browser.get("/login")
+    page = await browser.post(
+        "/login", data={"email": me["email"], "password": PASSWORD, "_csrf_token": _csrf(form.text)}
+    )
+    assert page.status_code == 302 and page.headers["cache-control"] == "no-store"
+    reviewer = await actors.create_user("reviewer")
+    step = await browser.post(
+        "/login", data={"email": reviewer["email"], "password": PASSWORD, "_csrf_token": _csrf(form.text)}
+    )
+    assert step.status_code == 200 and step.headers["cache-control"] == "no-store"
+    code = pyotp.TOTP(actors.totp_secrets[reviewer["email"]]).now()
+    done = await browser.post("/login/totp", data={"totp": code, "_csrf_token": _csrf(step.text)})
+    assert done.status_code == 302 and done.headers["cache-control"] == "no-store"
+
+    org = me["organisation_id"]
+    urls = []
+    for email in ("one@provider.example", "two@provider.example"):
+        member = {"email": email, "display_name": "Member", "role": "provider_editor"}
+        urls.append((await admin.post(f"/api/v1/organisations/{org}/members", json=member)).json()["invitation_url"])
+    secret = urls[0].rsplit("/", 1)[1]
+    accepted = await client_factory().post(f"/api/v1/invitations/{secret}/accept", json={"password": PASSWORD})
+    assert accepted.status_code == 200 and accepted.headers["cache-control"] == "no-store"
+    path = "/invitations/" + urls[1].rsplit("/", 1)[1]
+    invitation = client_factory()
+    shown = await invitation.get(path)
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    joined = await invitation.post(path, data={"password": PASSWORD, "_csrf_token": _csrf(shown.text)})
+    assert joined.status_code == 200 and joined.headers["cache-control"] == "no-store"

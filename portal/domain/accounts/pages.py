@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
 from portal.deps import Accounts, CallerDep, Organisations, RuntimeDep
-from portal.domain.accounts.controllers import session_cookie
+from portal.domain.accounts.controllers import NO_STORE, session_cookie
 from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import NewApiToken, NewMember, Registration
 from portal.domain.accounts.services import LOGIN_STEP_MINUTES, AccountService
@@ -38,7 +38,7 @@ class AccountPages(Controller):
             return Redirect(path=safe_next(next))
         return render(request, "login.html", next=safe_next(next), email="")
 
-    @post("/login")
+    @post("/login", cache_control=NO_STORE)
     async def login(
         self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
     ) -> Any:
@@ -67,7 +67,7 @@ class AccountPages(Controller):
             return page
         return await self._open(runtime, accounts, caller, row, target)
 
-    @post("/login/totp")
+    @post("/login/totp", cache_control=NO_STORE)
     async def login_totp(
         self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
     ) -> Any:
@@ -122,11 +122,11 @@ class AccountPages(Controller):
         form = {k: v for k, v in data.items() if k != "password"}
         return render(request, "register.html", status_code=status, form=form, categories=_categories(), errors=errors)
 
-    @get("/invitations/{secret:str}")
+    @get("/invitations/{secret:str}", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "invitation.html")
 
-    @post("/invitations/{secret:str}")
+    @post("/invitations/{secret:str}", cache_control=NO_STORE)
     async def accept_invitation(
         self,
         request: Request[Any, Any, Any],

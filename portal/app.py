@@ -37,6 +37,7 @@ from portal.runtime import build_runtime
 from portal.security.csrf import PortalCSRFMiddleware, csrf_config
 from portal.security.headers import security_headers
 from portal.security.hosts import AllowedHosts
+from portal.security.nul import RefuseNul
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=dependencies(runtime),
         middleware=[
             DefineMiddleware(AllowedHosts, config=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts)),
+            RefuseNul,
             runtime.session_auth.middleware,
             DefineMiddleware(PortalCSRFMiddleware, config=csrf),
         ],

@@ -13,9 +13,9 @@ import httpx
 import pyotp
 import pytest
 
-from portal.db.tables import Answer, Assessment, Evidence, LoginStep, UserSession
+from portal.db.tables import Answer, Assessment, AuditEvent, Evidence, LoginStep, UserSession
 from tests.api.test_assessments import TELECOM, answer_all, implemented, open_assessment
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, registration
 
 pytestmark = pytest.mark.usefixtures("baseline")
 
@@ -256,3 +256,54 @@ async def test_login_and_invitation_answers_are_never_stored(actors, anon, clien
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     joined = await invitation.post(path, data={"password": PASSWORD, "_csrf_token": _csrf(shown.text)})
     assert joined.status_code == 200 and joined.headers["cache-control"] == "no-store"
+
+
+async def test_long_and_nul_inputs_are_4xx_and_the_trail_keeps_what_fits(app, actors, anon) -> None:
+    long_email = "x" * 138 + "@example.org"  # 150 characters: the audit's object_id column holds 100
+    assert len(long_email) == 150
+    failed = await anon.post("/api/v1/auth/login", json={"email": long_email, "password": "not the password"})
+    assert failed.status_code == 401
+    row = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "auth.login").first()
+    assert row["object_id"] == long_email[:100]
+
+    nul = await anon.post("/api/v1/auth/login", json={"email": "a\x00@example.org", "password": "not the password"})
+    assert nul.status_code == 400 and nul.json()["errors"][0]["field"] == "email"
+    page = await anon.get("/login")
+    nul_page = await anon.post(
+        "/login", data={"email": "a\x00@example.org", "password": "not the password", "_csrf_token": _csrf(page.text)}
+    )
+    assert nul_page.status_code == 422
+
+    far = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("f" * 100, 4000)), base_url="http://testserver"
+    )
+    assert (
+        await far.post("/api/v1/auth/login", json={"email": "far@example.org", "password": "wrong"})
+    ).status_code == 401
+    row = await AuditEvent.select(AuditEvent.client).where(AuditEvent.object_id == "far@example.org").first()
+    assert row["client"] == "f" * 64
+
+    client, me = await actors.provider()
+    assessment = await open_assessment(client)
+    answer = await client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers/{TELECOM[0]}",
+        json={"status": "implemented", "narrative": "Done\x00 and documented.", "evidence_ids": []},
+    )
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "narrative"
+    token = await client.post(f"/api/v1/organisations/{me['organisation_id']}/api-tokens", json={"name": "c\x00i"})
+    assert token.status_code == 400
+    registration_nul = registration(organisation__legal_name="Provider\x00 Ltd")
+    assert (await anon.post("/api/v1/auth/register", json=registration_nul)).status_code == 400
+    assert (await anon.get("/api/v1/catalogs/ppa-baseline%00/1.0.0")).status_code == 400
+    assert (await anon.get("/catalogs?q=%00")).status_code == 400
+    assert (await AuditEvent.count().where(AuditEvent.outcome == "failure")) == 2
+
+
+async def test_a_long_organisation_name_gives_a_default_title_that_fits(actors, anon) -> None:
+    body = registration(organisation__name="N" * 200)
+    user = (await anon.post("/api/v1/auth/register", json=body)).json()
+    admin = await actors.regulator("regulator_admin")
+    assert (await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")).status_code == 200
+    client = await actors.login(body["user"]["email"])
+    assessment = await open_assessment(client)
+    assert len(assessment["title"]) == 200 and assessment["title"].endswith("N" * 10)

@@ -14,7 +14,7 @@ from controls.models import ProviderCategory
 from portal.deps import Accounts, CallerDep, Organisations, RuntimeDep
 from portal.domain.accounts.controllers import NO_STORE, session_cookie
 from portal.domain.accounts.repo import UserRecord
-from portal.domain.accounts.schemas import NewApiToken, NewMember, Registration
+from portal.domain.accounts.schemas import Login, NewApiToken, NewMember, Registration
 from portal.domain.accounts.services import LOGIN_STEP_MINUTES, AccountService
 from portal.domain.context import Caller
 from portal.domain.organisations.services import OrganisationService
@@ -43,8 +43,12 @@ class AccountPages(Controller):
         self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
     ) -> Any:
         email, target = str(data.get("email", "")), safe_next(data.get("next"))
+        # The API's schema, so a page login refuses what the API refuses (NUL, over-long values) before any query.
+        credentials, errors = parse_form(Login, {"email": email, "password": str(data.get("password", ""))})
+        if credentials is None:
+            return render(request, "login.html", status_code=422, next=target, email="", errors=errors)
         try:
-            row = await accounts.authenticate(caller, email, str(data.get("password", "")))
+            row = await accounts.authenticate(caller, credentials.email, credentials.password)
         except (NotAuthenticated, TooManyRequests) as exc:
             return render(
                 request, "login.html", status_code=status_of(exc), next=target, email=email, errors=form_errors(exc)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,13 +23,16 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
+import redis
 
-from portal.db.tables import UserSession
+from portal.db.tables import AuditEvent, UserSession
 from portal.security.throttle import ACCOUNT
 from tests.conftest import PASSWORD
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 BURST = 40
+# A database of its own: the fixture empties the throttle's keys before and after each test.
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 class Served:
@@ -58,7 +62,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serve(settings, tmp_path: Path, workers: int) -> Iterator[Served]:
+def _serve(settings, tmp_path: Path, workers: int, redis_url: str = "") -> Iterator[Served]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -74,6 +78,8 @@ def _serve(settings, tmp_path: Path, workers: int) -> Iterator[Served]:
         "PORTAL_LOG_LEVEL": "WARNING",
     }
     env.pop("PORTAL_REDIS_URL", None)
+    if redis_url:
+        env["PORTAL_REDIS_URL"] = redis_url
     server = Served(base_url, env)
     server.portal("migrate")
     log = (tmp_path / "serve.log").open("w")
@@ -100,10 +106,32 @@ def _serve(settings, tmp_path: Path, workers: int) -> Iterator[Served]:
         log.close()
 
 
-@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
-def served(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Iterator[Served]:
-    with _serve(settings, tmp_path, request.param) as server:
-        yield server
+def _forget_redis_counters() -> None:
+    with redis.Redis.from_url(REDIS_URL) as client:
+        for key in client.scan_iter("portal-throttle:*"):
+            client.delete(key)
+
+
+@pytest.fixture(scope="module", params=["one-worker", "two-workers", "two-workers-redis"])
+def server(request: pytest.FixtureRequest, settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server per configuration for the module's tests (each test's rows are cleaned after it)."""
+    redis_url = ""
+    if request.param.endswith("redis"):
+        try:
+            _forget_redis_counters()
+        except redis.ConnectionError as exc:
+            pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+        redis_url = REDIS_URL
+    workers = 1 if request.param == "one-worker" else 2
+    with _serve(settings, tmp_path_factory.mktemp("served"), workers, redis_url) as running:
+        yield running
+
+
+@pytest.fixture
+def served(server: Served) -> Iterator[Served]:
+    yield server
+    if server.env.get("PORTAL_REDIS_URL"):
+        _forget_redis_counters()  # the database is cleaned after each test; Redis is not
 
 
 @pytest.fixture
@@ -183,3 +211,30 @@ def test_a_bad_host_is_a_400_problem_with_the_security_headers(one_server: Serve
             }
             assert headers["content-security-policy"].startswith("default-src 'self'")
             assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
+async def test_a_burst_of_wrong_codes_on_the_page_step_is_judged_only_up_to_the_limit(served: Served) -> None:
+    email = "page@regulator.example"
+    secret = served.regulator(email)
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=15) as browser:
+        form = await browser.get("/login")
+        fields = {"email": email, "password": PASSWORD, "_csrf_token": _csrf(form.text)}
+        step = await browser.post("/login", data=fields)
+        assert step.status_code == 200 and "portal_mfa" in browser.cookies
+        wrong = {"totp": _wrong(secret), "_csrf_token": _csrf(step.text)}
+        statuses = Counter(
+            response.status_code
+            for response in await asyncio.gather(*(browser.post("/login/totp", data=wrong) for _ in range(BURST)))
+        )
+        assert set(statuses) <= {401, 429} and statuses.total() == BURST
+        right = {"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)}
+        assert (await browser.post("/login/totp", data=right)).status_code in {401, 429}
+    events = await AuditEvent.select(AuditEvent.after).where(AuditEvent.object_id == email).output(load_json=True)
+    judged = [event for event in events if event["after"] == {"reason": "bad one-time code"}]
+    assert 1 <= len(judged) <= ACCOUNT.free and await UserSession.count() == 0
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)

@@ -41,7 +41,9 @@ from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
 from portal.security.csrf import PortalCSRFMiddleware, csrf_config
 from portal.security.headers import security_headers
+from portal.security.hosts import AllowedHosts
 from portal.security.limits import BodyTimeout
+from portal.security.nul import RefuseNul
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=dependencies(runtime),
         middleware=[
+            DefineMiddleware(AllowedHosts, config=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts)),
+            RefuseNul,
             DefineMiddleware(
                 BodyTimeout, idle_seconds=settings.body_idle_seconds, total_seconds=settings.body_total_seconds
             ),
@@ -113,7 +117,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=set_language,
         before_send=[security_headers(settings.production)],
         template_config=_templates(),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -78,7 +78,7 @@ def render(request: Request[Any, Any, Any], template: str, *, status_code: int =
         "lang": language,
         "dir": direction(language),
         "user": user,
-        "nav": navigation(user, request.url.path),
+        "nav": navigation(user, str(request.scope.get("path", ""))),
         "flash": flash,
         "errors": [],
     }
@@ -103,8 +103,8 @@ def form_errors(exc: PortalError) -> list[dict[str, str]]:
     return [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+def safe_next(target: object) -> str:
+    """Only same-site paths are followed after login (no open redirect); anything but one string is "/"."""
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"

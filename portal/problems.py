@@ -34,6 +34,7 @@ from portal.errors import (
     UnsupportedMediaType,
 )
 from portal.pages import render
+from portal.security.hosts import INVALID_HOST
 
 log = logging.getLogger("portal.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -68,8 +69,14 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
     return Caller(principal=user, client=request.client.host if request.client else "")
 
 
+def _path(request: Request[Any, Any, Any]) -> str:
+    # The scope's path, never request.url: building the URL parses the Host header, which may be the very
+    # thing that is wrong (a handler that raises leaves a bare 500 without the security headers).
+    return str(request.scope.get("path", ""))
+
+
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    if request.url.path.startswith("/api/") or request.url.path.startswith("/.well-known/"):
+    if _path(request).startswith(("/api/", "/.well-known/")):
         return False
     return "text/html" in request.headers.get("accept", "")
 
@@ -85,7 +92,7 @@ def _problem(
 ) -> Response[Any]:
     if _wants_html(request):
         if status == 401 and request.method == "GET":
-            return Redirect(path=f"/login?next={request.url.path}")
+            return Redirect(path=f"/login?next={_path(request)}")
         page = render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
         if headers:
             page.headers.update(headers)
@@ -95,7 +102,7 @@ def _problem(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": _path(request),
         **extra,
     }
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -109,7 +116,7 @@ def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: st
         "permission.denied",
         outcome="denied",
         object_type="route",
-        object_id=f"{request.method} {request.url.path}"[:100],
+        object_id=f"{request.method} {_path(request)}"[:100],
         after={"detail": detail},
     )
     return response
@@ -145,6 +152,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return _denied(request, _problem(request, 403, "forbidden", "Not allowed", exc.detail, {}), exc.detail)
     if isinstance(exc, NotAuthorizedException):
         return _problem(request, 401, "not-authenticated", "Authentication required", exc.detail, {})
+    if status == 400 and exc.detail == INVALID_HOST:  # Litestar's router and portal.security.hosts
+        # Never a page: an HTML page would be built for a host the portal does not serve.
+        body = {"type": TYPE_BASE + "invalid-host", "title": INVALID_HOST, "status": 400, "detail": INVALID_HOST}
+        return Response({**body, "instance": _path(request)}, status_code=400, media_type=PROBLEM_JSON)
     if status >= 500:  # Litestar's own 5xx details can name files and internals: log them, say nothing
         log.error("%s %s answered %s: %s", request.method, request.url.path, status, exc.detail)
         return _problem(request, status, "internal-error", "Internal error", "something went wrong on our side", {})
@@ -159,7 +170,7 @@ def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[A
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Logged with its traceback for operators; the client gets a plain problem, never the traceback.
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, _path(request))
     return _problem(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
@@ -26,13 +24,12 @@ from portal.domain.status.services import StatusListService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
-from portal.security.throttle import LoginThrottle
+from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters
 from portal.settings import Settings
 
 
 class Runtime(msgspec.Struct, kw_only=True):
     settings: Settings
-    mfa_secret: str
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
@@ -47,24 +44,21 @@ class Runtime(msgspec.Struct, kw_only=True):
     issuance: IssuanceService
 
 
-def _store(settings: Settings) -> Store:
-    if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        return RedisStore.with_client(url=settings.redis_url, namespace="portal-throttle")
-    return MemoryStore()
+def _throttle_counters(settings: Settings) -> Counters:
+    # Either is shared by every worker process: Redis across hosts, the database across one database's users.
+    return RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters()
 
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = settings.secret_key
-    # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions, MFA steps and CSRF never share one.
+    # One key per purpose, derived from PORTAL_SECRET_KEY, so sessions and CSRF never share one.
     session_secret = derive_key(secret, "session-jwt").hex()
     catalogs = CatalogService()
     assessments = AssessmentService(catalogs)
     accounts = AccountService(
         passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         totp_box=SealedBox(secret, "totp"),
-        throttle=LoginThrottle(_store(settings)),
+        throttle=LoginThrottle(_throttle_counters(settings)),
         issuer=settings.issuer,
         session_minutes=settings.session_minutes,
     )
@@ -73,7 +67,6 @@ def build_runtime(settings: Settings) -> Runtime:
     status_lists = StatusListService(keys, settings.issuer)
     return Runtime(
         settings=settings,
-        mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
         csrf_secret=derive_key(secret, "csrf").hex(),
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
         accounts=accounts,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+# Every request text refuses NUL: PostgreSQL cannot store it, and no legitimate text contains it.
+NO_NUL = r"^[^\x00]*$"
+
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A request body: unknown members are refused, not ignored."""

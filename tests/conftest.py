@@ -17,9 +17,7 @@ import httpx
 import pyotp
 import pytest
 from litestar import Litestar
-from litestar.stores.memory import MemoryStore
 
-from portal.security.throttle import LoginThrottle
 from portal.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,14 +120,13 @@ def runtime(app: Litestar) -> Any:
 
 @pytest.fixture
 async def clean_database(app: Litestar) -> AsyncIterator[None]:
-    """After each database test: empty the tables, the evidence store and the login throttle."""
+    """After each database test: empty the tables (the login throttle's counters too) and the evidence store."""
     yield
     from portal.db.tables import Organisation
 
     engine = Organisation._meta.db
     for table in clean_order():
         await engine.run_ddl(f"DELETE FROM {table}")
-    app.state.runtime.accounts.throttle = LoginThrottle(MemoryStore())
     evidence_root = app.state.runtime.evidence.store.root
     for stored in sorted(evidence_root.rglob("*"), reverse=True):
         if stored.is_file():

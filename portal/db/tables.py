@@ -8,6 +8,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     Date,
+    DoublePrecision,
     ForeignKey,
     Integer,
     Serial,
@@ -65,6 +66,16 @@ class UserSession(Table, tablename="user_session"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     client = Varchar(length=64, default="")
+
+
+class LoginStep(Table, tablename="login_step"):
+    """A password accepted, the second factor still owed: single-use, short-lived, a few attempts."""
+
+    id = Varchar(length=64, primary_key=True)  # SHA-256 of the random id the browser holds
+    user = ForeignKey(references=User, index=True)
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used_at = Timestamptz(null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -311,6 +322,15 @@ class AttestationEvent(Table, tablename="attestation_event"):
     at = Timestamptz()
 
 
+class ThrottleCounter(Table, tablename="throttle_counter"):
+    """Login attempts per hashed key (account or client address), shared by every worker process."""
+
+    key = Varchar(length=64, primary_key=True)
+    failures = Integer(default=0)
+    blocked_until = DoublePrecision(default=0.0)  # epoch seconds
+    forget_at = DoublePrecision(default=0.0, index=True)
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -332,4 +352,6 @@ ALL_TABLES: list[type[Table]] = [
     Decision,
     AttestationRow,
     AttestationEvent,
+    ThrottleCounter,
+    LoginStep,
 ]

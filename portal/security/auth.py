@@ -30,8 +30,11 @@ API_TOKEN_PREFIX = "pap_"  # noqa: S105 - a public prefix, not a secret
 class PortalAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization")
-        if header:
-            scheme, _, credential = header.partition(" ")
+        # Present means meant: an empty or malformed header is refused, never read as "use the cookie" (the
+        # CSRF check skips requests that carry one).
+        if header is not None:
+            scheme, _, credential = header.strip().partition(" ")
+            credential = credential.strip()
             if scheme.lower() != "bearer" or not credential:
                 raise NotAuthorizedException("use Authorization: Bearer <token>")
             if credential.startswith(API_TOKEN_PREFIX):
@@ -71,7 +74,9 @@ def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Pr
 
 
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.user is None:
+    # From the scope: requests the authentication middleware skips (OPTIONS) have no user at all, and
+    # `connection.user` would raise instead of answering like any anonymous request.
+    if connection.scope.get("user") is None:
         raise NotAuthenticated("log in to use this")
 
 

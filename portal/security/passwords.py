@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
+import unicodedata
 from importlib import resources
 
 from argon2 import PasswordHasher, Type
@@ -11,6 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+# Runs a person types without thinking, read cyclically (so "1234567890" and "123456789012" are runs too)
+# and in either direction: the alphabet, the digits, and the letter rows of a QWERTY keyboard end to end.
+SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzxcvbnm")
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # controls, format characters (zero-width space...), separators
 
 
 class PasswordPolicyError(ValueError):
@@ -24,7 +30,19 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in gzip.decompress(data).decode().splitlines() if line.strip())
 
 
+def _is_run(text: str) -> bool:
+    for sequence in SEQUENCES:
+        if all(char in sequence for char in text):
+            steps = {(sequence.index(b) - sequence.index(a)) % len(sequence) for a, b in itertools.pairwise(text)}
+            if steps in ({1}, {len(sequence) - 1}):
+                return True
+    return False
+
+
 def check_policy(password: str, *, email: str = "") -> None:
+    visible = "".join(char for char in password if unicodedata.category(char) not in _INVISIBLE).lower()
+    if not visible:
+        raise PasswordPolicyError("password must not be blank or only invisible characters")
     if len(password) < MIN_LENGTH:
         raise PasswordPolicyError(f"password must be at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
@@ -33,6 +51,10 @@ def check_policy(password: str, *, email: str = "") -> None:
         raise PasswordPolicyError("password is one of the most common passwords")
     if email and password.lower() == email.lower():
         raise PasswordPolicyError("password must not be the email address")
+    if len(set(visible)) == 1:
+        raise PasswordPolicyError("password must not be one character repeated")
+    if _is_run(visible):
+        raise PasswordPolicyError("password must not be a run of consecutive characters or keys")
 
 
 class PasswordHashing:

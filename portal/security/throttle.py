@@ -1,58 +1,166 @@
-"""Login throttling, per account and per client address, checked before any password hashing.
+"""Login throttling, per account and per client address: every attempt is reserved before any hashing.
+
+A reservation is one atomic step on a shared counter: refused while the key is blocked, otherwise counted as a
+failure at once (so a concurrent burst sees it) and, once the key reaches its limit, the block starts in the
+same step. An attempt that turns out right gives its reservation back; a completed login clears the account.
 
 An account that keeps failing waits longer each time (30 s doubling up to 15 min), never for good, so an
-attacker can slow the real owner down but not lock them out. Backed by a Litestar store: Redis when
-PORTAL_REDIS_URL is set (shared by all workers), otherwise memory (per worker).
+attacker can slow the real owner down but not lock them out. The counters live in Redis when PORTAL_REDIS_URL
+is set (a Lua script: one atomic step), otherwise in the database (a row locked for the step: BEGIN IMMEDIATE
+on SQLite, SELECT ... FOR UPDATE on PostgreSQL), so every worker process shares them either way.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import time
+from typing import Protocol
 
-from litestar.stores.base import Store
+import msgspec
 
+from portal.domain.accounts import repo
+from portal.domain.accounts.repo import CounterRecord
 from portal.errors import TooManyRequests
 
-ACCOUNT_FREE_FAILURES = 5
-ACCOUNT_FIRST_DELAY = 30
-ACCOUNT_MAX_DELAY = 15 * 60
-CLIENT_FAILURES = 50
-CLIENT_WINDOW = 15 * 60
+
+class Limit(msgspec.Struct, frozen=True, kw_only=True):
+    free: int  # failures judged before the first wait
+    first_wait: int  # seconds blocked once `free` failures are counted
+    max_wait: int  # the wait doubles with each further failure, up to this
+    forget_after: int  # a key with no failure for this long starts afresh
+
+
+ACCOUNT = Limit(free=5, first_wait=30, max_wait=15 * 60, forget_after=30 * 60)
+CLIENT = Limit(free=50, first_wait=15 * 60, max_wait=15 * 60, forget_after=15 * 60)
+
+
+def counted(state: CounterRecord, now: float, limit: Limit) -> tuple[CounterRecord, float]:
+    """One reservation on ``state``: the new state and, when refused, the seconds left to wait (else 0)."""
+    if state.forget_at <= now:
+        state = CounterRecord(failures=0, blocked_until=0.0, forget_at=0.0)
+    if state.blocked_until > now:
+        return state, state.blocked_until - now
+    failures = state.failures + 1
+    blocked_until = 0.0
+    if failures >= limit.free:
+        blocked_until = now + min(limit.first_wait * 2 ** (failures - limit.free), limit.max_wait)
+    return CounterRecord(failures=failures, blocked_until=blocked_until, forget_at=now + limit.forget_after), 0.0
+
+
+def given_back(state: CounterRecord) -> CounterRecord:
+    """A reservation returned: one failure fewer. A block in force was started by this reservation or by one
+    counted with it (a block refuses every later one), so it ends; the count stays exact, and the next
+    reservation over the limit starts it again."""
+    return CounterRecord(failures=max(state.failures - 1, 0), blocked_until=0.0, forget_at=state.forget_at)
+
+
+class Counters(Protocol):
+    async def reserve(self, key: str, limit: Limit, now: float) -> float:
+        """Count one attempt unless ``key`` is blocked; return 0, or the seconds left to wait."""
+
+    async def release(self, key: str) -> None: ...
+
+    async def clear(self, key: str, now: float) -> None: ...
+
+
+class DatabaseCounters:
+    """Counters in the ``throttle_counter`` table, shared by every worker that uses the same database."""
+
+    async def reserve(self, key: str, limit: Limit, now: float) -> float:
+        wait = 0.0
+
+        def change(state: CounterRecord) -> CounterRecord:
+            nonlocal wait
+            state, wait = counted(state, now, limit)
+            return state
+
+        await repo.change_counter(key, change)
+        return wait
+
+    async def release(self, key: str) -> None:
+        await repo.change_counter(key, given_back)
+
+    async def clear(self, key: str, now: float) -> None:
+        await repo.delete_counter(key, forgotten_before=now)
+
+
+# The same steps as `counted` and `given_back`, run atomically inside Redis.
+_RESERVE = """
+local now, free, first, max_wait, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4]), tonumber(ARGV[5])
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
+if blocked > now then return tostring(blocked - now) end
+failures = failures + 1
+blocked = 0
+if failures >= free then blocked = now + math.min(first * 2 ^ (failures - free), max_wait) end
+redis.call('HSET', KEYS[1], 'failures', failures, 'blocked_until', tostring(blocked))
+redis.call('EXPIRE', KEYS[1], forget)
+return '0'
+"""
+_RELEASE = """
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '-1')
+if failures < 0 then return 0 end
+redis.call('HSET', KEYS[1], 'failures', math.max(failures - 1, 0), 'blocked_until', '0')
+return 1
+"""
+
+
+class RedisCounters:
+    """Counters in Redis (PORTAL_REDIS_URL), shared by every worker and every host."""
+
+    def __init__(self, url: str, namespace: str = "portal-throttle") -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+        self._namespace = namespace
+        self._reserve = self._redis.register_script(_RESERVE)
+        self._release = self._redis.register_script(_RELEASE)
+
+    def _key(self, key: str) -> str:
+        return f"{self._namespace}:{key}"
+
+    async def reserve(self, key: str, limit: Limit, now: float) -> float:
+        args: list[str | int] = [repr(now), limit.free, limit.first_wait, limit.max_wait, limit.forget_after]
+        return float(await self._reserve(keys=[self._key(key)], args=args))
+
+    async def release(self, key: str) -> None:
+        await self._release(keys=[self._key(key)])
+
+    async def clear(self, key: str, now: float) -> None:
+        await self._redis.delete(self._key(key))
+
+
+class Reservation(msgspec.Struct, frozen=True):
+    keys: tuple[str, ...]
+
+
+def _key(kind: str, value: str) -> str:
+    # Hashed, so neither the database nor Redis holds the email addresses that were tried.
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
 class LoginThrottle:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
 
-    async def _read(self, key: str) -> dict[str, float]:
-        raw = await self._store.get(key)
-        return json.loads(raw) if raw else {"failures": 0, "until": 0.0}
-
-    async def check(self, email: str, client: str) -> None:
+    async def reserve(self, email: str, client: str) -> Reservation:
+        """Count one attempt for the client address and the account before it is judged; refuse when blocked."""
         now = time.time()
-        for key in (f"acct:{email}", f"ip:{client}"):
-            state = await self._read(key)
-            if state["until"] > now:
-                raise TooManyRequests(
-                    "too many failed logins; wait before trying again",
-                    retry_after=int(state["until"] - now) + 1,
-                )
+        client_key, account_key = _key("ip", client), _key("acct", email)
+        wait = await self.counters.reserve(client_key, CLIENT, now)
+        if not wait:
+            wait = await self.counters.reserve(account_key, ACCOUNT, now)
+            if not wait:
+                return Reservation((client_key, account_key))
+            await self.counters.release(client_key)
+        raise TooManyRequests("too many failed logins; wait before trying again", retry_after=int(wait) + 1)
 
-    async def failed(self, email: str, client: str) -> None:
-        now = time.time()
-        account = await self._read(f"acct:{email}")
-        account["failures"] += 1
-        over = int(account["failures"]) - ACCOUNT_FREE_FAILURES
-        if over >= 0:
-            account["until"] = now + min(ACCOUNT_FIRST_DELAY * 2**over, ACCOUNT_MAX_DELAY)
-        await self._store.set(f"acct:{email}", json.dumps(account), expires_in=ACCOUNT_MAX_DELAY * 2)
-
-        ip = await self._read(f"ip:{client}")
-        ip["failures"] += 1
-        if ip["failures"] >= CLIENT_FAILURES:
-            ip["until"] = now + CLIENT_WINDOW
-        await self._store.set(f"ip:{client}", json.dumps(ip), expires_in=CLIENT_WINDOW)
+    async def release(self, reservation: Reservation) -> None:
+        """The attempt was right: it is not a failure."""
+        for key in reservation.keys:
+            await self.counters.release(key)
 
     async def succeeded(self, email: str) -> None:
-        await self._store.delete(f"acct:{email}")
+        """A completed login forgets the account's failures."""
+        await self.counters.clear(_key("acct", email), time.time())

@@ -60,7 +60,16 @@ async def test_malformed_json_and_oversized_body_are_problems(anon) -> None:
     assert await Organisation.count() == 0
 
 
-@pytest.mark.parametrize(("password", "message"), [("short-pass", "at least 12"), ("password1234", "most common")])
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short-pass", "at least 12"),
+        ("password1234", "most common"),
+        ("\u200b" * 12, "must not be blank"),
+        ("aaaaaaaaaaaa", "one character repeated"),
+        ("qwertyuiopas", "run of consecutive characters"),
+    ],
+)
 async def test_register_refuses_weak_passwords(anon, password, message) -> None:
     body = registration(user__password=password)
     response = await anon.post("/api/v1/auth/register", json=body)

@@ -216,3 +216,29 @@ async def test_evidence_in_a_submitted_revision_cannot_be_removed(filed) -> None
     assert (await client.post(f"/api/v1/assessments/{aid}/submit")).status_code == 200
     refused = await client.delete(f"/api/v1/evidence/{uploaded['id']}")
     assert refused.status_code == 409 and await Evidence.count() == 1
+
+
+async def test_bidi_controls_are_stripped_and_the_download_extension_follows_the_type(filed) -> None:
+    client, _, assessment = filed
+    url = f"/api/v1/assessments/{assessment['id']}/evidence"
+    spoofed = await client.post(url, files={"file": ("invoice\u202eftp.exe", PDF)})
+    assert spoofed.status_code == 201 and spoofed.json()["filename"] == "invoiceftp.exe"
+    marks = await client.post(url, files={"file": ("\u2066a\u2069\u200eb\u200f\u061c\u202a\u202dc.txt", b"plain\n")})
+    assert marks.status_code == 201 and marks.json()["filename"] == "abc.txt"
+    page = await client.post(url, files={"file": ("report.html", b"<html><script>alert(1)</script></html>\n")})
+    assert page.status_code == 201 and page.json()["media_type"] == "text/plain"
+    photo = await client.post(url, files={"file": ("photo.JPEG", b"\xff\xd8\xff\xe0" + b"\x01" * 16)})
+    bare = await client.post(url, files={"file": ("sbom", b'{"bomFormat": "CycloneDX"}')})
+    downloads = {
+        uploaded.json()["filename"]: (await client.get(f"/api/v1/evidence/{uploaded.json()['id']}")).headers[
+            "content-disposition"
+        ]
+        for uploaded in (spoofed, marks, page, photo, bare)
+    }
+    assert downloads == {
+        "invoiceftp.exe": 'attachment; filename="invoiceftp.pdf"',
+        "abc.txt": 'attachment; filename="abc.txt"',
+        "report.html": 'attachment; filename="report.txt"',
+        "photo.JPEG": 'attachment; filename="photo.JPEG"',
+        "sbom": 'attachment; filename="sbom.json"',
+    }

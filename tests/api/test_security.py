@@ -63,8 +63,9 @@ async def test_hsts_and_secure_cookies_in_production(tmp_path) -> None:
     )
     app = create_app(settings)
     bind_tables(engine)  # keep the suite's database for the tests that follow
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://portal.example") as client:
         response = await client.get("/")
+        assert response.status_code == 200
     assert response.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
     assert "secure" in response.headers["set-cookie"].lower()  # the CSRF cookie
     assert app.state.runtime.session_auth.secure is True

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import Cookie
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -30,6 +30,9 @@ from portal.domain.accounts.services import user_out
 from portal.runtime import Runtime
 from portal.security.auth import requires_login
 from portal.security.csrf import requires_json
+
+# Responses that carry a session token or a second-factor seed are never stored by a browser or a proxy.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def session_cookie(runtime: Runtime, user: UserRecord, session_id: str, expires_at: dt.datetime) -> tuple[str, Cookie]:
@@ -67,6 +70,7 @@ class AuthController(Controller):
         "/login",
         exclude_from_csrf=True,
         guards=[requires_json],
+        cache_control=NO_STORE,
         summary="Log in with email, password and (regulators) a TOTP code",
     )
     async def login(
@@ -95,7 +99,12 @@ class MeController(Controller):
     async def me(self, accounts: Accounts, caller: CallerDep) -> UserOut:
         return await accounts.me(caller)
 
-    @post("/invitations/{secret:str}/accept", status_code=200, summary="Accept an invitation and set a password")
+    @post(
+        "/invitations/{secret:str}/accept",
+        status_code=200,
+        cache_control=NO_STORE,
+        summary="Accept an invitation and set a password",
+    )
     async def accept(
         self, accounts: Accounts, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
     ) -> dict[str, Any]:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
-import jwt
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
-from portal.clock import now
 from portal.deps import Accounts, CallerDep, Organisations, RuntimeDep
-from portal.domain.accounts import repo
-from portal.domain.accounts.controllers import session_cookie
+from portal.domain.accounts.controllers import NO_STORE, session_cookie
 from portal.domain.accounts.repo import UserRecord
-from portal.domain.accounts.schemas import NewApiToken, NewMember, Registration
-from portal.domain.accounts.services import AccountService
+from portal.domain.accounts.schemas import Login, NewApiToken, NewMember, Registration
+from portal.domain.accounts.services import LOGIN_STEP_MINUTES, AccountService
 from portal.domain.context import Caller
 from portal.domain.organisations.services import OrganisationService
 from portal.errors import NotAuthenticated, PortalError, TooManyRequests, TotpRequired
@@ -31,7 +27,6 @@ from portal.security.principal import requires_totp
 
 Form = URLEncodedBody[dict[str, Any]]
 MFA_COOKIE = "portal_mfa"
-MFA_MINUTES = 5
 
 
 class AccountPages(Controller):
@@ -43,66 +38,53 @@ class AccountPages(Controller):
             return Redirect(path=safe_next(next))
         return render(request, "login.html", next=safe_next(next), email="")
 
-    @post("/login")
+    @post("/login", cache_control=NO_STORE)
     async def login(
         self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
     ) -> Any:
         email, target = str(data.get("email", "")), safe_next(data.get("next"))
+        # The API's schema, so a page login refuses what the API refuses (NUL, over-long values) before any query.
+        credentials, errors = parse_form(Login, {"email": email, "password": str(data.get("password", ""))})
+        if credentials is None:
+            return render(request, "login.html", status_code=422, next=target, email="", errors=errors)
         try:
-            row = await accounts.authenticate(caller, email, str(data.get("password", "")))
+            row = await accounts.authenticate(caller, credentials.email, credentials.password)
         except (NotAuthenticated, TooManyRequests) as exc:
             return render(
                 request, "login.html", status_code=status_of(exc), next=target, email=email, errors=form_errors(exc)
             )
         if requires_totp(row.role):
-            # Password accepted; a short-lived signed cookie carries the account to the one-time-code step.
-            step = jwt.encode(
-                {"sub": row.email, "exp": now() + dt.timedelta(minutes=MFA_MINUTES)},
-                runtime.mfa_secret,
-                algorithm="HS256",
-            )
+            # Password accepted; the browser holds only the random id of a server-side, single-use step.
+            step_id = await accounts.start_second_factor(row)
             page = render(request, "login_totp.html", next=target)
             page.cookies.append(
                 Cookie(
                     key=MFA_COOKIE,
-                    value=step,
+                    value=step_id,
                     httponly=True,
                     samesite="strict",
                     secure=runtime.settings.production,
-                    max_age=MFA_MINUTES * 60,
+                    max_age=LOGIN_STEP_MINUTES * 60,
                     path="/login",
                 )
             )
             return page
         return await self._open(runtime, accounts, caller, row, target)
 
-    @post("/login/totp")
+    @post("/login/totp", cache_control=NO_STORE)
     async def login_totp(
         self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
     ) -> Any:
         target = safe_next(data.get("next"))
         try:
-            claims = jwt.decode(
-                request.cookies.get(MFA_COOKIE, ""),
-                runtime.mfa_secret,
-                algorithms=["HS256"],
-                options={"require": ["exp", "sub"]},
+            row = await accounts.finish_second_factor(
+                caller, request.cookies.get(MFA_COOKIE, ""), str(data.get("totp", "")) or None
             )
-        except jwt.PyJWTError:
-            return render(
-                request,
-                "login.html",
-                status_code=401,
-                next=target,
-                email="",
-                errors=[{"field": "", "message": "The login step expired. Enter your password again."}],
-            )
-        row = await repo.login_record(claims["sub"])
-        if row is None or not row.is_active:
-            return Redirect(path="/login")
-        try:
-            await accounts.second_factor(caller, row, str(data.get("totp", "")) or None)
         except (NotAuthenticated, TotpRequired, TooManyRequests) as exc:
+            if not isinstance(exc, TooManyRequests) and exc.extra.get("field") != "totp":  # the step is gone
+                return render(
+                    request, "login.html", status_code=status_of(exc), next=target, email="", errors=form_errors(exc)
+                )
             return render(request, "login_totp.html", status_code=status_of(exc), next=target, errors=form_errors(exc))
         return await self._open(runtime, accounts, caller, row, target)
 
@@ -144,11 +126,11 @@ class AccountPages(Controller):
         form = {k: v for k, v in data.items() if k != "password"}
         return render(request, "register.html", status_code=status, form=form, categories=_categories(), errors=errors)
 
-    @get("/invitations/{secret:str}")
+    @get("/invitations/{secret:str}", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "invitation.html")
 
-    @post("/invitations/{secret:str}")
+    @post("/invitations/{secret:str}", cache_control=NO_STORE)
     async def accept_invitation(
         self,
         request: Request[Any, Any, Any],

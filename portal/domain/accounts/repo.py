@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from portal.db.tables import ApiToken, Invitation, User, UserSession
+from portal.db import atomic
+from portal.db.tables import ApiToken, Invitation, LoginStep, ThrottleCounter, User, UserSession
 from portal.security.principal import OrganisationKind, OrganisationStatus, Principal, Role
 
 
@@ -37,6 +39,12 @@ class InvitationRecord(msgspec.Struct, frozen=True, kw_only=True):
     user: uuid.UUID
     expires_at: dt.datetime
     accepted_at: dt.datetime | None
+
+
+class CounterRecord(msgspec.Struct, frozen=True, kw_only=True):
+    failures: int
+    blocked_until: float
+    forget_at: float
 
 
 class ApiTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,6 +102,15 @@ async def login_record(email: str) -> LoginRecord | None:
     row = (
         await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
         .where(User.email == email)
+        .first()
+    )
+    return None if row is None else msgspec.convert(row, LoginRecord)
+
+
+async def login_record_by_id(user_id: uuid.UUID) -> LoginRecord | None:
+    row = (
+        await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
+        .where(User.id == user_id)
         .first()
     )
     return None if row is None else msgspec.convert(row, LoginRecord)
@@ -186,6 +203,39 @@ async def principal_for_session(session_id: str, user_id: str, now: dt.datetime)
     return principal_of(msgspec.convert(row, UserRecord), via="session", session_id=session_id)
 
 
+# --- second-factor steps ------------------------------------------------------------------------------------
+
+
+async def insert_login_step(step_hash: str, user_id: uuid.UUID, *, at: dt.datetime, expires_at: dt.datetime) -> None:
+    await LoginStep.delete().where(LoginStep.expires_at <= at)  # keeps the table to the steps still open
+    await LoginStep.insert(LoginStep(id=step_hash, user=user_id, expires_at=expires_at)).run()
+
+
+async def attempt_login_step(step_hash: str, at: dt.datetime, *, max_attempts: int) -> uuid.UUID | None:
+    """Count one attempt on an open step (a single conditional update, so a burst cannot exceed the
+    attempts); the step's user, or None when it is unknown, used, expired or out of attempts."""
+    rows = (
+        await LoginStep.update({LoginStep.attempts: LoginStep.attempts + 1})
+        .where(
+            (LoginStep.id == step_hash)
+            & LoginStep.used_at.is_null()
+            & (LoginStep.expires_at > at)
+            & (LoginStep.attempts < max_attempts)
+        )
+        .returning(LoginStep.user)
+    )
+    return uuid.UUID(str(rows[0]["user"])) if rows else None
+
+
+async def use_login_step(step_hash: str, at: dt.datetime) -> bool:
+    used = (
+        await LoginStep.update({LoginStep.used_at: at})
+        .where((LoginStep.id == step_hash) & LoginStep.used_at.is_null())
+        .returning(LoginStep.id)
+    )
+    return bool(used)
+
+
 # --- invitations ---------------------------------------------------------------------------------------------
 
 
@@ -269,3 +319,35 @@ async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principa
     if last_used is None or now - last_used > dt.timedelta(minutes=5):  # bounded writes on the read path
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
     return principal_of(creator, via="api_token", role=Role(token["role"]), api_token_id=token["id"])
+
+
+# --- login throttle ------------------------------------------------------------------------------------------
+
+
+async def change_counter(key: str, change: Callable[[CounterRecord], CounterRecord]) -> CounterRecord:
+    """Read, change and write one throttle counter as one step that every worker process waits for: the
+    write transaction is BEGIN IMMEDIATE on SQLite (the database's write lock) and the row is locked with
+    FOR UPDATE on PostgreSQL."""
+    async with atomic():
+        await ThrottleCounter.insert(
+            ThrottleCounter(key=key, failures=0, blocked_until=0.0, forget_at=0.0)
+        ).on_conflict(action="DO NOTHING")
+        query = ThrottleCounter.select(
+            ThrottleCounter.failures, ThrottleCounter.blocked_until, ThrottleCounter.forget_at
+        ).where(ThrottleCounter.key == key)
+        if ThrottleCounter._meta.db.engine_type != "sqlite":
+            query = query.lock_rows("UPDATE")
+        changed = change(msgspec.convert(await query.first(), CounterRecord))
+        await ThrottleCounter.update(
+            {
+                ThrottleCounter.failures: changed.failures,
+                ThrottleCounter.blocked_until: changed.blocked_until,
+                ThrottleCounter.forget_at: changed.forget_at,
+            }
+        ).where(ThrottleCounter.key == key)
+    return changed
+
+
+async def delete_counter(key: str, *, forgotten_before: float) -> None:
+    """Forget one key, and every key idle past its time while at it (so the table cannot grow for good)."""
+    await ThrottleCounter.delete().where((ThrottleCounter.key == key) | (ThrottleCounter.forget_at < forgotten_before))

@@ -10,22 +10,22 @@ import msgspec
 
 from controls.models import ProviderCategory
 from portal.security.principal import OrganisationKind, OrganisationStatus, Role
-from portal.structs import Strict
+from portal.structs import NO_NUL, Strict
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$", max_length=320)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[A-Za-z]{2,}$", max_length=320)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=NO_NUL)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=300)]
+Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s\x00]+$", max_length=300)]
 TotpCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
 
 class NewOrganisation(Strict):
     name: Name
-    legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
     category: ProviderCategory
     country: Country
-    registration_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    registration_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
     website: Url
     contact_email: Email
 
@@ -42,7 +42,7 @@ class Registration(Strict):
 
 
 class Login(Strict):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=NO_NUL)]
     password: Password
     totp: TotpCode | None = None
 
@@ -82,7 +82,7 @@ class AcceptInvitation(Strict):
 
 
 class NewApiToken(Strict):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
     role: Role = Role.PROVIDER_EDITOR
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 90
 

@@ -30,9 +30,11 @@ from portal.security.auth import API_TOKEN_PREFIX
 from portal.security.passwords import PasswordHashing, PasswordPolicyError, check_policy
 from portal.security.principal import PROVIDER_ROLES, OrganisationKind, OrganisationStatus, Role, requires_totp
 from portal.security.sealed import SealedBox
-from portal.security.throttle import LoginThrottle
+from portal.security.throttle import LoginThrottle, Reservation
 
 INVITATION_DAYS = 7
+LOGIN_STEP_MINUTES = 5
+LOGIN_STEP_ATTEMPTS = 5
 
 
 def digest(secret: str) -> str:
@@ -147,22 +149,25 @@ class AccountService:
         return found
 
     async def authenticate(self, caller: Caller, email: str, password: str) -> LoginRecord:
-        """Check a password, throttled per account and per client before any hashing. Returns the user."""
+        """Check a password; the attempt is reserved against the throttle before any hashing. Returns the user."""
         email = normalise_email(email)
-        try:
-            await self.throttle.check(email, caller.client)
-        except TooManyRequests:
-            await self._login_failed(caller, email, "throttled")
-            raise
+        reservation = await self._reserve(caller, email)
         user = await repo.login_record(email)
         ok = await asyncio.to_thread(self.passwords.verify, user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active or user.password_hash is None:
-            await self.throttle.failed(email, caller.client)
             await self._login_failed(caller, email, "bad credentials")
             raise NotAuthenticated("the email address or password is wrong")
+        await self.throttle.release(reservation)
         if self.passwords.needs_rehash(user.password_hash):
             await repo.set_password_hash(user.id, await asyncio.to_thread(self.passwords.hash, password))
         return user
+
+    async def _reserve(self, caller: Caller, email: str) -> Reservation:
+        try:
+            return await self.throttle.reserve(email, caller.client)
+        except TooManyRequests:
+            await self._login_failed(caller, email, "throttled")
+            raise
 
     async def second_factor(self, caller: Caller, user: LoginRecord, code: str | None) -> None:
         """Regulator roles must present a TOTP code; each code is accepted once."""
@@ -173,15 +178,37 @@ class AccountService:
         if not code:
             raise TotpRequired("enter the 6-digit code from your authenticator app", field="totp")
         # Wrong codes count against the account like wrong passwords, on the API and the page alike.
-        await self.throttle.check(user.email, caller.client)
+        reservation = await self._reserve(caller, user.email)
         secret = self.totp_box.open(user.totp_secret)
         step = totp.accepted_step(secret, code, await repo.last_totp_step(user.id))
         # The conditional update makes a code single-use even when two logins race with it.
         used = step is not None and await repo.use_totp_step(user.id, step)
         if not used:
-            await self.throttle.failed(user.email, caller.client)
             await self._login_failed(caller, user.email, "bad one-time code")
             raise NotAuthenticated("the one-time code is wrong or has already been used", field="totp")
+        await self.throttle.release(reservation)
+
+    async def start_second_factor(self, user: LoginRecord) -> str:
+        """The password was right and a code is owed: a server-side step, single-use, for a few minutes and
+        attempts. Returns its random id (the browser holds it; only its hash is stored)."""
+        step_id = secrets.token_urlsafe(32)
+        at = now()
+        await repo.insert_login_step(
+            digest(step_id), user.id, at=at, expires_at=at + dt.timedelta(minutes=LOGIN_STEP_MINUTES)
+        )
+        return step_id
+
+    async def finish_second_factor(self, caller: Caller, step_id: str, code: str | None) -> LoginRecord:
+        """Check the code owed by a step; the step is used up by success and after its last attempt."""
+        expired = NotAuthenticated("the login step expired; enter your password again")
+        user_id = await repo.attempt_login_step(digest(step_id), now(), max_attempts=LOGIN_STEP_ATTEMPTS)
+        user = await repo.login_record_by_id(user_id) if user_id else None
+        if user is None or not user.is_active:
+            raise expired
+        await self.second_factor(caller, user, code)
+        if not await repo.use_login_step(digest(step_id), now()):
+            raise expired
+        return user
 
     async def confirm_second_factor(self, caller: Caller, code: str | None) -> None:
         """A logged-in regulator proves the second factor again, for an operation that needs it now."""

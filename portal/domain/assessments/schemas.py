@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import msgspec
 
 from portal.domain.assessments.states import State
-from portal.structs import Strict
+from portal.structs import NO_NUL, Strict
 
-Text = Annotated[str, msgspec.Meta(max_length=20_000)]
-Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=20_000, pattern=NO_NUL)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class AnswerStatus(enum.StrEnum):
@@ -29,12 +29,12 @@ NEEDS_DATE = frozenset({AnswerStatus.PLANNED, AnswerStatus.PARTIALLY_IMPLEMENTED
 
 class Product(Strict):
     name: Short
-    model: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    version: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    model: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] = ""
+    version: Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)] = ""
 
 
 class Scope(Strict):
-    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
     services: Annotated[list[Short], msgspec.Meta(max_length=200)] = []
     products: Annotated[list[Product], msgspec.Meta(max_length=200)] = []
     sites: Annotated[list[Short], msgspec.Meta(max_length=200)] = []
@@ -44,7 +44,7 @@ class NewAssessment(Strict):
     catalog_id: Short
     catalog_version: Short
     scope: Scope
-    title: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    title: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] = ""
 
 
 class AnswerIn(Strict):

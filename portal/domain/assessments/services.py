@@ -133,7 +133,7 @@ class AssessmentService:
             assessment_id = await repo.insert(
                 organisation=principal.organisation_id,
                 catalog=catalog_row_id,
-                title=data.title.strip() or f"{catalog.title} — {org.name}",
+                title=(data.title.strip() or f"{catalog.title} — {org.name}")[:200],  # the column's length
                 scope=msgspec.to_builtins(data.scope),
                 state=State.DRAFT,
                 revision=0,

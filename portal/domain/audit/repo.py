@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.columns import Varchar
 from piccolo.engine.postgres import PostgresEngine
 
 from portal.db.tables import AuditEvent
 
 _LOCK_ID = 0x41554454  # "AUDT": serialises appends on PostgreSQL; SQLite's IMMEDIATE lock already does.
+
+
+def fitted(row: dict[str, Any]) -> dict[str, Any]:
+    """What the trail keeps of text that came from outside (an email tried at login, a forwarded client
+    address): NUL replaced and each value cut to its column's length, so recording an event never fails."""
+    out = dict(row)
+    for column in AuditEvent._meta.columns:
+        name = column._meta.name
+        if isinstance(column, Varchar) and isinstance(out.get(name), str):
+            out[name] = out[name].replace("\x00", "\ufffd")[: column.length]
+    return out
 
 
 async def lock_head() -> None:

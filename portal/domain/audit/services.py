@@ -72,6 +72,7 @@ async def record(
         "before": _plain(before),
         "after": _plain(after),
     }
+    row = repo.fitted(row)  # hashed as stored
     async with atomic():
         await repo.lock_head()
         prev_hash = await repo.head_hash() or GENESIS

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from portal.deps import CallerDep, EvidenceFiles
+from portal.domain.evidence.services import download_name
 from portal.security.auth import requires_login
 
 
@@ -23,7 +24,7 @@ class EvidenceController(Controller):
         row, path = await evidence.for_download(caller, evidence_id)
         return File(
             path=path,
-            filename=row.filename,
+            filename=download_name(row),
             media_type=row.media_type,
             content_disposition_type="attachment",
             headers={

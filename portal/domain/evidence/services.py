@@ -30,12 +30,24 @@ log = logging.getLogger("portal.evidence")
 BATCH_BYTES = 1024 * 1024
 IN_FLIGHT = 4
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+# Bidirectional controls (embeddings, overrides, isolates, marks) make `invoice\u202eftp.exe` display as
+# `invoiceexe.ptf`: removed, not replaced, so the name reads as it is.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# The extension a download gets for each accepted type (the first), and the others it may keep.
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/plain": (".txt",),
+    "text/csv": (".csv",),
+    "application/json": (".json",),
+}
 
 
 def sanitise_filename(name: str) -> str:
     """A display name that is safe in a header and on any file system; never used as a storage path."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip(" .")
+    name = _UNSAFE.sub("_", _BIDI.sub("", name)).strip(" .")
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 200 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:200]
@@ -49,6 +61,16 @@ class EvidenceMissing(PortalError):
 
 def _file_lock(sha256: str) -> str:
     return f"evidence-file:{sha256}"
+
+
+def download_name(row: EvidenceRecord) -> str:
+    """The display name with the extension of the type the bytes were recognised as (`report.html` sniffed
+    as text is downloaded as `report.txt`), so what opens the file is chosen by what it is."""
+    extensions = EXTENSIONS.get(row.media_type, ())
+    if not extensions or row.filename.lower().endswith(extensions):
+        return row.filename
+    stem, dot, _ = row.filename.rpartition(".")
+    return (stem if dot and stem else row.filename) + extensions[0]
 
 
 def evidence_out(row: EvidenceRecord) -> EvidenceOut:

@@ -11,9 +11,10 @@ from litestar.response import Redirect, Template
 
 from portal.deps import CallerDep, Organisations
 from portal.domain.context import Caller
+from portal.domain.organisations.schemas import Rejection
 from portal.domain.organisations.services import OrganisationService
 from portal.errors import PortalError
-from portal.pages import form_errors, render
+from portal.pages import form_errors, parse_form, render
 from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_role
@@ -53,12 +54,14 @@ class RegulatorOrganisationPages(Controller):
         organisation_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Any:
-        reason = str(data.get("reason", "")).strip()
-        if len(reason) < 3:
-            errors = [{"field": "reason", "message": "give the provider a reason for the rejection"}]
+        rejection, errors = parse_form(Rejection, {"reason": str(data.get("reason", "")).strip()})
+        if rejection is None:
+            errors = [
+                {"field": "reason", "message": "give the provider a reason for the rejection (3 to 2000 characters)"}
+            ]
             return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
         try:
-            await organisations.decide(caller, organisation_id, OrganisationStatus.REJECTED, reason)
+            await organisations.decide(caller, organisation_id, OrganisationStatus.REJECTED, rejection.reason)
         except PortalError as exc:
             return await _page(
                 organisations, request, caller, "pending", errors=form_errors(exc), status_code=status_of(exc)

@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from portal.security.principal import OrganisationKind, OrganisationStatus
+from portal.structs import NO_NUL
 
 
 class OrganisationOut(msgspec.Struct, kw_only=True):
@@ -28,8 +29,8 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    reason: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] = ""
 
 
 class Rejection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000, pattern=NO_NUL)]

@@ -106,11 +106,28 @@ def test_allowed_hosts_follow_the_issuer_and_development_loopback(tmp_path) -> N
         ("password1234", "most common"),
         ("1qaz2wsx3edc", "most common"),
         ("someone@example.org", "email"),
+        (" " * 12, "blank"),
+        ("\u200b" * 12, "blank"),
+        ("\t \u3000\u00a0\u2060\ufeff" * 2, "blank"),
+        ("aaaaaaaaaaaa", "one character repeated"),
+        ("ZZZZ\u200bZZZZZZZZ", "one character repeated"),
+        ("123456789012", "run of consecutive"),
+        ("qwertyuiopas", "run of consecutive"),
+        ("abcdefghijkl", "run of consecutive"),
+        ("LKJIHGFEDCBA", "run of consecutive"),
+        ("9876543210987", "run of consecutive"),
+        ("mnbvcxzlkjhg", "run of consecutive"),
+        ("abc def ghi jkl", "run of consecutive"),
     ],
 )
 def test_password_policy(password, message) -> None:
     with pytest.raises(PasswordPolicyError, match=message):
         check_policy(password, email="someone@example.org")
+
+
+@pytest.mark.parametrize("password", ["correct horse battery staple", "abcdefghijkm", "1234567890123x", "zaq12wsxcde3"])
+def test_password_policy_accepts_what_is_not_a_run(password) -> None:
+    check_policy(password, email="someone@example.org")
 
 
 def test_common_password_list_has_ten_thousand_entries() -> None:

@@ -30,6 +30,7 @@ from portal.domain.catalogs.controllers import CatalogsController
 from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.issuance.controllers import AttestationsController, DecisionController
+from portal.domain.issuance.pages import AttestationPages, DecisionPages
 from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StatusListsController,
             DecisionController,
             AttestationsController,
+            DecisionPages,
+            AttestationPages,
             ReviewQueueController,
             ReviewsController,
             ReviewPages,

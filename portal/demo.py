@@ -103,7 +103,7 @@ async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
 
 
 async def _demo_assessments(runtime: Runtime) -> None:
-    """Gulf Telecom: one submitted assessment with evidence, and one draft half answered."""
+    """Gulf Telecom: an attested filing, a submitted one with evidence, and a draft half answered."""
     assessments = runtime.assessments
     await runtime.catalogs.ensure_baseline()
     caller = Caller(principal=await _principal(PROVIDERS[0][1][0]), client="demo")
@@ -135,6 +135,7 @@ async def _demo_assessments(runtime: Runtime) -> None:
             None,
         )
     await assessments.submit(caller, filed.id)
+    await _demo_attestation(runtime, caller, scope)
     draft = await assessments.open_assessment(
         caller,
         NewAssessment(
@@ -156,6 +157,35 @@ async def _demo_assessments(runtime: Runtime) -> None:
             ),
             None,
         )
+
+
+async def _demo_attestation(runtime: Runtime, provider: Caller, scope: Scope) -> None:
+    """Gulf Telecom's 2025 filing, the whole way: submitted, reviewed, recommended and issued (four-eyes)."""
+    from portal.domain.issuance.schemas import DecideIn, DecisionKind
+    from portal.domain.reviews.schemas import Decision, FindingIn, RecommendIn, Verdict
+
+    filed = await runtime.assessments.open_assessment(
+        provider,
+        NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", title="2025 annual filing", scope=scope),
+    )
+    for item in filed.controls:
+        await runtime.assessments.answer_control(
+            provider,
+            filed.id,
+            item.control_id,
+            AnswerIn(status=AnswerStatus.IMPLEMENTED, narrative=f"{item.title}: in place and audited in 2025."),
+            None,
+        )
+    await runtime.assessments.submit(provider, filed.id)
+    reviewer = Caller(principal=await _principal(REGULATORS[1][0]), client="demo")
+    await runtime.reviews.claim(reviewer, filed.id)
+    for item in filed.controls:
+        await runtime.reviews.record_finding(reviewer, filed.id, item.control_id, FindingIn(verdict=Verdict.SATISFIED))
+    await runtime.reviews.recommend(
+        reviewer, filed.id, RecommendIn(decision=Decision.APPROVE, rationale="Every control met, evidence checked.")
+    )
+    signer = Caller(principal=await _principal(REGULATORS[2][0]), client="demo")
+    await runtime.issuance.decide(signer, filed.id, DecideIn(decision=DecisionKind.ISSUE, valid_days=365))
 
 
 async def _principal(email: str) -> Principal:

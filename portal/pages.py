@@ -35,6 +35,12 @@ NOTICES = {
     "commented": "Your comment is posted.",
     "changes-requested": "The assessment is back with the provider, with its open findings.",
     "recommended": "Your recommendation is recorded; a signing officer decides on it.",
+    "issued": "The attestation is issued: signed, and public from now on.",
+    "rejected-assessment": "The assessment is rejected; the provider sees your reason.",
+    "attestation-suspend": "The attestation is suspended.",
+    "attestation-reinstate": "The attestation is reinstated.",
+    "attestation-revoke": "The attestation is revoked.",
+    "attestation-condition": "The condition is marked met.",
 }
 
 
@@ -45,6 +51,10 @@ def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
         items.append(("/assessments", gettext("Assessments")))
     if user is not None and policy.may_review_queue(user):
         items.append(("/reviews", gettext("Review queue")))
+    if user is not None and policy.may_see_decisions(user):
+        items.append(("/decisions", gettext("Decisions")))
+    if user is not None:
+        items.append(("/attestations", gettext("Attestations")))
     if user is not None and policy.may_prepare_assessments(user):
         items.append(("/organisation", gettext("My organisation")))
     if user is not None and policy.may_list_organisations(user):

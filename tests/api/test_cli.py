@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyotp
 
-from portal.db.tables import Assessment, AuditEvent, Evidence, Organisation, Revision, User
+from portal.db.tables import Assessment, AttestationRow, AuditEvent, Evidence, Organisation, Revision, User
 from tests.conftest import PASSWORD
 
 PORTAL = str(Path(sys.executable).parent / "portal")
@@ -117,8 +117,12 @@ async def test_demo_seeds_once_and_prints_working_logins(settings, anon) -> None
     statuses = sorted(r["status"] for r in await Organisation.select(Organisation.status))
     assert statuses == ["pending", "verified", "verified"]  # regulator, Gulf Telecom, and pending Nimbus
     states = sorted(r["state"] for r in await Assessment.select(Assessment.state))
-    assert states == ["draft", "submitted"]
-    assert await Revision.count() == 1 and await Evidence.count() == 1
+    assert states == ["attested", "draft", "submitted"]
+    assert await Revision.count() == 2 and await Evidence.count() == 1
+    issued = await AttestationRow.select(AttestationRow.serial, AttestationRow.status).first()
+    assert issued["status"] == "active" and issued["serial"].startswith("PA-")
+    public = await anon.get(f"/api/v1/attestations/{issued['serial']}")
+    assert public.status_code == 200 and public.json()["provider"]["name"] == "Gulf Telecom"
     again = _run(settings, "demo", "--if-empty", "--json")
     assert json.loads(again.stdout)["seeded"] is False and await Organisation.count() == 3
     admin = next(a for a in result["accounts"] if a["role"] == "regulator_admin")

@@ -74,6 +74,28 @@ class RejectionOut(msgspec.Struct, kw_only=True):
     reason: str
 
 
+class PendingDecision(msgspec.Struct, kw_only=True):
+    """A recommendation waiting for a signing officer, with what the decision page shows."""
+
+    assessment_id: uuid.UUID
+    title: str
+    provider: str
+    revision: int
+    revision_sha256: str
+    catalog: str
+    recommendation: str  # approve | reject
+    level: str
+    rationale: str
+    conditions: list[dict[str, Any]]
+    reasons: list[dict[str, Any]]
+    recommended_by: str
+    recommended_at: dt.datetime
+    reviewers: list[str]
+    findings: dict[str, int]  # verdict -> count, on the recommended revision
+    may_decide: bool
+    refusal: str = ""
+
+
 class AttestationSummary(msgspec.Struct, kw_only=True):
     serial: str
     status: Status

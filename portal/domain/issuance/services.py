@@ -54,6 +54,7 @@ from portal.domain.issuance.schemas import (
     DecideIn,
     DecisionKind,
     EventOut,
+    PendingDecision,
     RejectionOut,
     RevokeIn,
     SuspendIn,
@@ -328,6 +329,48 @@ class IssuanceService:
                 },
             )
         return await self.get(serial)
+
+    # --- the signing officers' queue ---------------------------------------------------------------------
+
+    async def pending(self, caller: Caller, assessment_id: uuid.UUID | None = None) -> list[PendingDecision]:
+        """Recommendations waiting for a decision, oldest first (or the one of ``assessment_id``)."""
+        await policy.require(caller, policy.may_see_decisions(caller.principal), object_type="assessment")
+        rows = [r for r in await assessments_repo.listing(organisation_id=None, submitted_only=True)]
+        rows = [r for r in rows if r.state == State.RECOMMENDED and assessment_id in (None, r.id)]
+        out = []
+        for row in rows:
+            recommendation = await reviews_repo.latest_recommendation(row.id)
+            revision = await assessments_repo.revision(row.id, row.revision)
+            if recommendation is None or revision is None:
+                continue
+            people = await self.participants(row.id)
+            names = await reviews_repo.names(people | {recommendation.recommended_by})
+            findings = [f for f in await reviews_repo.findings(row.id) if f.revision == row.revision]
+            verdict = policy.may_decide(caller.principal, row, people)
+            out.append(
+                PendingDecision(
+                    assessment_id=row.id,
+                    title=row.title,
+                    provider=row.organisation_name,
+                    revision=row.revision,
+                    revision_sha256=revision.sha256,
+                    catalog=f"{row.catalog_id} {row.catalog_version}",
+                    recommendation=recommendation.decision,
+                    level=recommendation.level,
+                    rationale=recommendation.rationale,
+                    conditions=recommendation.conditions,
+                    reasons=recommendation.reasons,
+                    recommended_by=names.get(recommendation.recommended_by, ""),
+                    recommended_at=recommendation.at,
+                    reviewers=sorted(names.get(p, "") for p in people),
+                    findings={
+                        v: sum(1 for f in findings if f.verdict == v) for v in sorted({f.verdict for f in findings})
+                    },
+                    may_decide=verdict.allowed,
+                    refusal=verdict.reason,
+                )
+            )
+        return sorted(out, key=lambda p: p.recommended_at)
 
     # --- reading ------------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
 from portal.security.csrf import PortalCSRFMiddleware, csrf_config
 from portal.security.headers import security_headers
+from portal.security.redact import install_access_log_filter
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -55,6 +56,7 @@ def _templates() -> TemplateConfig[JinjaTemplateEngine]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_access_log_filter()  # invitation secrets in a path never reach uvicorn's access log
     runtime = build_runtime(settings)
     engine = connect(settings.database_url)
 

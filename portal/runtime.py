@@ -12,6 +12,7 @@ import msgspec
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
@@ -31,6 +32,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
+    members: MemberService
     organisations: OrganisationService
     catalogs: CatalogService
     assessments: AssessmentService
@@ -63,6 +65,7 @@ def build_runtime(settings: Settings) -> Runtime:
             issuer=settings.issuer,
             session_minutes=settings.session_minutes,
         ),
+        members=MemberService(),
         organisations=OrganisationService(),
         catalogs=catalogs,
         assessments=assessments,

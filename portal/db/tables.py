@@ -46,6 +46,7 @@ class User(Table, tablename="portal_user"):
     totp_secret = Varchar(length=200, null=True, default=None)  # encrypted at rest
     totp_last_step = BigInt(default=0)
     is_active = Boolean(default=True)
+    deactivated_at = Timestamptz(null=True, default=None)  # set while an admin has switched the account off
     created_at = Timestamptz()
 
 
@@ -65,6 +66,17 @@ class UserSession(Table, tablename="user_session"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     client = Varchar(length=64, default="")
+
+
+class TotpEnrolment(Table, tablename="totp_enrolment"):
+    """A new second factor offered to the password holder: shown once, kept until one valid code confirms it."""
+
+    id = Varchar(length=64, primary_key=True)  # SHA-256 of the random id the password holder was given
+    user = ForeignKey(references=User, index=True)
+    secret = Varchar(length=200)  # encrypted at rest, like portal_user.totp_secret
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used_at = Timestamptz(null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -184,4 +196,5 @@ ALL_TABLES: list[type[Table]] = [
     Answer,
     Evidence,
     Revision,
+    TotpEnrolment,
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 
-_SECRET_IN_PATH = re.compile(r"^((?:/api/v1)?/invitations/)[^/?#]+")
+# Any segment after /invitations/ but the literal endpoint /api/v1/invitations/accept.
+_SECRET_IN_PATH = re.compile(r"^((?:/api/v1)?/invitations/)(?!accept(?:$|[?#]))[^/?#]+")
 REDACTED = "[redacted]"
 
 

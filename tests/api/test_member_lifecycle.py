@@ -19,9 +19,11 @@ async def _token(admin, org: str, role: str = "provider_admin") -> dict[str, str
 
 
 async def _events(action: str) -> list[dict]:
-    return await AuditEvent.select(
-        AuditEvent.actor_label, AuditEvent.object_id, AuditEvent.before, AuditEvent.after
-    ).where(AuditEvent.action == action).output(load_json=True)
+    return (
+        await AuditEvent.select(AuditEvent.actor_label, AuditEvent.object_id, AuditEvent.before, AuditEvent.after)
+        .where(AuditEvent.action == action)
+        .output(load_json=True)
+    )
 
 
 async def test_deactivation_ends_sessions_and_tokens_at_once_and_is_audited(actors, anon) -> None:
@@ -40,9 +42,9 @@ async def test_deactivation_ends_sessions_and_tokens_at_once_and_is_audited(acto
     )
     assert (await second.get("/api/v1/me")).status_code == 401
     assert (await anon.get("/api/v1/me", headers=bearer)).status_code == 401
-    assert await UserSession.count().where(
-        (UserSession.user == other_admin["id"]) & UserSession.revoked_at.is_null()
-    ) == 0
+    assert (
+        await UserSession.count().where((UserSession.user == other_admin["id"]) & UserSession.revoked_at.is_null()) == 0
+    )
     assert await ApiToken.count().where(ApiToken.revoked_at.is_null()) == 0
     login = await anon.post("/api/v1/auth/login", json={"email": other_admin["email"], "password": PASSWORD})
     assert login.status_code == 401
@@ -125,7 +127,9 @@ async def test_nobody_removes_the_last_active_admin(actors) -> None:
     for action, body in (("deactivate", None), ("role", {"role": "provider_editor"})):
         refused = await admin.post(f"{ORG}/{org}/members/{me['id']}/{action}", json=body)
         assert refused.status_code == 409, refused.text
-        assert refused.json()["detail"] == "this is the organisation's last active admin; make another member admin first"
+        assert (
+            refused.json()["detail"] == "this is the organisation's last active admin; make another member admin first"
+        )
     assert (await admin.get("/api/v1/me")).json()["role"] == "provider_admin"
     # A deactivated admin does not count: the only active one still cannot step down.
     _, dormant = await actors.member(org, "provider_admin")
@@ -143,7 +147,8 @@ async def test_deactivating_an_invitee_voids_the_link(actors, anon) -> None:
     admin, me = await actors.provider()
     org = me["organisation_id"]
     invited = await admin.post(
-        f"{ORG}/{org}/members", json={"email": "late@provider.example", "display_name": "Late", "role": "provider_editor"}
+        f"{ORG}/{org}/members",
+        json={"email": "late@provider.example", "display_name": "Late", "role": "provider_editor"},
     )
     secret = invited.json()["invitation_url"].partition("#")[2]
     user_id = invited.json()["user"]["id"]
@@ -298,7 +303,9 @@ async def test_an_api_token_never_acts_above_its_creators_current_role(actors, a
     as_editor = await anon.get("/api/v1/me", headers=bearer)
     assert as_editor.status_code == 200 and as_editor.json()["role"] == "provider_editor"
     invite = await anon.post(
-        f"{ORG}/{org}/members", headers=bearer, json={"email": "x@p.example", "display_name": "X", "role": "provider_editor"}
+        f"{ORG}/{org}/members",
+        headers=bearer,
+        json={"email": "x@p.example", "display_name": "X", "role": "provider_editor"},
     )
     assert invite.status_code == 403
     tokens = await anon.get(f"{ORG}/{org}/api-tokens", headers=bearer)

@@ -54,11 +54,20 @@ class MemberService:
 
     async def actions(self, caller: Caller, organisation_id: uuid.UUID) -> dict[uuid.UUID, MemberActions]:
         who = caller.principal
+        admins = await repo.active_members_with(organisation_id, policy.ORGANISATION_ADMINS)
+
+        def keeps(member: UserRecord, role: Role, active: bool) -> bool:
+            return bool(policy.keeps_an_admin(member, role_after=role, active_after=active, active_admins=admins))
+
         return {
             member.id: MemberActions(
-                deactivate=bool(policy.may_deactivate_member(who, member)),
+                deactivate=bool(policy.may_deactivate_member(who, member)) and keeps(member, member.role, False),
                 reactivate=bool(policy.may_reactivate_member(who, member)),
-                roles=sorted(r for r in policy.assignable_roles(who) if policy.may_change_role(who, member, r)),
+                roles=sorted(
+                    role
+                    for role in policy.assignable_roles(who)
+                    if policy.may_change_role(who, member, role) and keeps(member, role, member.is_active)
+                ),
                 reset_totp=bool(policy.may_reset_second_factor(who, member)),
             )
             for member in await repo.members(organisation_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -61,7 +61,9 @@ async def test_the_served_access_log_never_shows_an_invitation_secret(settings, 
         "PORTAL_ALLOWED_HOSTS": f"127.0.0.1:{port}",
     }
     with log.open("w") as out:
-        server = subprocess.Popen([PORTAL, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = await asyncio.create_subprocess_exec(
+            PORTAL, "serve", "--port", str(port), env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=base, timeout=10) as client:
@@ -70,7 +72,7 @@ async def test_the_served_access_log_never_shows_an_invitation_secret(settings, 
                         if (await client.get("/healthz")).status_code == 200:
                             break
                     except httpx.TransportError:
-                        time.sleep(0.1)
+                        await asyncio.sleep(0.1)
                 else:
                     raise AssertionError(log.read_text())
                 legacy = await client.get(f"/invitations/{secret}?lang=ar")
@@ -83,7 +85,7 @@ async def test_the_served_access_log_never_shows_an_invitation_secret(settings, 
                 assert again.status_code == 404
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            await asyncio.wait_for(server.wait(), timeout=20)
     written = log.read_text()
     assert secret not in written
     assert '"GET /invitations/[redacted]?lang=ar HTTP/1.1" 404' in written

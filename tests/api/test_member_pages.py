@@ -68,7 +68,7 @@ async def test_refused_changes_show_the_reason_on_the_page(actors) -> None:
     refused = await admin.post(f"/organisation/members/{me['id']}/deactivate", data={"_csrf_token": _csrf(page.text)})
     assert refused.status_code == 409
     assert "this is the organisation&#39;s last active admin; make another member admin first" in refused.text
-    other, them = await actors.provider()
+    _, them = await actors.provider()
     foreign = await admin.get(f"/organisation/members/{them['id']}/deactivate", headers={"accept": "text/html"})
     assert foreign.status_code == 404
     escalate = await admin.get(

@@ -318,3 +318,20 @@ async def test_an_api_token_never_acts_above_its_creators_current_role(actors, a
     await User.update({User.is_active: False}).where(User.id == me["id"])
     assert (await anon.get("/api/v1/me", headers=bearer)).status_code == 401
     assert (await anon.get("/api/v1/me", headers=editor_token)).status_code == 401
+
+
+async def test_two_admins_removing_each_other_at_once_leave_one_admin(actors) -> None:
+    import asyncio
+
+    first, me = await actors.provider()
+    org = me["organisation_id"]
+    second, other = await actors.member(org, "provider_admin")
+    results = await asyncio.gather(
+        first.post(f"{ORG}/{org}/members/{other['id']}/deactivate"),
+        second.post(f"{ORG}/{org}/members/{me['id']}/role", json={"role": "provider_editor"}),
+    )
+    assert sorted(r.status_code for r in results) in ([200, 401], [200, 409])  # the loser is refused or logged out
+    admins = await User.count().where(
+        (User.organisation == org) & (User.role == "provider_admin") & User.is_active.eq(True)
+    )
+    assert admins == 1

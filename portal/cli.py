@@ -131,8 +131,13 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         import uuid
 
         from portal.domain.context import SYSTEM
+        from portal.errors import InvalidInput
 
-        return await runtime.members.list_users(SYSTEM, uuid.UUID(args.org) if args.org else None)
+        try:
+            organisation_id = uuid.UUID(args.org) if args.org else None
+        except ValueError:
+            raise InvalidInput(f"--org takes an organisation id, not {args.org!r}") from None
+        return await runtime.members.list_users(SYSTEM, organisation_id)
 
     users = msgspec.to_builtins(asyncio.run(_with_runtime(work)))
     lines = [

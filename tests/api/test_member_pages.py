@@ -68,6 +68,9 @@ async def test_refused_changes_show_the_reason_on_the_page(actors) -> None:
     refused = await admin.post(f"/organisation/members/{me['id']}/deactivate", data={"_csrf_token": _csrf(page.text)})
     assert refused.status_code == 409
     assert "this is the organisation&#39;s last active admin; make another member admin first" in refused.text
+    step = await admin.get(f"/organisation/members/{me['id']}/deactivate", headers={"accept": "text/html"})
+    assert step.status_code == 409 and "last active admin" in step.text
+    assert (await admin.get("/api/v1/me")).json()["state"] == "active"
     _, them = await actors.provider()
     foreign = await admin.get(f"/organisation/members/{them['id']}/deactivate", headers={"accept": "text/html"})
     assert foreign.status_code == 404

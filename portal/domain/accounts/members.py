@@ -73,7 +73,9 @@ class MemberService:
             for member in await repo.members(organisation_id)
         }
 
-    async def deactivate(self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID) -> UserOut:
+    async def deactivate(
+        self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID, *, dry_run: bool = False
+    ) -> UserOut:
         async def change(member: UserRecord) -> None:
             await repo.deactivate(member.id, now())
 
@@ -81,13 +83,16 @@ class MemberService:
             caller,
             organisation_id,
             user_id,
+            dry_run=dry_run,
             action="member.deactivated",
             check=lambda member: policy.may_deactivate_member(caller.principal, member),
             change=change,
             active_after=False,
         )
 
-    async def reactivate(self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID) -> UserOut:
+    async def reactivate(
+        self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID, *, dry_run: bool = False
+    ) -> UserOut:
         async def change(member: UserRecord) -> None:
             await repo.reactivate(member.id)
 
@@ -95,29 +100,39 @@ class MemberService:
             caller,
             organisation_id,
             user_id,
+            dry_run=dry_run,
             action="member.reactivated",
             check=lambda member: policy.may_reactivate_member(caller.principal, member),
             change=change,
             end_access=False,  # ended at the deactivation; the member logs in afresh
         )
 
-    async def set_role(self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> UserOut:
+    async def set_role(
+        self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID, role: Role, *, dry_run: bool = False
+    ) -> UserOut:
         async def change(member: UserRecord) -> None:
-            if (role in PROVIDER_ROLES) != (member.organisation_kind == OrganisationKind.PROVIDER):
-                raise InvalidInput(f"role {role} does not fit a {member.organisation_kind} organisation", field="role")
             await repo.set_role(member.id, role)
+
+        def check(member: UserRecord) -> policy.Verdict:
+            verdict = policy.may_change_role(caller.principal, member, role)
+            if verdict and (role in PROVIDER_ROLES) != (member.organisation_kind == OrganisationKind.PROVIDER):
+                raise InvalidInput(f"role {role} does not fit a {member.organisation_kind} organisation", field="role")
+            return verdict
 
         return await self._change(
             caller,
             organisation_id,
             user_id,
+            dry_run=dry_run,
             action="member.role_changed",
-            check=lambda member: policy.may_change_role(caller.principal, member, role),
+            check=check,
             change=change,
             role_after=role,
         )
 
-    async def reset_second_factor(self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID) -> UserOut:
+    async def reset_second_factor(
+        self, caller: Caller, organisation_id: uuid.UUID, user_id: uuid.UUID, *, dry_run: bool = False
+    ) -> UserOut:
         """Clear a lost TOTP seed. The next password login enrols a new one, shown only to the password holder."""
 
         async def change(member: UserRecord) -> None:
@@ -127,6 +142,7 @@ class MemberService:
             caller,
             organisation_id,
             user_id,
+            dry_run=dry_run,
             action="member.second_factor_reset",
             check=lambda member: policy.may_reset_second_factor(caller.principal, member),
             change=change,
@@ -138,6 +154,7 @@ class MemberService:
         organisation_id: uuid.UUID,
         user_id: uuid.UUID,
         *,
+        dry_run: bool,
         action: str,
         check: Check,
         change: Callable[[UserRecord], Awaitable[None]],
@@ -145,6 +162,7 @@ class MemberService:
         active_after: bool | None = None,
         end_access: bool = True,
     ) -> UserOut:
+        """Check, then (unless ``dry_run``: the page's confirmation step) change, end access and audit."""
         # Whether the caller administers this organisation at all comes first, before saying who is in it.
         await policy.require(
             caller,
@@ -152,24 +170,11 @@ class MemberService:
             object_type="organisation",
             object_id=organisation_id,
         )
+        if dry_run:
+            return user_out(await self._checked(caller, organisation_id, user_id, check, role_after, active_after))
         async with atomic():
             await repo.lock_members(organisation_id)
-            member = await repo.user(user_id)
-            if member is None or member.organisation_id != organisation_id:
-                raise NotFound("no such member in this organisation")
-            await policy.require(caller, check(member), object_type="user", object_id=user_id)
-            admins = await repo.active_members_with(organisation_id, policy.ORGANISATION_ADMINS)
-            await policy.require(
-                caller,
-                policy.keeps_an_admin(
-                    member,
-                    role_after=role_after or member.role,
-                    active_after=member.is_active if active_after is None else active_after,
-                    active_admins=admins,
-                ),
-                object_type="user",
-                object_id=user_id,
-            )
+            member = await self._checked(caller, organisation_id, user_id, check, role_after, active_after)
             await change(member)
             sessions, tokens = await repo.end_access(member.id, now()) if end_access else (0, 0)
             changed = await repo.user(user_id)
@@ -183,3 +188,30 @@ class MemberService:
                 after={**_snapshot(changed), "sessions_ended": sessions, "api_tokens_revoked": tokens},
             )
         return user_out(changed)
+
+    async def _checked(
+        self,
+        caller: Caller,
+        organisation_id: uuid.UUID,
+        user_id: uuid.UUID,
+        check: Check,
+        role_after: Role | None,
+        active_after: bool | None,
+    ) -> UserRecord:
+        member = await repo.user(user_id)
+        if member is None or member.organisation_id != organisation_id:
+            raise NotFound("no such member in this organisation")
+        await policy.require(caller, check(member), object_type="user", object_id=user_id)
+        admins = await repo.active_members_with(organisation_id, policy.ORGANISATION_ADMINS)
+        await policy.require(
+            caller,
+            policy.keeps_an_admin(
+                member,
+                role_after=role_after or member.role,
+                active_after=member.is_active if active_after is None else active_after,
+                active_admins=admins,
+            ),
+            object_type="user",
+            object_id=user_id,
+        )
+        return member

@@ -290,27 +290,19 @@ class OrganisationPages(Controller):
     async def confirm_member_change(
         self,
         request: Request[Any, Any, Any],
-        accounts: Accounts,
         members: Members,
         caller: CallerDep,
         user_id: FromPath[uuid.UUID],
         action: FromPath[str],
         role: FromQuery[str] = "",
     ) -> Template:
-        """The confirmation step: says what the change will do before anything changes."""
-        org_id = caller.actor.organisation_id
-        offered = (await members.actions(caller, org_id)).get(user_id)
-        member = next((m for m in await accounts.list_members(caller, org_id) if m.id == user_id), None)
-        if member is None or offered is None or action not in MEMBER_ACTIONS:
-            raise NotFound("no such member in this organisation")
-        allowed = {
-            "deactivate": offered.deactivate,
-            "reactivate": offered.reactivate,
-            "role": role in offered.roles,
-            "reset-totp": offered.reset_totp,
-        }[action]
-        if not allowed:  # the change itself would refuse with its reason; say so on the organisation page
-            await MEMBER_ACTIONS[action](members, caller, org_id, user_id, {"role": role})
+        """The confirmation step: the same checks as the change (a refusal answers with its status and reason),
+        and a page that says what the change will do; nothing changes until its form is posted."""
+        if action not in MEMBER_ACTIONS:
+            raise NotFound("no such change")
+        member = await MEMBER_ACTIONS[action](
+            members, caller, caller.actor.organisation_id, user_id, {"role": role}, True
+        )
         return render(request, "member_confirm.html", member=member, action=action, role=role)
 
     @post("/members/{user_id:uuid}/{action:str}")
@@ -328,7 +320,7 @@ class OrganisationPages(Controller):
         if action not in MEMBER_ACTIONS:
             raise NotFound("no such change")
         try:
-            await MEMBER_ACTIONS[action](members, caller, caller.actor.organisation_id, user_id, data)
+            await MEMBER_ACTIONS[action](members, caller, caller.actor.organisation_id, user_id, data, False)
         except PortalError as exc:
             return await _organisation_page(
                 accounts, organisations, members, request, caller, errors=form_errors(exc), status_code=status_of(exc)
@@ -342,20 +334,23 @@ class OrganisationPages(Controller):
 
 
 async def _set_role(
-    members: MemberService, caller: Caller, org_id: uuid.UUID, user_id: uuid.UUID, data: dict[str, Any]
+    members: MemberService, caller: Caller, org_id: uuid.UUID, user_id: uuid.UUID, data: dict[str, Any], dry: bool
 ) -> UserOut:
     change, errors = parse_form(RoleChange, {"role": data.get("role", "")})
     if change is None:
         raise InvalidInput(errors[0]["message"], field="role")
-    return await members.set_role(caller, org_id, user_id, change.role)
+    return await members.set_role(caller, org_id, user_id, change.role, dry_run=dry)
 
 
-MemberAction = Callable[[MemberService, Caller, uuid.UUID, uuid.UUID, dict[str, Any]], Awaitable[UserOut]]
+# Each change, by the name in its page URL: (service, caller, organisation, member, form, dry run) → the member.
+MemberAction = Callable[[MemberService, Caller, uuid.UUID, uuid.UUID, dict[str, Any], bool], Awaitable[UserOut]]
 MEMBER_ACTIONS: dict[str, MemberAction] = {
-    "deactivate": lambda members, caller, org, user, _: members.deactivate(caller, org, user),
-    "reactivate": lambda members, caller, org, user, _: members.reactivate(caller, org, user),
+    "deactivate": lambda members, caller, org, user, _, dry: members.deactivate(caller, org, user, dry_run=dry),
+    "reactivate": lambda members, caller, org, user, _, dry: members.reactivate(caller, org, user, dry_run=dry),
     "role": _set_role,
-    "reset-totp": lambda members, caller, org, user, _: members.reset_second_factor(caller, org, user),
+    "reset-totp": lambda members, caller, org, user, _, dry: members.reset_second_factor(
+        caller, org, user, dry_run=dry
+    ),
 }
 
 

@@ -132,6 +132,10 @@ async def test_invitation_page_takes_the_secret_from_the_form_not_the_url(actors
     assert (await anon.get(f"/invitations/{secret}")).status_code == 404  # the old path form is gone
     empty = await anon.post("/invitations", data={"password": PASSWORD, "_csrf_token": _csrf(form.text)})
     assert empty.status_code == 404
+    weak = await anon.post(
+        "/invitations", data={"invitation": secret, "password": "short", "_csrf_token": _csrf(form.text)}
+    )
+    assert weak.status_code == 422 and f'value="{secret}"' in weak.text and "short" not in weak.text.split("<main")[1]
     done = await anon.post(
         "/invitations", data={"invitation": secret, "password": PASSWORD, "_csrf_token": _csrf(form.text)}
     )

@@ -184,7 +184,10 @@ class AccountPages(Controller):
                 raise NotFound("this invitation link is not valid or has expired")
             user = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
         except PortalError as exc:
-            page = render(request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc))
+            # The code stays in the form (a weak password is retried without pasting the link again).
+            page = render(
+                request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc), invitation=secret
+            )
         else:
             enrol = requires_totp(user.role) and not user.totp_enrolled
             page = render(request, "invitation.html", done=True, enrol=enrol)

@@ -225,6 +225,9 @@ async def test_reset_second_factor_is_reenrolled_by_the_user_and_never_seen_by_t
     assert reset_event["before"]["totp_enrolled"] is True and reset_event["after"]["totp_enrolled"] is False
     assert reset_event["after"]["sessions_ended"] == 1
     assert [e["after"] for e in events if e["action"] == "user.totp_enrolled"] == [{"totp_enrolled": True}]
+    assert [e["action"] for e in events if e["action"] == "user.totp_enrolment_offered"] == [
+        "user.totp_enrolment_offered"
+    ]
 
 
 async def test_an_enrolment_allows_five_attempts_then_the_password_again(actors, anon) -> None:

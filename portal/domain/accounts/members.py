@@ -198,6 +198,8 @@ class MemberService:
         role_after: Role | None,
         active_after: bool | None,
     ) -> UserRecord:
+        # Inside the change's transaction: these verdicts forbid or conflict, never conceal, so nothing is
+        # audited here that a rollback could take back (a 403 is audited by the problem handler afterwards).
         member = await repo.user(user_id)
         if member is None or member.organisation_id != organisation_id:
             raise NotFound("no such member in this organisation")

@@ -59,7 +59,7 @@ class AccountPages(Controller):
                 request, "login.html", status_code=status_of(exc), next=target, email=email, errors=form_errors(exc)
             )
         if requires_totp(row.role) and not row.totp_secret:
-            return await _enrolment_page(request, runtime, accounts, row, target)
+            return await _enrolment_page(request, runtime, accounts, caller, row, target)
         if requires_totp(row.role):
             # Password accepted; a short-lived signed cookie carries the account to the one-time-code step.
             step = jwt.encode(
@@ -196,10 +196,15 @@ class AccountPages(Controller):
 
 
 async def _enrolment_page(
-    request: Request[Any, Any, Any], runtime: Runtime, accounts: AccountService, row: LoginRecord, target: str
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    accounts: AccountService,
+    caller: Caller,
+    row: LoginRecord,
+    target: str,
 ) -> Template:
     """The password was right and no second factor is set up: show a new seed once; a code from it logs in."""
-    enrolment = await accounts.start_totp_enrolment(row)
+    enrolment = await accounts.start_totp_enrolment(caller, row)
     page = render(request, "login_enrol.html", next=target, enrolment=enrolment)
     page.headers["Cache-Control"] = "no-store"
     page.cookies.append(

@@ -199,7 +199,7 @@ class AccountService:
             return
         if not user.totp_secret:
             # New, or reset by an admin: the password holder gets a new seed, once, and confirms it with a code.
-            enrolment = await self.start_totp_enrolment(user)
+            enrolment = await self.start_totp_enrolment(caller, user)
             raise TotpEnrolmentRequired(
                 "set up your second factor: add totp_secret to an authenticator app, then send a code from it "
                 "with this enrolment to POST /api/v1/auth/totp-enrolment",
@@ -218,7 +218,7 @@ class AccountService:
             await self._login_failed(caller, user.email, "bad one-time code")
             raise NotAuthenticated("the one-time code is wrong or has already been used", field="totp")
 
-    async def start_totp_enrolment(self, user: LoginRecord) -> TotpEnrolment:
+    async def start_totp_enrolment(self, caller: Caller, user: LoginRecord) -> TotpEnrolment:
         """After a right password, for an account with no second factor: a new seed, kept sealed on the server
         until a code from it confirms it. Only this answer carries it; the admin who reset it never sees it."""
         if not requires_totp(user.role) or user.totp_secret:
@@ -229,6 +229,8 @@ class AccountService:
             await repo.insert_enrolment(
                 digest(enrolment_id), user.id, self.totp_box.seal(seed), at=now(), expires_at=expires_at
             )
+            # Who was offered a new factor, and from where: the trail to read if a password was stolen.
+            await record(caller, "user.totp_enrolment_offered", object_type="user", object_id=user.id)
         return TotpEnrolment(
             enrolment=enrolment_id,
             totp_secret=seed,

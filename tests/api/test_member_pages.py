@@ -28,6 +28,11 @@ async def test_admin_sees_member_buttons_and_confirms_a_deactivation(actors) -> 
     editor_page = await editor.get("/organisation")
     assert editor_page.status_code == 200 and editor_user["email"] in editor_page.text
     assert "/organisation/members/" not in editor_page.text
+    forced = await editor.post(
+        f"/organisation/members/{me['id']}/deactivate", data={"_csrf_token": _csrf(editor_page.text)}
+    )
+    assert forced.status_code == 403 and "this action needs one of the roles" in forced.text
+    assert (await editor.get(f"/organisation/members/{me['id']}/deactivate")).status_code == 403
 
     confirm = await admin.get(f"/organisation/members/{editor_user['id']}/deactivate")
     assert confirm.status_code == 200

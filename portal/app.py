@@ -45,6 +45,7 @@ from portal.security.headers import security_headers
 from portal.security.hosts import AllowedHosts
 from portal.security.limits import BodyTimeout
 from portal.security.nul import RefuseNul
+from portal.security.redact import install_access_log_filter
 from portal.settings import Settings, load_settings
 from portal.site import SiteController
 
@@ -64,6 +65,7 @@ def _templates() -> TemplateConfig[JinjaTemplateEngine]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_access_log_filter()  # invitation secrets in a path never reach uvicorn's access log
     runtime = build_runtime(settings)
     engine = connect(settings.database_url)
 

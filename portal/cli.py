@@ -129,6 +129,63 @@ async def _create_user(runtime: Runtime, args: argparse.Namespace, password: str
     return {"user": msgspec.to_builtins(user), "totp_secret": seed}
 
 
+def cmd_users_list(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> list[Any]:
+        import uuid
+
+        from portal.domain.context import SYSTEM
+        from portal.errors import InvalidInput
+
+        try:
+            organisation_id = uuid.UUID(args.org) if args.org else None
+        except ValueError:
+            raise InvalidInput(f"--org takes an organisation id, not {args.org!r}") from None
+        return await runtime.members.list_users(SYSTEM, organisation_id)
+
+    users = msgspec.to_builtins(asyncio.run(_with_runtime(work)))
+    lines = [
+        f"{u['email']}\t{u['role']}\t{u['state']}\t{u['organisation_name']} ({u['organisation_id']})" for u in users
+    ]
+    _emit(args, {"users": users}, "\n".join(lines) or "no users")
+    return 0
+
+
+def _member_change(change: str) -> Callable[[argparse.Namespace], int]:
+    """``portal users deactivate|reactivate|set-role|reset-totp --email E``: the operator, under the same rules
+    as an organisation's admin (the last active admin stays), audited as the system."""
+
+    def command(args: argparse.Namespace) -> int:
+        async def work(runtime: Runtime) -> Any:
+            from portal.domain.context import SYSTEM
+            from portal.errors import InvalidInput
+            from portal.security.principal import Role
+
+            member = await runtime.members.find(SYSTEM, args.email)
+            org, user = member.organisation_id, member.id
+            if change == "set-role":
+                try:
+                    role = Role(args.role)
+                except ValueError:
+                    raise InvalidInput(
+                        f"unknown role {args.role}; one of: {', '.join(r.value for r in Role)}"
+                    ) from None
+                return await runtime.members.set_role(SYSTEM, org, user, role)
+            if change == "deactivate":
+                return await runtime.members.deactivate(SYSTEM, org, user)
+            if change == "reactivate":
+                return await runtime.members.reactivate(SYSTEM, org, user)
+            return await runtime.members.reset_second_factor(SYSTEM, org, user)
+
+        user = msgspec.to_builtins(asyncio.run(_with_runtime(work)))
+        text = f"{user['email']}: {user['role']}, {user['state']}"
+        if change == "reset-totp":
+            text += " (second factor cleared: a new one is set up at the next password login)"
+        _emit(args, {"user": user}, text)
+        return 0
+
+    return command
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from portal.domain.audit.services import verify_chain
 
@@ -225,6 +282,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--org", help="organisation id (regulator roles default to the regulator organisation)")
     create.add_argument("--name", help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    listing = command("list", cmd_users_list, "list accounts with their role and state", parent=users)
+    listing.add_argument("--org", help="only this organisation's accounts")
+    for name, helptext in (
+        ("deactivate", "deactivate an account and end its sessions and API tokens"),
+        ("reactivate", "reactivate a deactivated account"),
+        ("set-role", "change an account's role and end its sessions and API tokens"),
+        ("reset-totp", "clear a lost second factor; the user sets up a new one at the next login"),
+    ):
+        changer = command(name, _member_change(name), helptext, parent=users)
+        changer.add_argument("--email", required=True)
+        if name == "set-role":
+            changer.add_argument("--role", required=True)
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)

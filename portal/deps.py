@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
@@ -39,6 +40,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "runtime": _constant(runtime),
         "settings": _constant(runtime.settings),
         "accounts": _constant(runtime.accounts),
+        "members": _constant(runtime.members),
         "organisations": _constant(runtime.organisations),
         "catalogs": _constant(runtime.catalogs),
         "assessments": _constant(runtime.assessments),
@@ -56,6 +58,7 @@ CallerDep = NamedDependency[Caller]
 RuntimeDep = NamedDependency[Runtime]
 SettingsDep = NamedDependency[Settings]
 Accounts = NamedDependency[AccountService]
+Members = NamedDependency[MemberService]
 Organisations = NamedDependency[OrganisationService]
 Catalogs = NamedDependency[CatalogService]
 Assessments = NamedDependency[AssessmentService]

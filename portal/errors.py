@@ -35,6 +35,13 @@ class TotpRequired(PortalError):
     title = "A one-time code from your authenticator is required"
 
 
+class TotpEnrolmentRequired(PortalError):
+    """The password was right and the account has no second factor yet: the problem carries a new seed, once."""
+
+    kind = "totp-enrolment-required"
+    title = "Set up your second factor"
+
+
 class Forbidden(PortalError):
     kind = "forbidden"
     title = "Not allowed"

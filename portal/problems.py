@@ -30,11 +30,13 @@ from portal.errors import (
     PreconditionRequired,
     RequestTimeout,
     TooManyRequests,
+    TotpEnrolmentRequired,
     TotpRequired,
     UnsupportedMediaType,
 )
 from portal.pages import render
 from portal.security.hosts import INVALID_HOST
+from portal.security.redact import loggable_path
 
 log = logging.getLogger("portal.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -44,6 +46,7 @@ STATUS: dict[type[PortalError], int] = {
     InvalidInput: 422,
     NotAuthenticated: 401,
     TotpRequired: 401,
+    TotpEnrolmentRequired: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
@@ -116,7 +119,7 @@ def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: st
         "permission.denied",
         outcome="denied",
         object_type="route",
-        object_id=f"{request.method} {_path(request)}"[:100],
+        object_id=f"{request.method} {loggable_path(_path(request))}"[:100],
         after={"detail": detail},
     )
     return response
@@ -125,6 +128,8 @@ def _denied(request: Request[Any, Any, Any], response: Response[Any], detail: st
 def portal_error(request: Request[Any, Any, Any], exc: PortalError) -> Response[Any]:
     status = status_of(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    if isinstance(exc, TotpEnrolmentRequired):
+        headers = {"Cache-Control": "no-store"}  # it carries a new seed, for this response only
     response = _problem(request, status, exc.kind, exc.title, exc.detail, exc.extra, headers)
     return _denied(request, response, exc.detail) if status == 403 else response
 
@@ -170,7 +175,7 @@ def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[A
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Logged with its traceback for operators; the client gets a plain problem, never the traceback.
-    log.exception("unhandled error on %s %s", request.method, _path(request))
+    log.exception("unhandled error on %s %s", request.method, loggable_path(_path(request)))
     return _problem(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
@@ -33,6 +34,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
+    members: MemberService
     organisations: OrganisationService
     catalogs: CatalogService
     assessments: AssessmentService
@@ -70,6 +72,7 @@ def build_runtime(settings: Settings) -> Runtime:
         csrf_secret=derive_key(secret, "csrf").hex(),
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
         accounts=accounts,
+        members=MemberService(),
         organisations=OrganisationService(),
         catalogs=catalogs,
         assessments=assessments,

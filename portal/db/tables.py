@@ -47,6 +47,7 @@ class User(Table, tablename="portal_user"):
     totp_secret = Varchar(length=200, null=True, default=None)  # encrypted at rest
     totp_last_step = BigInt(default=0)
     is_active = Boolean(default=True)
+    deactivated_at = Timestamptz(null=True, default=None)  # set while an admin has switched the account off
     created_at = Timestamptz()
 
 
@@ -73,6 +74,17 @@ class LoginStep(Table, tablename="login_step"):
 
     id = Varchar(length=64, primary_key=True)  # SHA-256 of the random id the browser holds
     user = ForeignKey(references=User, index=True)
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class TotpEnrolment(Table, tablename="totp_enrolment"):
+    """A new second factor offered to the password holder: shown once, kept until one valid code confirms it."""
+
+    id = Varchar(length=64, primary_key=True)  # SHA-256 of the random id the password holder was given
+    user = ForeignKey(references=User, index=True)
+    secret = Varchar(length=200)  # encrypted at rest, like portal_user.totp_secret
     expires_at = Timestamptz()
     attempts = Integer(default=0)
     used_at = Timestamptz(null=True, default=None)
@@ -354,4 +366,5 @@ ALL_TABLES: list[type[Table]] = [
     AttestationEvent,
     ThrottleCounter,
     LoginStep,
+    TotpEnrolment,
 ]

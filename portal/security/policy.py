@@ -24,12 +24,16 @@ from portal.security.principal import (
     Principal,
     Role,
     SystemOperator,
+    requires_totp,
 )
 
 if TYPE_CHECKING:
     from portal.domain.context import Caller
 
 EDITORS = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
+ORGANISATION_ADMINS = frozenset({Role.PROVIDER_ADMIN, Role.REGULATOR_ADMIN})
+# An API token acts in the lower of its own role and its creator's current one.
+_TOKEN_RANK = {Role.PROVIDER_EDITOR: 1, Role.PROVIDER_ADMIN: 2}
 
 
 class Refusal(enum.StrEnum):
@@ -71,6 +75,25 @@ class Filing(Protocol):
     def state(self) -> str: ...
     @property
     def revision(self) -> int: ...
+
+
+class Member(Protocol):
+    """What a decision needs to know of an account it changes."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def organisation_id(self) -> uuid.UUID: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def deactivated_at(self) -> object: ...
+    @property
+    def joined(self) -> bool: ...
+    @property
+    def totp_enrolled(self) -> bool: ...
 
 
 def _principal(who: Actor) -> Principal | None:
@@ -159,6 +182,84 @@ def may_create_api_token(who: Actor, organisation_id: uuid.UUID) -> Verdict:
         may_manage_api_tokens(who, organisation_id),
         _from_a_session(who, "API tokens are created"),
     )
+
+
+def token_role(token: Role, creator: Role) -> Role | None:
+    """The role an API token acts in: never above its creator's current role (None: the token is void)."""
+    if token not in _TOKEN_RANK or creator not in _TOKEN_RANK:
+        return None
+    return min(token, creator, key=_TOKEN_RANK.__getitem__)
+
+
+# --- member lifecycle: deactivate, reactivate, change a role, reset a second factor ----------------------------
+
+
+def may_list_every_user(who: Actor) -> Verdict:
+    """Every account of every organisation: the operator's command line only."""
+    return ALLOW if isinstance(who, SystemOperator) else forbid("only the operator lists every account")
+
+
+def may_administer_members(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    """The organisation's admin, from a session (a leaked token cannot lock the owners out), or the operator."""
+    if isinstance(who, SystemOperator):
+        return ALLOW
+    return _all(
+        _member(who, organisation_id, ORGANISATION_ADMINS),
+        _from_a_session(who, "members are managed"),
+    )
+
+
+def may_deactivate_member(who: Actor, member: Member) -> Verdict:
+    return _all(
+        may_administer_members(who, member.organisation_id),
+        conflict("the member is already deactivated") if member.deactivated_at is not None else ALLOW,
+    )
+
+
+def may_reactivate_member(who: Actor, member: Member) -> Verdict:
+    return _all(
+        may_administer_members(who, member.organisation_id),
+        conflict("the member is not deactivated") if member.deactivated_at is None else ALLOW,
+        ALLOW if member.joined else conflict("the member never accepted the invitation, so there is no account"),
+    )
+
+
+def may_change_role(who: Actor, member: Member, role: Role) -> Verdict:
+    # The operator may give any role that fits the organisation (the service checks the fit).
+    give = ALLOW if isinstance(who, SystemOperator) else may_give_role(who, role)
+    return _all(
+        may_administer_members(who, member.organisation_id),
+        give,
+        conflict(f"the member already has the role {role}") if member.role == role else ALLOW,
+    )
+
+
+def may_reset_second_factor(who: Actor, member: Member) -> Verdict:
+    """The regulator admin resets another regulator's lost second factor; providers have none."""
+    principal = _principal(who)
+    if isinstance(who, SystemOperator):
+        admin = ALLOW
+    elif principal is not None and principal.user_id == member.id:
+        admin = forbid("you cannot reset your own second factor; ask another regulator admin")
+    else:
+        admin = _all(
+            _member(who, member.organisation_id, frozenset({Role.REGULATOR_ADMIN})),
+            _from_a_session(who, "second factors are reset"),
+        )
+    return _all(
+        admin,
+        ALLOW if requires_totp(member.role) else conflict("this account has no second factor"),
+        ALLOW if member.totp_enrolled else conflict("no second factor is enrolled; one is set up at the next login"),
+    )
+
+
+def keeps_an_admin(member: Member, *, role_after: Role, active_after: bool, active_admins: int) -> Verdict:
+    """Refuse a change that leaves the organisation without an active admin (``active_admins``: before it)."""
+    was_admin = member.is_active and member.role in ORGANISATION_ADMINS
+    stays_admin = active_after and role_after in ORGANISATION_ADMINS
+    if was_admin and not stays_admin and active_admins <= 1:
+        return conflict("this is the organisation's last active admin; make another member admin first")
+    return ALLOW
 
 
 # --- catalogs ------------------------------------------------------------------------------------------------

@@ -151,3 +151,56 @@ async def test_audit_verify_reports_tampering_with_exit_code(settings, actors) -
 async def test_migrate_is_idempotent(settings) -> None:
     done = _run(settings, "migrate", "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True
+
+
+async def test_users_list_and_lifecycle_commands_act_as_the_operator(settings, actors, anon) -> None:
+    admin, me = await actors.provider()
+    org = me["organisation_id"]
+    _, editor = await actors.member(org, "provider_editor")
+    listed = _run(settings, "users", "list", "--org", org, "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)["users"]
+    assert sorted((u["email"], u["role"], u["state"]) for u in rows) == sorted(
+        [(me["email"], "provider_admin", "active"), (editor["email"], "provider_editor", "active")]
+    )
+    everyone = json.loads(_run(settings, "users", "list", "--json").stdout)["users"]
+    assert len(everyone) == 3  # and the regulator admin who verified the organisation
+
+    promoted = _run(
+        settings, "users", "set-role", "--email", editor["email"].upper(), "--role", "provider_admin", "--json"
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    assert json.loads(promoted.stdout)["user"]["role"] == "provider_admin"
+    off = _run(settings, "users", "deactivate", "--email", editor["email"])
+    assert off.returncode == 0 and off.stdout.strip() == f"{editor['email']}: provider_admin, deactivated"
+    # The operator keeps the rule too: the organisation's last active admin stays.
+    last = _run(settings, "users", "deactivate", "--email", me["email"])
+    assert last.returncode == 2
+    assert "last active admin" in last.stderr
+    assert (await admin.get("/api/v1/me")).status_code == 200
+    back = _run(settings, "users", "reactivate", "--email", editor["email"], "--json")
+    assert json.loads(back.stdout)["user"]["state"] == "active"
+    unknown = _run(settings, "users", "deactivate", "--email", "nobody@example.org")
+    assert unknown.returncode == 2 and "no account with the email address nobody@example.org" in unknown.stderr
+    bad_role = _run(settings, "users", "set-role", "--email", editor["email"], "--role", "reviewer")
+    assert bad_role.returncode == 2 and "does not fit a provider organisation" in bad_role.stderr
+    no_factor = _run(settings, "users", "reset-totp", "--email", me["email"])
+    assert no_factor.returncode == 2 and "this account has no second factor" in no_factor.stderr
+    rows = await AuditEvent.select(AuditEvent.action).where(AuditEvent.actor_label == "system").order_by(AuditEvent.seq)
+    actions = [r["action"] for r in rows if r["action"].startswith("member.")]
+    assert actions == ["member.role_changed", "member.deactivated", "member.reactivated"]
+
+
+async def test_users_reset_totp_clears_the_seed_and_prints_none(settings, actors, anon) -> None:
+    reviewer = await actors.create_user("reviewer")
+    old = actors.totp_secrets[reviewer["email"]]
+    done = _run(settings, "users", "reset-totp", "--email", reviewer["email"], "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["user"]["totp_enrolled"] is False and old not in done.stdout
+    assert "totp_secret" not in out["user"]
+    login = await anon.post("/api/v1/auth/login", json={"email": reviewer["email"], "password": PASSWORD})
+    assert login.status_code == 401 and login.json()["type"] == "/problems/totp-enrolment-required"
+    assert login.json()["totp_secret"] != old
+    again = _run(settings, "users", "reset-totp", "--email", reviewer["email"])
+    assert again.returncode == 2 and "no second factor is enrolled" in again.stderr

@@ -12,24 +12,29 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from portal.clock import now
-from portal.deps import Accounts, CallerDep, RuntimeDep
+from portal.deps import Accounts, CallerDep, Members, RuntimeDep
 from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import (
     AcceptInvitation,
     ApiTokenCreated,
     ApiTokenOut,
+    InvitationAcceptance,
+    InvitationAccepted,
     Login,
     LoginOut,
     MemberOut,
     NewApiToken,
     NewMember,
     Registration,
+    RoleChange,
+    TotpEnrolmentConfirm,
     UserOut,
 )
 from portal.domain.accounts.services import user_out
 from portal.runtime import Runtime
 from portal.security.auth import requires_login
 from portal.security.csrf import requires_json
+from portal.security.principal import requires_totp
 
 # Responses that carry a session token or a second-factor seed are never stored by a browser or a proxy.
 NO_STORE = CacheControlHeader(no_store=True)
@@ -83,6 +88,24 @@ class AuthController(Controller):
         body = LoginOut(token=token, expires_at=expires_at, user=user_out(user))
         return Response(body, status_code=HTTP_200_OK, cookies=[cookie])
 
+    @post(
+        "/totp-enrolment",
+        exclude_from_csrf=True,
+        guards=[requires_json],
+        summary="Confirm a new second factor with a code from it, and log in",
+        description="After a login answered 401 `totp-enrolment-required` (with `enrolment` and `totp_secret`, "
+        "in that response only): send the enrolment and a current code from the new authenticator entry.",
+    )
+    async def totp_enrolment(
+        self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: JSONBody[TotpEnrolmentConfirm]
+    ) -> Response[Any]:
+        # Exempt from CSRF like login: it grants nothing without the enrolment id, which a cross-site form lacks.
+        user = await accounts.finish_totp_enrolment(caller, data.enrolment, data.totp)
+        session_id, expires_at = await accounts.open_session(caller, user)
+        token, cookie = session_cookie(runtime, user, session_id, expires_at)
+        body = LoginOut(token=token, expires_at=expires_at, user=user_out(user))
+        return Response(body, status_code=HTTP_200_OK, cookies=[cookie], headers={"Cache-Control": "no-store"})
+
     @post("/logout", guards=[requires_login], status_code=204, summary="End this session")
     async def logout(self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep) -> Response[None]:
         await accounts.logout(caller)
@@ -99,20 +122,27 @@ class MeController(Controller):
     async def me(self, accounts: Accounts, caller: CallerDep) -> UserOut:
         return await accounts.me(caller)
 
+    @post("/invitations/accept", status_code=200, summary="Accept an invitation and set a password")
+    async def accept(
+        self, accounts: Accounts, caller: CallerDep, data: JSONBody[InvitationAcceptance]
+    ) -> Response[InvitationAccepted]:
+        return _accepted(await accounts.accept_invitation(caller, data.invitation, data.password))
+
     @post(
         "/invitations/{secret:str}/accept",
         status_code=200,
-        cache_control=NO_STORE,
-        summary="Accept an invitation and set a password",
+        deprecated=True,
+        summary="Accept an invitation (the secret in the path; redacted in logs): use POST /invitations/accept",
     )
-    async def accept(
+    async def accept_in_path(
         self, accounts: Accounts, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
-    ) -> dict[str, Any]:
-        user, seed = await accounts.accept_invitation(caller, secret, data.password)
-        out: dict[str, Any] = {"user": user}
-        if seed:
-            out["totp_secret"] = seed
-        return out
+    ) -> Response[InvitationAccepted]:
+        return _accepted(await accounts.accept_invitation(caller, secret, data.password))
+
+
+def _accepted(user: UserOut) -> Response[InvitationAccepted]:
+    body = InvitationAccepted(user=user, totp_enrolment_required=requires_totp(user.role) and not user.totp_enrolled)
+    return Response(body, status_code=HTTP_200_OK, headers={"Cache-Control": "no-store"})
 
 
 class MembersController(Controller):
@@ -153,3 +183,36 @@ class MembersController(Controller):
         self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID], token_id: FromPath[uuid.UUID]
     ) -> ApiTokenOut:
         return await accounts.revoke_api_token(caller, organisation_id, token_id)
+
+    @post("/members/{user_id:uuid}/deactivate", status_code=200, summary="Deactivate a member (ends their access)")
+    async def deactivate(
+        self, members: Members, caller: CallerDep, organisation_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID]
+    ) -> UserOut:
+        return await members.deactivate(caller, organisation_id, user_id)
+
+    @post("/members/{user_id:uuid}/reactivate", status_code=200, summary="Reactivate a deactivated member")
+    async def reactivate(
+        self, members: Members, caller: CallerDep, organisation_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID]
+    ) -> UserOut:
+        return await members.reactivate(caller, organisation_id, user_id)
+
+    @post("/members/{user_id:uuid}/role", status_code=200, summary="Change a member's role (ends their access)")
+    async def set_role(
+        self,
+        members: Members,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[RoleChange],
+    ) -> UserOut:
+        return await members.set_role(caller, organisation_id, user_id, data.role)
+
+    @post(
+        "/members/{user_id:uuid}/reset-totp",
+        status_code=200,
+        summary="Reset a regulator's lost second factor (re-enrolled by them at their next login)",
+    )
+    async def reset_totp(
+        self, members: Members, caller: CallerDep, organisation_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID]
+    ) -> UserOut:
+        return await members.reset_second_factor(caller, organisation_id, user_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,22 +12,25 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
-from portal.deps import Accounts, CallerDep, Organisations, RuntimeDep
+from portal.deps import Accounts, CallerDep, Members, Organisations, RuntimeDep
 from portal.domain.accounts.controllers import NO_STORE, session_cookie
-from portal.domain.accounts.repo import UserRecord
-from portal.domain.accounts.schemas import Login, NewApiToken, NewMember, Registration
-from portal.domain.accounts.services import LOGIN_STEP_MINUTES, AccountService
+from portal.domain.accounts.members import MemberService
+from portal.domain.accounts.repo import LoginRecord, UserRecord
+from portal.domain.accounts.schemas import Login, NewApiToken, NewMember, Registration, RoleChange, UserOut
+from portal.domain.accounts.services import ENROLMENT_MINUTES, LOGIN_STEP_MINUTES, AccountService
 from portal.domain.context import Caller
 from portal.domain.organisations.services import OrganisationService
-from portal.errors import NotAuthenticated, PortalError, TooManyRequests, TotpRequired
+from portal.errors import InvalidInput, NotAuthenticated, NotFound, PortalError, TooManyRequests, TotpRequired
 from portal.pages import form_errors, parse_form, render, safe_next
 from portal.problems import status_of
+from portal.runtime import Runtime
 from portal.security import policy
 from portal.security.auth import requires_login
 from portal.security.principal import requires_totp
 
 Form = URLEncodedBody[dict[str, Any]]
 MFA_COOKIE = "portal_mfa"
+ENROL_COOKIE = "portal_enrol"
 
 
 class AccountPages(Controller):
@@ -53,6 +57,8 @@ class AccountPages(Controller):
             return render(
                 request, "login.html", status_code=status_of(exc), next=target, email=email, errors=form_errors(exc)
             )
+        if requires_totp(row.role) and not row.totp_secret:
+            return await _enrolment_page(request, runtime, accounts, caller, row, target)
         if requires_totp(row.role):
             # Password accepted; the browser holds only the random id of a server-side, single-use step.
             step_id = await accounts.start_second_factor(row)
@@ -87,6 +93,24 @@ class AccountPages(Controller):
                 )
             return render(request, "login_totp.html", status_code=status_of(exc), next=target, errors=form_errors(exc))
         return await self._open(runtime, accounts, caller, row, target)
+
+    @post("/login/enrol")
+    async def login_enrol(
+        self, request: Request[Any, Any, Any], runtime: RuntimeDep, accounts: Accounts, caller: CallerDep, data: Form
+    ) -> Any:
+        target = safe_next(data.get("next"))
+        try:
+            user = await accounts.finish_totp_enrolment(
+                caller, request.cookies.get(ENROL_COOKIE, ""), str(data.get("totp", ""))
+            )
+        except NotAuthenticated as exc:
+            if exc.extra.get("field") != "totp":  # the enrolment is gone: start again from the password
+                return render(request, "login.html", status_code=401, next=target, email="", errors=form_errors(exc))
+            # The seed is not shown again: it was shown once; a new password login offers a new one.
+            return render(request, "login_enrol.html", status_code=401, next=target, errors=form_errors(exc))
+        session_id, expires_at = await accounts.open_session(caller, user)
+        _, cookie = session_cookie(runtime, user, session_id, expires_at)
+        return Redirect(path=target, cookies=[cookie, Cookie(key=ENROL_COOKIE, value="", max_age=0, path="/login")])
 
     async def _open(
         self, runtime: RuntimeDep, accounts: AccountService, caller: CallerDep, row: UserRecord, target: str
@@ -126,24 +150,53 @@ class AccountPages(Controller):
         form = {k: v for k, v in data.items() if k != "password"}
         return render(request, "register.html", status_code=status, form=form, categories=_categories(), errors=errors)
 
-    @get("/invitations/{secret:str}", cache_control=NO_STORE)
+    @get("/invitations", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
-        return render(request, "invitation.html")
+        # The link is /invitations#<secret>: the fragment never reaches the server (nor its access log);
+        # /static/invitation.js moves it into the form, and without JavaScript the invitee pastes it.
+        return render(request, "invitation.html", invitation="")
 
-    @post("/invitations/{secret:str}", cache_control=NO_STORE)
+    @post("/invitations", cache_control=NO_STORE)
     async def accept_invitation(
-        self,
-        request: Request[Any, Any, Any],
-        accounts: Accounts,
-        caller: CallerDep,
-        secret: FromPath[str],
-        data: Form,
+        self, request: Request[Any, Any, Any], accounts: Accounts, caller: CallerDep, data: Form
     ) -> Template:
+        secret = str(data.get("invitation", "")).strip().lstrip("#")
         try:
-            _, seed = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
+            if not secret:
+                raise NotFound("this invitation link is not valid or has expired")
+            user = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
         except PortalError as exc:
-            return render(request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc))
-        return render(request, "invitation.html", done=True, totp_secret=seed)
+            # The code stays in the form (a weak password is retried without pasting the link again).
+            return render(
+                request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc), invitation=secret
+            )
+        enrol = requires_totp(user.role) and not user.totp_enrolled
+        return render(request, "invitation.html", done=True, enrol=enrol)
+
+
+async def _enrolment_page(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    accounts: AccountService,
+    caller: Caller,
+    row: LoginRecord,
+    target: str,
+) -> Template:
+    """The password was right and no second factor is set up: show a new seed once; a code from it logs in."""
+    enrolment = await accounts.start_totp_enrolment(caller, row)
+    page = render(request, "login_enrol.html", next=target, enrolment=enrolment)  # the route sends no-store
+    page.cookies.append(
+        Cookie(
+            key=ENROL_COOKIE,
+            value=enrolment.enrolment,
+            httponly=True,
+            samesite="strict",
+            secure=runtime.settings.production,
+            max_age=ENROLMENT_MINUTES * 60,
+            path="/login",
+        )
+    )
+    return page
 
 
 def _categories() -> list[tuple[str, str]]:
@@ -157,9 +210,14 @@ class OrganisationPages(Controller):
 
     @get("/")
     async def show(
-        self, request: Request[Any, Any, Any], accounts: Accounts, organisations: Organisations, caller: CallerDep
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Accounts,
+        organisations: Organisations,
+        members: Members,
+        caller: CallerDep,
     ) -> Template:
-        return await _organisation_page(accounts, organisations, request, caller)
+        return await _organisation_page(accounts, organisations, members, request, caller)
 
     @post("/members")
     async def invite(
@@ -167,6 +225,7 @@ class OrganisationPages(Controller):
         request: Request[Any, Any, Any],
         accounts: Accounts,
         organisations: Organisations,
+        members: Members,
         caller: CallerDep,
         data: Form,
     ) -> Any:
@@ -179,10 +238,14 @@ class OrganisationPages(Controller):
                     "title": f"Invitation link for {created.user.email}",
                     "value": created.invitation_url,
                 }
-                return await _organisation_page(accounts, organisations, request, caller, created_secret=secret)
+                return await _organisation_page(
+                    accounts, organisations, members, request, caller, created_secret=secret
+                )
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
-        return await _organisation_page(accounts, organisations, request, caller, errors=errors, status_code=status)
+        return await _organisation_page(
+            accounts, organisations, members, request, caller, errors=errors, status_code=status
+        )
 
     @post("/api-tokens")
     async def create_token(
@@ -190,6 +253,7 @@ class OrganisationPages(Controller):
         request: Request[Any, Any, Any],
         accounts: Accounts,
         organisations: Organisations,
+        members: Members,
         caller: CallerDep,
         data: Form,
     ) -> Any:
@@ -199,10 +263,55 @@ class OrganisationPages(Controller):
             try:
                 token = await accounts.create_api_token(caller, caller.actor.organisation_id, wanted)
                 secret = {"title": f"API token “{token.name}”", "value": token.token}
-                return await _organisation_page(accounts, organisations, request, caller, created_secret=secret)
+                return await _organisation_page(
+                    accounts, organisations, members, request, caller, created_secret=secret
+                )
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
-        return await _organisation_page(accounts, organisations, request, caller, errors=errors, status_code=status)
+        return await _organisation_page(
+            accounts, organisations, members, request, caller, errors=errors, status_code=status
+        )
+
+    @get("/members/{user_id:uuid}/{action:str}")
+    async def confirm_member_change(
+        self,
+        request: Request[Any, Any, Any],
+        members: Members,
+        caller: CallerDep,
+        user_id: FromPath[uuid.UUID],
+        action: FromPath[str],
+        role: FromQuery[str] = "",
+    ) -> Template:
+        """The confirmation step: the same checks as the change (a refusal answers with its status and reason),
+        and a page that says what the change will do; nothing changes until its form is posted."""
+        if action not in MEMBER_ACTIONS:
+            raise NotFound("no such change")
+        member = await MEMBER_ACTIONS[action](
+            members, caller, caller.actor.organisation_id, user_id, {"role": role}, True
+        )
+        return render(request, "member_confirm.html", member=member, action=action, role=role)
+
+    @post("/members/{user_id:uuid}/{action:str}")
+    async def change_member(
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Accounts,
+        organisations: Organisations,
+        members: Members,
+        caller: CallerDep,
+        user_id: FromPath[uuid.UUID],
+        action: FromPath[str],
+        data: Form,
+    ) -> Any:
+        if action not in MEMBER_ACTIONS:
+            raise NotFound("no such change")
+        try:
+            await MEMBER_ACTIONS[action](members, caller, caller.actor.organisation_id, user_id, data, False)
+        except PortalError as exc:
+            return await _organisation_page(
+                accounts, organisations, members, request, caller, errors=form_errors(exc), status_code=status_of(exc)
+            )
+        return Redirect(path=f"/organisation?notice=member-{action}")
 
     @post("/api-tokens/{token_id:uuid}/revoke")
     async def revoke_token(self, accounts: Accounts, caller: CallerDep, token_id: FromPath[uuid.UUID]) -> Redirect:
@@ -210,9 +319,31 @@ class OrganisationPages(Controller):
         return Redirect(path="/organisation?notice=revoked")
 
 
+async def _set_role(
+    members: MemberService, caller: Caller, org_id: uuid.UUID, user_id: uuid.UUID, data: dict[str, Any], dry: bool
+) -> UserOut:
+    change, errors = parse_form(RoleChange, {"role": data.get("role", "")})
+    if change is None:
+        raise InvalidInput(errors[0]["message"], field="role")
+    return await members.set_role(caller, org_id, user_id, change.role, dry_run=dry)
+
+
+# Each change, by the name in its page URL: (service, caller, organisation, member, form, dry run) → the member.
+MemberAction = Callable[[MemberService, Caller, uuid.UUID, uuid.UUID, dict[str, Any], bool], Awaitable[UserOut]]
+MEMBER_ACTIONS: dict[str, MemberAction] = {
+    "deactivate": lambda members, caller, org, user, _, dry: members.deactivate(caller, org, user, dry_run=dry),
+    "reactivate": lambda members, caller, org, user, _, dry: members.reactivate(caller, org, user, dry_run=dry),
+    "role": _set_role,
+    "reset-totp": lambda members, caller, org, user, _, dry: members.reset_second_factor(
+        caller, org, user, dry_run=dry
+    ),
+}
+
+
 async def _organisation_page(
     accounts: AccountService,
     organisations: OrganisationService,
+    members: MemberService,
     request: Request[Any, Any, Any],
     caller: Caller,
     status_code: int = 200,
@@ -231,5 +362,6 @@ async def _organisation_page(
         can_manage=bool(policy.may_manage_members(principal, org_id)),
         show_tokens=show_tokens,
         assignable=sorted(policy.assignable_roles(principal)),
+        actions=await members.actions(caller, org_id),
         **context,
     )

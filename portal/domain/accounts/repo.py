@@ -5,12 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from portal.db import atomic
-from portal.db.tables import ApiToken, Invitation, LoginStep, ThrottleCounter, User, UserSession
+from portal.db.tables import (
+    ApiToken,
+    Invitation,
+    LoginStep,
+    Organisation,
+    ThrottleCounter,
+    TotpEnrolment,
+    User,
+    UserSession,
+)
+from portal.security import policy
 from portal.security.principal import OrganisationKind, OrganisationStatus, Principal, Role
 
 
@@ -24,6 +35,10 @@ class UserRecord(msgspec.Struct, frozen=True, kw_only=True):
     organisation_kind: OrganisationKind
     organisation_status: OrganisationStatus
     organisation_name: str = ""
+    # Read by user(), members() and login_record(); the session lookup on every request leaves them out.
+    deactivated_at: dt.datetime | None = None
+    joined: bool = True  # has set a password (accepted the invitation)
+    totp_enrolled: bool = False
 
 
 class LoginRecord(UserRecord, frozen=True, kw_only=True):
@@ -47,6 +62,14 @@ class CounterRecord(msgspec.Struct, frozen=True, kw_only=True):
     forget_at: float
 
 
+R = TypeVar("R", bound=UserRecord)
+
+
+class EnrolmentRecord(msgspec.Struct, frozen=True, kw_only=True):
+    user: uuid.UUID
+    secret: str  # sealed
+
+
 class ApiTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     name: str
@@ -68,6 +91,9 @@ _USER_COLUMNS = (
     User.organisation.kind.as_alias("organisation_kind"),
     User.organisation.status.as_alias("organisation_status"),
     User.organisation.name.as_alias("organisation_name"),
+    User.deactivated_at,
+    User.password_hash,
+    User.totp_secret,
 )
 _TOKEN_COLUMNS = (
     ApiToken.id,
@@ -98,32 +124,42 @@ def principal_of(user: UserRecord, *, via: str, role: Role | None = None, **extr
 # --- users ---------------------------------------------------------------------------------------------------
 
 
+def _user_record(row: dict[str, Any], kind: type[R]) -> R:
+    # The password hash and the sealed seed become two flags; only a LoginRecord keeps them.
+    flags = {"joined": row["password_hash"] is not None, "totp_enrolled": row["totp_secret"] is not None}
+    return msgspec.convert({**row, **flags}, kind)
+
+
 async def login_record(email: str) -> LoginRecord | None:
-    row = (
-        await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
-        .where(User.email == email)
-        .first()
-    )
-    return None if row is None else msgspec.convert(row, LoginRecord)
+    row = await User.select(*_USER_COLUMNS, User.totp_last_step).where(User.email == email).first()
+    return None if row is None else _user_record(row, LoginRecord)
 
 
 async def login_record_by_id(user_id: uuid.UUID) -> LoginRecord | None:
-    row = (
-        await User.select(*_USER_COLUMNS, User.password_hash, User.totp_secret, User.totp_last_step)
-        .where(User.id == user_id)
-        .first()
-    )
-    return None if row is None else msgspec.convert(row, LoginRecord)
+    row = await User.select(*_USER_COLUMNS, User.totp_last_step).where(User.id == user_id).first()
+    return None if row is None else _user_record(row, LoginRecord)
 
 
 async def user(user_id: uuid.UUID) -> UserRecord | None:
     row = await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
-    return None if row is None else msgspec.convert(row, UserRecord)
+    return None if row is None else _user_record(row, UserRecord)
+
+
+async def user_by_email(email: str) -> UserRecord | None:
+    row = await User.select(*_USER_COLUMNS).where(User.email == email).first()
+    return None if row is None else _user_record(row, UserRecord)
 
 
 async def members(organisation_id: uuid.UUID) -> list[UserRecord]:
     rows = await User.select(*_USER_COLUMNS).where(User.organisation == organisation_id).order_by(User.email)
-    return [msgspec.convert(row, UserRecord) for row in rows]
+    return [_user_record(row, UserRecord) for row in rows]
+
+
+async def all_users(organisation_id: uuid.UUID | None = None) -> list[UserRecord]:
+    query = User.select(*_USER_COLUMNS).order_by(User.organisation.name).order_by(User.email)
+    if organisation_id is not None:
+        query = query.where(User.organisation == organisation_id)
+    return [_user_record(row, UserRecord) for row in await query]
 
 
 async def email_taken(email: str) -> bool:
@@ -144,6 +180,56 @@ async def activate(user_id: uuid.UUID, *, password_hash: str, totp_secret: str |
     await User.update({User.password_hash: password_hash, User.is_active: True, User.totp_secret: totp_secret}).where(
         User.id == user_id
     )
+
+
+async def lock_members(organisation_id: uuid.UUID) -> None:
+    """Inside a write transaction: hold the organisation's row, so two admins cannot both remove the last admin.
+    SQLite's IMMEDIATE write lock already serialises writers."""
+    if isinstance(User._meta.db, PostgresEngine):
+        await Organisation.select(Organisation.id).where(Organisation.id == organisation_id).lock_rows("UPDATE")
+
+
+async def active_members_with(organisation_id: uuid.UUID, roles: frozenset[Role]) -> int:
+    count: int = await User.count().where(
+        (User.organisation == organisation_id) & User.is_active.eq(True) & User.role.is_in(sorted(roles))
+    )
+    return count
+
+
+async def set_role(user_id: uuid.UUID, role: Role) -> None:
+    await User.update({User.role: role}).where(User.id == user_id)
+
+
+async def deactivate(user_id: uuid.UUID, at: dt.datetime) -> None:
+    await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
+    # A member who never joined loses the invitation link too, so a copy of it cannot bring the account back.
+    await Invitation.update({Invitation.expires_at: at}).where(
+        (Invitation.user == user_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > at)
+    )
+
+
+async def reactivate(user_id: uuid.UUID) -> None:
+    await User.update({User.is_active: True, User.deactivated_at: None}).where(User.id == user_id)
+
+
+async def end_access(user_id: uuid.UUID, at: dt.datetime) -> tuple[int, int]:
+    """Revoke every live session and every API token of a user; returns how many of each."""
+    sessions = (
+        await UserSession.update({UserSession.revoked_at: at})
+        .where((UserSession.user == user_id) & UserSession.revoked_at.is_null() & (UserSession.expires_at > at))
+        .returning(UserSession.id)
+    )
+    tokens = (
+        await ApiToken.update({ApiToken.revoked_at: at})
+        .where((ApiToken.created_by == user_id) & ApiToken.revoked_at.is_null())
+        .returning(ApiToken.id)
+    )
+    return len(sessions), len(tokens)
+
+
+async def clear_totp(user_id: uuid.UUID) -> None:
+    await User.update({User.totp_secret: None, User.totp_last_step: 0}).where(User.id == user_id)
+    await TotpEnrolment.delete().where(TotpEnrolment.user == user_id)
 
 
 async def last_totp_step(user_id: uuid.UUID) -> int:
@@ -236,6 +322,53 @@ async def use_login_step(step_hash: str, at: dt.datetime) -> bool:
     return bool(used)
 
 
+# --- second-factor enrolment --------------------------------------------------------------------------------
+
+
+async def insert_enrolment(
+    enrolment_hash: str, user_id: uuid.UUID, sealed_secret: str, *, at: dt.datetime, expires_at: dt.datetime
+) -> None:
+    """One open enrolment per user: a new password login replaces the one before (and expired ones go)."""
+    await TotpEnrolment.delete().where((TotpEnrolment.user == user_id) | (TotpEnrolment.expires_at <= at))
+    await TotpEnrolment.insert(
+        TotpEnrolment(id=enrolment_hash, user=user_id, secret=sealed_secret, expires_at=expires_at)
+    ).run()
+
+
+async def attempt_enrolment(enrolment_hash: str, at: dt.datetime, *, max_attempts: int) -> EnrolmentRecord | None:
+    """Count one attempt on an open enrolment in a single conditional update, so a burst cannot exceed them."""
+    rows = (
+        await TotpEnrolment.update({TotpEnrolment.attempts: TotpEnrolment.attempts + 1})
+        .where(
+            (TotpEnrolment.id == enrolment_hash)
+            & TotpEnrolment.used_at.is_null()
+            & (TotpEnrolment.expires_at > at)
+            & (TotpEnrolment.attempts < max_attempts)
+        )
+        .returning(TotpEnrolment.user, TotpEnrolment.secret)
+    )
+    return msgspec.convert(rows[0], EnrolmentRecord) if rows else None
+
+
+async def use_enrolment(enrolment_hash: str, at: dt.datetime) -> bool:
+    used = (
+        await TotpEnrolment.update({TotpEnrolment.used_at: at})
+        .where((TotpEnrolment.id == enrolment_hash) & TotpEnrolment.used_at.is_null())
+        .returning(TotpEnrolment.id)
+    )
+    return bool(used)
+
+
+async def enrol_totp(user_id: uuid.UUID, sealed_secret: str, step: int) -> bool:
+    """Store a confirmed seed, only if none is enrolled (compare-and-set); the confirming code's step is used."""
+    done = (
+        await User.update({User.totp_secret: sealed_secret, User.totp_last_step: step})
+        .where((User.id == user_id) & User.totp_secret.is_null())
+        .returning(User.id)
+    )
+    return bool(done)
+
+
 # --- invitations ---------------------------------------------------------------------------------------------
 
 
@@ -315,10 +448,13 @@ async def principal_for_api_token(token_hash: str, now: dt.datetime) -> Principa
     # A token lives only while its creator is an active member of the same organisation.
     if not creator or not creator.is_active or creator.organisation_id != token["organisation"]:
         return None
+    role = policy.token_role(Role(token["role"]), creator.role)
+    if role is None:
+        return None
     last_used = token["last_used_at"]
     if last_used is None or now - last_used > dt.timedelta(minutes=5):  # bounded writes on the read path
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token["id"])
-    return principal_of(creator, via="api_token", role=Role(token["role"]), api_token_id=token["id"])
+    return principal_of(creator, via="api_token", role=role, api_token_id=token["id"])
 
 
 # --- login throttle ------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from typing import Annotated
 
@@ -47,6 +48,12 @@ class Login(Strict):
     totp: TotpCode | None = None
 
 
+class MemberState(enum.StrEnum):
+    ACTIVE = "active"
+    INVITED = "invited"  # has not accepted the invitation yet
+    DEACTIVATED = "deactivated"  # switched off by an admin; can be reactivated
+
+
 class UserOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
@@ -57,6 +64,8 @@ class UserOut(msgspec.Struct, kw_only=True):
     organisation_kind: OrganisationKind
     organisation_status: OrganisationStatus
     is_active: bool = True
+    state: MemberState = MemberState.ACTIVE
+    totp_enrolled: bool = False  # regulators: whether a second factor is set up (else it is at the next login)
 
 
 class LoginOut(msgspec.Struct, kw_only=True):
@@ -79,6 +88,29 @@ class MemberOut(msgspec.Struct, kw_only=True):
 
 class AcceptInvitation(Strict):
     password: Password
+
+
+InvitationSecret = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class InvitationAcceptance(Strict):
+    invitation: InvitationSecret  # the part of the invitation link after '#'
+    password: Password
+
+
+class InvitationAccepted(msgspec.Struct, kw_only=True):
+    user: UserOut
+    # Regulators: no seed here. The first password login offers a new one, confirmed by a code before a session.
+    totp_enrolment_required: bool = False
+
+
+class RoleChange(Strict):
+    role: Role
+
+
+class TotpEnrolmentConfirm(Strict):
+    enrolment: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    totp: TotpCode
 
 
 class NewApiToken(Strict):

@@ -8,6 +8,8 @@ import hashlib
 import secrets
 import uuid
 
+import msgspec
+
 from portal.clock import now
 from portal.db import atomic
 from portal.domain.accounts import repo
@@ -16,6 +18,7 @@ from portal.domain.accounts.schemas import (
     ApiTokenCreated,
     ApiTokenOut,
     MemberOut,
+    MemberState,
     NewApiToken,
     NewMember,
     Registration,
@@ -24,7 +27,16 @@ from portal.domain.accounts.schemas import (
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
 from portal.domain.organisations import repo as organisations_repo
-from portal.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests, TotpRequired
+from portal.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+    TotpEnrolmentRequired,
+    TotpRequired,
+)
 from portal.security import policy, totp
 from portal.security.auth import API_TOKEN_PREFIX
 from portal.security.passwords import PasswordHashing, PasswordPolicyError, check_policy
@@ -33,6 +45,17 @@ from portal.security.sealed import SealedBox
 from portal.security.throttle import LoginThrottle, Reservation
 
 INVITATION_DAYS = 7
+ENROLMENT_MINUTES = 10
+ENROLMENT_ATTEMPTS = 5
+
+
+class TotpEnrolment(msgspec.Struct, kw_only=True):
+    enrolment: str  # the random id that confirms it (only its hash is stored)
+    totp_secret: str
+    otpauth_uri: str
+    expires_at: dt.datetime
+
+
 LOGIN_STEP_MINUTES = 5
 LOGIN_STEP_ATTEMPTS = 5
 
@@ -43,6 +66,12 @@ def digest(secret: str) -> str:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def member_state(user: UserRecord) -> MemberState:
+    if user.deactivated_at is not None:
+        return MemberState.DEACTIVATED
+    return MemberState.ACTIVE if user.is_active else MemberState.INVITED
 
 
 def user_out(user: UserRecord) -> UserOut:
@@ -56,6 +85,8 @@ def user_out(user: UserRecord) -> UserOut:
         organisation_kind=user.organisation_kind,
         organisation_status=user.organisation_status,
         is_active=user.is_active,
+        state=member_state(user),
+        totp_enrolled=user.totp_enrolled,
     )
 
 
@@ -174,7 +205,13 @@ class AccountService:
         if not requires_totp(user.role):
             return
         if not user.totp_secret:
-            raise Forbidden("this regulator account has no second factor enrolled; ask a regulator admin")
+            # New, or reset by an admin: the password holder gets a new seed, once, and confirms it with a code.
+            enrolment = await self.start_totp_enrolment(caller, user)
+            raise TotpEnrolmentRequired(
+                "set up your second factor: add totp_secret to an authenticator app, then send a code from it "
+                "with this enrolment to POST /api/v1/auth/totp-enrolment",
+                **msgspec.to_builtins(enrolment),
+            )
         if not code:
             raise TotpRequired("enter the 6-digit code from your authenticator app", field="totp")
         # Wrong codes count against the account like wrong passwords, on the API and the page alike.
@@ -216,6 +253,54 @@ class AccountService:
         if user is None or not user.is_active:
             raise NotAuthenticated("log in first")
         await self.second_factor(caller, user, code)
+
+    async def start_totp_enrolment(self, caller: Caller, user: LoginRecord) -> TotpEnrolment:
+        """After a right password, for an account with no second factor: a new seed, kept sealed on the server
+        until a code from it confirms it. Only this answer carries it; the admin who reset it never sees it."""
+        if not requires_totp(user.role) or user.totp_secret:
+            raise Conflict("this account needs no new second factor")
+        enrolment_id, seed = secrets.token_urlsafe(32), totp.new_secret()
+        expires_at = now() + dt.timedelta(minutes=ENROLMENT_MINUTES)
+        async with atomic():
+            await repo.insert_enrolment(
+                digest(enrolment_id), user.id, self.totp_box.seal(seed), at=now(), expires_at=expires_at
+            )
+            # Who was offered a new factor, and from where: the trail to read if a password was stolen.
+            await record(caller, "user.totp_enrolment_offered", object_type="user", object_id=user.id)
+        return TotpEnrolment(
+            enrolment=enrolment_id,
+            totp_secret=seed,
+            otpauth_uri=totp.provisioning_uri(seed, user.email),
+            expires_at=expires_at,
+        )
+
+    async def finish_totp_enrolment(self, caller: Caller, enrolment_id: str, code: str) -> UserRecord:
+        """One valid code from the new seed enrols it; the enrolment is single-use and allows a few attempts."""
+        expired = NotAuthenticated("the enrolment has expired or was used; log in with your password again")
+        found = await repo.attempt_enrolment(digest(enrolment_id), now(), max_attempts=ENROLMENT_ATTEMPTS)
+        user = await repo.user(found.user) if found else None
+        if found is None or user is None or not user.is_active:
+            raise expired
+        step = totp.accepted_step(self.totp_box.open(found.secret), code, 0)
+        if step is None:
+            await self._login_failed(caller, user.email, "bad enrolment code")
+            raise NotAuthenticated(
+                "the one-time code is wrong; enter the current code from the new entry", field="totp"
+            )
+        async with atomic():
+            if not await repo.use_enrolment(digest(enrolment_id), now()):
+                raise expired
+            if not await repo.enrol_totp(user.id, found.secret, step):
+                raise Conflict("a second factor is already enrolled for this account")
+            await record(
+                caller,
+                "user.totp_enrolled",
+                object_type="user",
+                object_id=user.id,
+                before={"totp_enrolled": False},
+                after={"totp_enrolled": True},
+            )
+        return await self._user(user.id)
 
     async def open_session(self, caller: Caller, user: UserRecord) -> tuple[str, dt.datetime]:
         await self.throttle.succeeded(user.email)
@@ -311,26 +396,26 @@ class AccountService:
                 object_id=user_id,
                 after={"email": email, "role": data.role},
             )
-        url = f"{self.issuer}/invitations/{secret}"
+        # After '#': browsers never send the fragment, so the secret stays out of access logs and Referer headers.
+        url = f"{self.issuer}/invitations#{secret}"
         return MemberOut(user=user_out(await self._user(user_id)), invitation_url=url, invitation_expires_at=expires_at)
 
-    async def accept_invitation(self, caller: Caller, secret: str, password: str) -> tuple[UserOut, str | None]:
+    async def accept_invitation(self, caller: Caller, secret: str, password: str) -> UserOut:
+        """The invitee sets a password. A regulator gets no seed here: the link alone is not enough to hold one;
+        the first password login offers it (see ``start_totp_enrolment``) and a code confirms it."""
         invitation = await repo.invitation_by_hash(digest(secret))
         if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now():
             raise NotFound("this invitation link is not valid or has expired")
         invitee = await self._user(invitation.user)
         password_hash = await self._hash_password(password, invitee.email, "password")
-        seed = totp.new_secret() if requires_totp(invitee.role) else None
         async with atomic():
             if not await repo.use_invitation(invitation.id, now()):
                 raise NotFound("this invitation link is not valid or has expired")
-            await repo.activate(
-                invitee.id, password_hash=password_hash, totp_secret=self.totp_box.seal(seed) if seed else None
-            )
+            await repo.activate(invitee.id, password_hash=password_hash, totp_secret=None)
             await record(
                 caller, "member.joined", object_type="user", object_id=invitee.id, after={"email": invitee.email}
             )
-        return user_out(await self._user(invitee.id)), seed
+        return user_out(await self._user(invitee.id))
 
     async def list_members(self, caller: Caller, organisation_id: uuid.UUID) -> list[UserOut]:
         await policy.require(

@@ -238,3 +238,115 @@ def test_the_queue_is_for_reviewers_and_regulator_admins() -> None:
     ]
     assert outcome(policy.may_review_queue(None)) == "forbidden"
     assert policy.may_see_internal(None) is False and policy.may_see_internal(SystemOperator()) is False
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: Role
+    is_active: bool = True
+    deactivated_at: object = None
+    joined: bool = True
+    totp_enrolled: bool = False
+
+
+def account(role: Role, org: uuid.UUID = OWN, **state) -> Account:
+    regulator = role in {REVIEWER, SIGNER, REG_ADMIN}
+    return Account(id=uuid.uuid4(), organisation_id=REGULATOR_ORG if regulator else org, role=role, **state)
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "deactivate", "reactivate", "make_admin", "reset"),
+    [
+        # a provider's admin, from a session, on its own organisation's members
+        (who(ADMIN), account(EDITOR), "allow", "conflict", "allow", "forbidden"),
+        (
+            who(ADMIN),
+            account(EDITOR, deactivated_at="then", is_active=False),
+            "conflict",
+            "allow",
+            "allow",
+            "forbidden",
+        ),
+        (who(ADMIN), account(ADMIN), "allow", "conflict", "conflict", "forbidden"),
+        (who(ADMIN), account(EDITOR, is_active=False, joined=False), "allow", "conflict", "allow", "forbidden"),
+        # the wrong role, the wrong organisation, a token
+        (who(EDITOR), account(EDITOR), "forbidden", "forbidden", "forbidden", "forbidden"),
+        (who(ADMIN, OTHER), account(EDITOR), "forbidden", "forbidden", "forbidden", "forbidden"),
+        (who(ADMIN, via="api_token"), account(EDITOR), "forbidden", "forbidden", "forbidden", "forbidden"),
+        (who(REG_ADMIN), account(EDITOR), "forbidden", "forbidden", "forbidden", "forbidden"),
+        (None, account(EDITOR), "forbidden", "forbidden", "forbidden", "forbidden"),
+        # the operator: anything the rules allow (a provider has no second factor to reset)
+        (SystemOperator(), account(EDITOR), "allow", "conflict", "allow", "conflict"),
+    ],
+)
+def test_member_lifecycle_decisions_for_providers(actor, target, deactivate, reactivate, make_admin, reset) -> None:
+    assert outcome(policy.may_deactivate_member(actor, target)) == deactivate
+    assert outcome(policy.may_reactivate_member(actor, target)) == reactivate
+    assert outcome(policy.may_change_role(actor, target, ADMIN)) == make_admin
+    assert outcome(policy.may_reset_second_factor(actor, target)) == reset
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "deactivate", "make_signer", "reset"),
+    [
+        (who(REG_ADMIN), account(REVIEWER, totp_enrolled=True), "allow", "allow", "allow"),
+        (who(REG_ADMIN), account(REVIEWER, totp_enrolled=False), "allow", "allow", "conflict"),
+        (who(REG_ADMIN, via="api_token"), account(REVIEWER, totp_enrolled=True), "forbidden", "forbidden", "forbidden"),
+        (who(REVIEWER), account(REVIEWER, totp_enrolled=True), "forbidden", "forbidden", "forbidden"),
+        (who(SIGNER), account(REVIEWER, totp_enrolled=True), "forbidden", "forbidden", "forbidden"),
+        (who(ADMIN), account(REVIEWER, totp_enrolled=True), "forbidden", "forbidden", "forbidden"),
+        (SystemOperator(), account(REVIEWER, totp_enrolled=True), "allow", "allow", "allow"),
+    ],
+)
+def test_member_lifecycle_decisions_for_the_regulator(actor, target, deactivate, make_signer, reset) -> None:
+    assert outcome(policy.may_deactivate_member(actor, target)) == deactivate
+    assert outcome(policy.may_change_role(actor, target, SIGNER)) == make_signer
+    assert outcome(policy.may_reset_second_factor(actor, target)) == reset
+
+
+def test_nobody_resets_their_own_second_factor_or_gives_a_role_they_may_not() -> None:
+    chief = who(REG_ADMIN)
+    own = Account(id=chief.user_id, organisation_id=REGULATOR_ORG, role=REG_ADMIN, totp_enrolled=True)
+    verdict = policy.may_reset_second_factor(chief, own)
+    assert (verdict.refusal, verdict.reason) == (
+        Refusal.FORBIDDEN,
+        "you cannot reset your own second factor; ask another regulator admin",
+    )
+    assert outcome(policy.may_change_role(who(ADMIN), account(EDITOR), REVIEWER)) == "forbidden"
+    assert outcome(policy.may_change_role(chief, account(REVIEWER), ADMIN)) == "forbidden"
+    assert outcome(policy.may_list_every_user(SystemOperator())) == "allow"
+    assert outcome(policy.may_list_every_user(chief)) == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("target", "role_after", "active_after", "admins", "expected"),
+    [
+        (account(ADMIN), ADMIN, False, 1, "conflict"),  # deactivate the last admin
+        (account(ADMIN), EDITOR, True, 1, "conflict"),  # demote the last admin
+        (account(ADMIN), EDITOR, True, 2, "allow"),
+        (account(ADMIN), ADMIN, False, 2, "allow"),
+        (account(ADMIN, is_active=False, deactivated_at="then"), EDITOR, False, 1, "allow"),  # not an active admin
+        (account(EDITOR), EDITOR, False, 1, "allow"),
+        (account(REG_ADMIN), REVIEWER, True, 1, "conflict"),
+        (account(REG_ADMIN), SIGNER, True, 3, "allow"),
+    ],
+)
+def test_the_last_active_admin_stays(target, role_after, active_after, admins, expected) -> None:
+    verdict = policy.keeps_an_admin(target, role_after=role_after, active_after=active_after, active_admins=admins)
+    assert outcome(verdict) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "creator", "acts_as"),
+    [
+        (ADMIN, ADMIN, ADMIN),
+        (ADMIN, EDITOR, EDITOR),  # a demoted creator's admin token acts as an editor
+        (EDITOR, ADMIN, EDITOR),
+        (EDITOR, EDITOR, EDITOR),
+        (ADMIN, REVIEWER, None),  # never a regulator, never above a provider role
+        (REVIEWER, REG_ADMIN, None),
+    ],
+)
+def test_an_api_token_acts_in_the_lower_of_its_role_and_its_creators(token, creator, acts_as) -> None:
+    assert policy.token_role(token, creator) == acts_as

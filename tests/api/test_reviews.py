@@ -288,6 +288,8 @@ async def test_comment_rules_and_tenants(actors) -> None:
     unknown = await me.post(url, json={"body": "x", "control_id": "NOPE-99"})
     assert unknown.status_code == 422 and unknown.json()["field"] == "control_id"
     assert (await me.post(url, json={"body": ""})).status_code == 400
+    blank = await me.post(url, json={"body": "  \n "})
+    assert blank.status_code == 422 and blank.json()["field"] == "body"
     draft_client, _ = await actors.provider()
     draft = await open_assessment(draft_client)
     assert (

@@ -543,3 +543,34 @@ async def test_the_full_round_trip(actors) -> None:
     assert audit[0] == "review.claimed" and audit[-1] == "review.recommended"
     assert audit.count("review.changes_requested") == 1 and audit.count("review.claimed") == 2
     assert user["id"] == done.json()["recommendation"]["recommended_by"]["id"]
+
+
+async def test_every_review_action_is_audited_with_before_and_after(actors) -> None:
+    from portal.domain.audit.services import verify_chain
+
+    provider, _, aid = await submitted(actors)
+    admin = await actors.regulator("regulator_admin")
+    me, user = await reviewer(actors)
+    assert (await admin.post(f"/api/v1/assessments/{aid}/assign", json={"reviewer_id": user["id"]})).status_code == 200
+    await me.put(f"/api/v1/assessments/{aid}/findings/{TELECOM[0]}", json={"verdict": "not_satisfied", "comment": "x"})
+    note = await me.post(f"/api/v1/assessments/{aid}/comments", json={"body": "a note", "internal": True})
+    await me.post(f"/api/v1/assessments/{aid}/request-changes", json={"message": "fix it"})
+    events = (
+        await AuditEvent.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.before, AuditEvent.after)
+        .where(AuditEvent.action.like("review.%"))
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
+    assert [(e["action"], e["actor_id"]) for e in events] == [
+        ("review.assigned", events[0]["actor_id"]),
+        ("review.finding", user["id"]),
+        ("review.comment", user["id"]),
+        ("review.changes_requested", user["id"]),
+    ]
+    assert events[0]["before"] == {"state": "submitted", "claimed_by": None}
+    assert events[0]["after"] == {"state": "in_review", "claimed_by": user["id"]}
+    assert events[1]["after"] == {"control": TELECOM[0], "revision": 1, "verdict": "not_satisfied"}
+    assert events[2]["after"] == {"comment": note.json()["id"], "control": None, "parent": None, "internal": True}
+    assert events[3]["before"] == {"state": "in_review", "revision": 1}
+    assert (await verify_chain()).ok is True
+    assert (await provider.get(f"/api/v1/assessments/{aid}/findings")).json()["open"] == [TELECOM[0]]

@@ -133,6 +133,32 @@ async def test_two_reviewers_claiming_at_once_exactly_one_wins(actors) -> None:
     ]
 
 
+async def test_a_claim_racing_an_assignment_never_leaves_two_holders(actors) -> None:
+    _, _, aid = await submitted(actors)
+    admin = await actors.regulator("regulator_admin")
+    (first, _), (_, assignee) = await reviewer(actors), await reviewer(actors)
+    responses = await asyncio.gather(
+        first.post(f"/api/v1/assessments/{aid}/claim"),
+        admin.post(f"/api/v1/assessments/{aid}/assign", json={"reviewer_id": assignee["id"]}),
+    )
+    won = [r for r in responses if r.status_code == 200]
+    # Either one of them wins the move and the other gets 409, or the assignment comes second and takes the
+    # review over (a regulator admin may): never two claims of the same submission.
+    assert sorted(r.status_code for r in responses) in ([200, 409], [200, 200])
+    events = (
+        await AuditEvent.select(AuditEvent.action, AuditEvent.after)
+        .where(AuditEvent.action.is_in(["review.claimed", "review.assigned"]))
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
+    assert len(events) == len(won)
+    assert [e["after"]["state"] for e in events] == ["in_review"] * len(won)
+    if len(won) == 2:
+        assert [e["action"] for e in events] == ["review.claimed", "review.assigned"]
+    holder = (await admin.get(f"/api/v1/assessments/{aid}/review")).json()["claimed_by"]["id"]
+    assert holder == events[-1]["after"]["claimed_by"]
+
+
 async def test_claim_and_release_by_role(actors) -> None:
     provider, _, aid = await submitted(actors)
     me, user = await reviewer(actors)

@@ -286,6 +286,9 @@ async def test_internal_notes_never_reach_the_provider(actors) -> None:
     page = await provider.get(f"/assessments/{aid}")
     assert page.status_code == 200 and "INTERNAL" not in page.text and "Please attach the CERT MoU." in page.text
     assert (await provider.get(f"/api/v1/assessments/{aid}/review")).status_code == 403
+    for leak in ("/api/v1/inbox", "/inbox", f"/assessments/{aid}/revisions/1", "/assessments"):
+        response = await provider.get(leak)
+        assert response.status_code == 200 and "INTERNAL" not in response.text, leak
 
     refused = await provider.post(url, json={"body": "sneaky", "internal": True})
     assert refused.status_code == 403

@@ -69,6 +69,9 @@ async def test_queue_claim_findings_and_hand_back_from_the_pages(actors) -> None
     page = await provider.get(f"/assessments/{aid}")
     assert "The reviewer has asked for changes" in page.text and "No board approval" in page.text
     assert "Please fix the open point." in page.text and "INTERNAL" not in page.text
+    family = page.text[: page.text.index(f'id="control-{TELECOM[0]}"')].rsplit('<details class="family"', 1)[1]
+    assert family.startswith(" open>")  # the family with the open finding is unfolded
+    assert '<blockquote class="body">Please fix the open point.' in page.text  # the message is in the banner
     reply = await provider.post(
         f"/assessments/{aid}/comments",
         data={"body": "Board approved on 3 March.", "control_id": TELECOM[0], "_csrf_token": _csrf(page.text)},

@@ -133,6 +133,32 @@ async def test_two_reviewers_claiming_at_once_exactly_one_wins(actors) -> None:
     ]
 
 
+async def test_a_claim_racing_an_assignment_never_leaves_two_holders(actors) -> None:
+    _, _, aid = await submitted(actors)
+    admin = await actors.regulator("regulator_admin")
+    (first, _), (_, assignee) = await reviewer(actors), await reviewer(actors)
+    responses = await asyncio.gather(
+        first.post(f"/api/v1/assessments/{aid}/claim"),
+        admin.post(f"/api/v1/assessments/{aid}/assign", json={"reviewer_id": assignee["id"]}),
+    )
+    won = [r for r in responses if r.status_code == 200]
+    # Either one of them wins the move and the other gets 409, or the assignment comes second and takes the
+    # review over (a regulator admin may): never two claims of the same submission.
+    assert sorted(r.status_code for r in responses) in ([200, 409], [200, 200])
+    events = (
+        await AuditEvent.select(AuditEvent.action, AuditEvent.after)
+        .where(AuditEvent.action.is_in(["review.claimed", "review.assigned"]))
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
+    assert len(events) == len(won)
+    assert [e["after"]["state"] for e in events] == ["in_review"] * len(won)
+    if len(won) == 2:
+        assert [e["action"] for e in events] == ["review.claimed", "review.assigned"]
+    holder = (await admin.get(f"/api/v1/assessments/{aid}/review")).json()["claimed_by"]["id"]
+    assert holder == events[-1]["after"]["claimed_by"]
+
+
 async def test_claim_and_release_by_role(actors) -> None:
     provider, _, aid = await submitted(actors)
     me, user = await reviewer(actors)
@@ -260,6 +286,9 @@ async def test_internal_notes_never_reach_the_provider(actors) -> None:
     page = await provider.get(f"/assessments/{aid}")
     assert page.status_code == 200 and "INTERNAL" not in page.text and "Please attach the CERT MoU." in page.text
     assert (await provider.get(f"/api/v1/assessments/{aid}/review")).status_code == 403
+    for leak in ("/api/v1/inbox", "/inbox", f"/assessments/{aid}/revisions/1", "/assessments"):
+        response = await provider.get(leak)
+        assert response.status_code == 200 and "INTERNAL" not in response.text, leak
 
     refused = await provider.post(url, json={"body": "sneaky", "internal": True})
     assert refused.status_code == 403
@@ -288,6 +317,8 @@ async def test_comment_rules_and_tenants(actors) -> None:
     unknown = await me.post(url, json={"body": "x", "control_id": "NOPE-99"})
     assert unknown.status_code == 422 and unknown.json()["field"] == "control_id"
     assert (await me.post(url, json={"body": ""})).status_code == 400
+    blank = await me.post(url, json={"body": "  \n "})
+    assert blank.status_code == 422 and blank.json()["field"] == "body"
     draft_client, _ = await actors.provider()
     draft = await open_assessment(draft_client)
     assert (
@@ -541,3 +572,34 @@ async def test_the_full_round_trip(actors) -> None:
     assert audit[0] == "review.claimed" and audit[-1] == "review.recommended"
     assert audit.count("review.changes_requested") == 1 and audit.count("review.claimed") == 2
     assert user["id"] == done.json()["recommendation"]["recommended_by"]["id"]
+
+
+async def test_every_review_action_is_audited_with_before_and_after(actors) -> None:
+    from portal.domain.audit.services import verify_chain
+
+    provider, _, aid = await submitted(actors)
+    admin = await actors.regulator("regulator_admin")
+    me, user = await reviewer(actors)
+    assert (await admin.post(f"/api/v1/assessments/{aid}/assign", json={"reviewer_id": user["id"]})).status_code == 200
+    await me.put(f"/api/v1/assessments/{aid}/findings/{TELECOM[0]}", json={"verdict": "not_satisfied", "comment": "x"})
+    note = await me.post(f"/api/v1/assessments/{aid}/comments", json={"body": "a note", "internal": True})
+    await me.post(f"/api/v1/assessments/{aid}/request-changes", json={"message": "fix it"})
+    events = (
+        await AuditEvent.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.before, AuditEvent.after)
+        .where(AuditEvent.action.like("review.%"))
+        .order_by(AuditEvent.seq)
+        .output(load_json=True)
+    )
+    assert [(e["action"], e["actor_id"]) for e in events] == [
+        ("review.assigned", events[0]["actor_id"]),
+        ("review.finding", user["id"]),
+        ("review.comment", user["id"]),
+        ("review.changes_requested", user["id"]),
+    ]
+    assert events[0]["before"] == {"state": "submitted", "claimed_by": None}
+    assert events[0]["after"] == {"state": "in_review", "claimed_by": user["id"]}
+    assert events[1]["after"] == {"control": TELECOM[0], "revision": 1, "verdict": "not_satisfied"}
+    assert events[2]["after"] == {"comment": note.json()["id"], "control": None, "parent": None, "internal": True}
+    assert events[3]["before"] == {"state": "in_review", "revision": 1}
+    assert (await verify_chain()).ok is True
+    assert (await provider.get(f"/api/v1/assessments/{aid}/findings")).json()["open"] == [TELECOM[0]]

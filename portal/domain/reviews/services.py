@@ -130,6 +130,13 @@ def _recommendation_out(row: RecommendationRecord | None, names: dict[uuid.UUID,
     )
 
 
+def _text(value: str, field: str) -> str:
+    """Free text with its surrounding blanks removed; blank text is refused."""
+    if not value.strip():
+        raise InvalidInput(f"{field} must not be blank", field=field)
+    return value.strip()
+
+
 def days_waiting(since: dt.datetime | None, at: dt.datetime) -> int:
     return max(0, (at - since).days) if since else 0
 
@@ -150,6 +157,13 @@ class ReviewService:
         await policy.require(
             caller, verdict, object_type="assessment", object_id=assessment_id, missing="no such assessment"
         )
+
+    async def _frozen(self, assessment_id: uuid.UUID, number: int) -> dict[str, dict[str, Any]]:
+        """One frozen revision's answers by control id: the controls that apply to it."""
+        revision = await assessments_repo.revision(assessment_id, number)
+        if revision is None:
+            return {}
+        return {a["control_id"]: a for a in msgspec.json.decode(revision.document)["answers"]}
 
     async def _answers(self, assessment_id: uuid.UUID, upto: int) -> dict[int, dict[str, dict[str, Any]]]:
         """Every frozen revision's answers by control id (revisions are few and small)."""
@@ -441,15 +455,14 @@ class ReviewService:
         await self._require(
             caller, policy.may_record_finding(principal, row, claim.claimed_by if claim else None), assessment_id
         )
-        answers = await self._answers(assessment_id, row.revision)
-        if control_id not in answers.get(row.revision, {}):
+        if control_id not in await self._frozen(assessment_id, row.revision):
             raise InvalidInput(f"control {control_id} does not apply to this assessment", field="control_id")
         comment = data.comment.strip()
         if data.verdict != Verdict.SATISFIED and not comment:
             raise InvalidInput(f"a {data.verdict} finding needs a comment saying why", field="comment")
-        before = await repo.finding(assessment_id, row.revision, control_id)
         async with atomic():
             await self._held(assessment_id, principal.user_id, row.revision)
+            before = await repo.finding(assessment_id, row.revision, control_id)
             await repo.save_finding(
                 assessment_id,
                 row.revision,
@@ -494,16 +507,15 @@ class ReviewService:
             parent, control_id = found.parent or found.id, found.control_id
             # A reply to an internal note stays internal, so a thread never leaks to the provider.
             internal = internal or found.internal
-        if control_id:
-            answers = await self._answers(assessment_id, row.revision)
-            if control_id not in answers.get(row.revision, {}):
-                raise InvalidInput(f"control {control_id} does not apply to this assessment", field="control_id")
+        if control_id and control_id not in await self._frozen(assessment_id, row.revision):
+            raise InvalidInput(f"control {control_id} does not apply to this assessment", field="control_id")
+        body = _text(data.body, "body")
         async with atomic():
             comment_id = await repo.insert_comment(
                 assessment=assessment_id,
                 control_id=control_id,
                 parent=parent,
-                body=data.body.strip() or data.body,
+                body=body,
                 internal=internal,
                 author=principal.user_id,
                 author_name=principal.display_name,
@@ -545,7 +557,7 @@ class ReviewService:
                 "request changes needs at least one open finding (not_satisfied or needs_clarification)",
                 field="findings",
             )
-        message = data.message.strip() or data.message
+        message = _text(data.message, "message")
         async with atomic():
             await self._held(assessment_id, principal.user_id, row.revision)
             if not await assessments_repo.move(
@@ -608,7 +620,7 @@ class ReviewService:
         approve = data.decision == Decision.APPROVE
         values: dict[str, Any] = {
             "decision": data.decision.value,
-            "rationale": data.rationale.strip() or data.rationale,
+            "rationale": _text(data.rationale, "rationale"),
             "level": (data.level or Level.FULL).value if approve else "",
             "conditions": [
                 {"control_id": c.control_id, "text": c.text, "due_date": c.due_date.isoformat()}

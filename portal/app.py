@@ -30,6 +30,7 @@ from portal.domain.catalogs.controllers import CatalogsController
 from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.keys.controllers import JwksController, KeysController
+from portal.domain.log.controllers import LogController, LogTilesController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.pages import set_language
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EvidenceController,
             JwksController,
             KeysController,
+            LogTilesController,
+            LogController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

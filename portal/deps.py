@@ -13,6 +13,7 @@ from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.keys.services import KeyService
+from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
 from portal.problems import caller_of
 from portal.runtime import Runtime
@@ -40,6 +41,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "assessments": _constant(runtime.assessments),
         "evidence": _constant(runtime.evidence),
         "keys": _constant(runtime.keys),
+        "log": _constant(runtime.log),
     }
 
 
@@ -53,3 +55,4 @@ Catalogs = NamedDependency[CatalogService]
 Assessments = NamedDependency[AssessmentService]
 EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
+Log = NamedDependency[LogService]

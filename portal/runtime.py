@@ -18,6 +18,7 @@ from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
 from portal.domain.keys.services import KeyService, key_passphrase
+from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
@@ -37,6 +38,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     assessments: AssessmentService
     evidence: EvidenceService
     keys: KeyService
+    log: LogService
 
 
 def _store(settings: Settings) -> Store:
@@ -60,6 +62,9 @@ def build_runtime(settings: Settings) -> Runtime:
         issuer=settings.issuer,
         session_minutes=settings.session_minutes,
     )
+    keys = KeyService(settings.data_path / "keys", key_passphrase(settings), accounts)
+    log = LogService(keys, settings.issuer)
+    keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
     return Runtime(
         settings=settings,
         mfa_secret=derive_key(secret, "mfa-step-jwt").hex(),
@@ -72,5 +77,6 @@ def build_runtime(settings: Settings) -> Runtime:
         evidence=EvidenceService(
             FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
         ),
-        keys=KeyService(settings.data_path / "keys", key_passphrase(settings), accounts),
+        keys=keys,
+        log=log,
     )

@@ -95,7 +95,14 @@ async def test_a_rolled_back_transaction_leaves_no_entry(runtime) -> None:
 async def test_entries_must_be_loggable(runtime) -> None:
     from portal.errors import InvalidInput
 
-    for bad in ({"event": "nonsense", "at": 1}, {"event": "key", "at": 1.5}, {"event": "key", "x": "y" * 70000}):
+    for bad in (
+        {"event": "nonsense", "at": 1},
+        {"event": "key", "at": 1.5},
+        {"event": "key"},
+        {"event": "key", "at": 1, "jti": 7},
+        {"event": "key", "at": 1, "x": "y" * 70000},
+        {"event": "key", "at": 1, "x": 0.5},
+    ):
         with pytest.raises(InvalidInput):
             await runtime.log.append(bad)
     assert await LogEntry.count() == 0
@@ -371,3 +378,59 @@ async def test_a_key_rotation_is_a_key_entry_in_the_log(anon, runtime) -> None:
     assert Keyring.from_jwks({"keys": [new_key]}) is not None
     assert runtime.keys.signing_key(KeyPurpose.LOG).kid == rotation.new_kid
     assert (await runtime.log.verify()).ok
+
+
+APPENDER = """
+import asyncio, sys
+from portal.db import atomic, close_engine, connect, open_engine
+from portal.runtime import build_runtime
+from portal.settings import load_settings
+
+async def main(worker):
+    settings = load_settings()
+    engine = connect(settings.database_url)
+    await open_engine(engine)
+    log = build_runtime(settings).log
+    try:
+        async def one(i):
+            async with atomic():
+                await log.append({"event": "key", "kid": f"worker-{worker}-{i}", "at": i})
+        await asyncio.gather(*(one(i) for i in range(10)))
+    finally:
+        await close_engine(engine)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_workers_appending_at_once_keep_the_log_dense_and_consistent(settings, runtime) -> None:
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": settings.database_url,
+        "PORTAL_DATA_DIR": settings.data_dir,
+        "PORTAL_SECRET_KEY": settings.secret_key,
+        "PORTAL_ISSUER": settings.issuer,
+        "PORTAL_LOG_LEVEL": "WARNING",
+    }
+    workers = [await asyncio.create_subprocess_exec(sys.executable, "-c", APPENDER, str(w), env=env) for w in range(3)]
+    codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), timeout=120)
+    assert codes == [0, 0, 0]
+    rows = await LogEntry.select(LogEntry.index, LogEntry.body).order_by(LogEntry.index).run()
+    assert [r["index"] for r in rows] == list(range(30))
+    kids = sorted(json.loads(r["body"])["kid"] for r in rows)
+    assert kids == sorted(f"worker-{w}-{i}" for w in range(3) for i in range(10))
+    reference = MerkleTree(hash_leaf(r["body"].encode()) for r in rows)
+    size, note = await runtime.log.checkpoint()
+    assert size == 30 and base64.b64decode(note.split("\n")[2]) == reference.root()
+    assert await LogCheckpoint.count() == 30
+    report = await runtime.log.verify()
+    assert report.ok, report.problems
+
+
+async def test_the_log_routes_are_in_the_openapi_document(anon) -> None:
+    response = await anon.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/log/checkpoint", "/api/v1/log/entries", "/api/v1/log/consistency", "/api/v1/log/proof/{serial}"):
+        assert path in paths, sorted(paths)
+    assert "from" in {p["name"] for p in paths["/api/v1/log/consistency"]["get"]["parameters"]}

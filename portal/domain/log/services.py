@@ -78,6 +78,9 @@ class LogService:
         event = entry.get("event")
         if event not in EVENTS:
             raise InvalidInput(f"a log entry's event is one of {sorted(EVENTS)}", field="event")
+        at = entry.get("at")
+        if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+            raise InvalidInput("a log entry's at is seconds since the epoch", field="at")
         jti = entry.get("jti")
         if jti is not None and not (isinstance(jti, str) and 0 < len(jti) <= 100):
             raise InvalidInput("a log entry's jti is a serial of 1 to 100 characters", field="jti")

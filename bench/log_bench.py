@@ -113,6 +113,38 @@ async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, 
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+async def _served(settings: Any, n: int, rng: random.Random) -> None:
+    """The same reads through the whole application (ASGI, no network): routing, problems, encoding."""
+    import logging
+
+    import httpx
+
+    from portal.app import create_app
+    from portal.db import close_engine, open_engine
+    from portal.db.tables import LogEntry
+
+    app = create_app(settings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the numbers
+    await open_engine(LogEntry._meta.db)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+
+            async def get(path: str) -> None:
+                response = await client.get(path)
+                assert response.status_code == 200, response.text
+
+            for label, path in (
+                ("GET /api/v1/log/proof/{serial}", lambda: "/api/v1/log/proof/BENCH-1"),
+                ("GET /log/tile/0/<N>", lambda: f"/log/tile/0/{tree.encode_tile_index(rng.randrange(n // 256))}"),
+                ("GET /log/checkpoint", lambda: "/log/checkpoint"),
+                ("GET /api/v1/log/consistency", lambda: f"/api/v1/log/consistency?from={rng.randrange(1, n)}"),
+            ):
+                median, p95 = await _timed(lambda path=path: get(path()), 200)
+                print(f"  served {label}: {median:.2f} ms median, {p95:.2f} ms p95")
+    finally:
+        await close_engine(LogEntry._meta.db)
+
+
 async def main() -> None:
     from portal.clock import now
     from portal.db import atomic, close_engine, connect, open_engine
@@ -176,6 +208,7 @@ async def main() -> None:
         print(f"  latest checkpoint: {median:.2f} ms median, {p95:.2f} ms p95")
         median, p95 = await _timed(lambda: log.append({"event": "key", "kid": "late", "at": 1}), 50)
         print(f"  append at {n:,} entries: {median:.2f} ms median, {p95:.2f} ms p95")
+        await _served(_settings(tmp, url), n, rng)
     finally:
         await close_engine(engine)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -32,6 +32,7 @@ from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.issuance.controllers import AttestationsController, DecisionController
 from portal.domain.issuance.pages import AttestationPages, DecisionPages
 from portal.domain.keys.controllers import JwksController, KeysController
+from portal.domain.log.controllers import LogController, LogTilesController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReviewPages,
             InboxPages,
             ThreadPages,
+            LogTilesController,
+            LogController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

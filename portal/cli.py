@@ -195,6 +195,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_log_verify(args: argparse.Namespace) -> int:
+    report = asyncio.run(_with_runtime(lambda runtime: runtime.log.verify()))
+    head = (
+        f"{report.size} entries, {report.nodes} nodes, root {report.root}, latest checkpoint {report.checkpoint_size}"
+    )
+    text = f"{head}: " + ("consistent" if report.ok else f"{len(report.problems)} INCONSISTENCIES")
+    _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
+    return 0 if report.ok else 1
+
+
 def cmd_catalogs_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -298,6 +308,14 @@ def parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     command("verify", cmd_audit_verify, "check the hash chain of the audit trail", parent=audit)
+
+    log = sub.add_parser("log", help="transparency log").add_subparsers(dest="log_command", required=True)
+    command(
+        "verify",
+        cmd_log_verify,
+        "recompute every leaf and stored node, and the latest checkpoint's root and signature",
+        parent=log,
+    )
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     rotate = command("rotate", cmd_keys_rotate, "retire the active key of a purpose and make a new one", parent=keys)

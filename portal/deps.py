@@ -15,6 +15,7 @@ from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
+from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
@@ -50,6 +51,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "issuance": _constant(runtime.issuance),
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
+        "log": _constant(runtime.log),
     }
 
 
@@ -68,3 +70,4 @@ StatusLists = NamedDependency[StatusListService]
 Issuance = NamedDependency[IssuanceService]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]
+Log = NamedDependency[LogService]

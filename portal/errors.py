@@ -25,6 +25,10 @@ class InvalidInput(PortalError):
         super().__init__(detail, **({"field": field} if field else {}), **extra)
 
 
+class BadRequest(InvalidInput):
+    """Input that cannot be acted on at all (a range out of bounds, reversed): 400 rather than 422."""
+
+
 class NotAuthenticated(PortalError):
     kind = "not-authenticated"
     title = "Authentication required"

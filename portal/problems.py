@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
 from portal.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -43,6 +44,7 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"  # relative URI references (RFC 9457 section 3.1.1), documented in the README
 
 STATUS: dict[type[PortalError], int] = {
+    BadRequest: 400,  # before its base class: the first match wins
     InvalidInput: 422,
     NotAuthenticated: 401,
     TotpRequired: 401,

@@ -18,6 +18,7 @@ from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
 from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
+from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
@@ -44,6 +45,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     reviews: ReviewService
     inbox: InboxService
     issuance: IssuanceService
+    log: LogService
 
 
 def _throttle_counters(settings: Settings) -> Counters:
@@ -67,6 +69,8 @@ def build_runtime(settings: Settings) -> Runtime:
     keys = KeyService(settings.data_path / "keys", key_passphrase(settings), accounts)
     reviews = ReviewService(assessments)
     status_lists = StatusListService(keys, settings.issuer)
+    log = LogService(keys, settings.issuer)
+    keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -84,6 +88,12 @@ def build_runtime(settings: Settings) -> Runtime:
         reviews=reviews,
         inbox=InboxService(reviews),
         issuance=IssuanceService(
-            assessments, keys, status_lists, CertificateStore(settings.data_path / "certificates"), settings.issuer
+            assessments,
+            keys,
+            status_lists,
+            CertificateStore(settings.data_path / "certificates"),
+            settings.issuer,
+            log,
         ),
+        log=log,
     )

@@ -343,6 +343,38 @@ class ThrottleCounter(Table, tablename="throttle_counter"):
     forget_at = DoublePrecision(default=0.0, index=True)
 
 
+class LogEntry(Table, tablename="log_entry"):
+    """The transparency log: append-only, never updated or deleted (``portal.domain.log``).
+
+    ``body`` is the RFC 8785 JSON of the entry, byte for byte as hashed into ``leaf_hash``.
+    """
+
+    index = BigInt(primary_key=True)  # dense from 0: the leaf index in the Merkle tree
+    body = Text()
+    leaf_hash = Varchar(length=64)  # hex SHA-256(0x00 || body)
+    event = Varchar(length=32, index=True)
+    jti = Varchar(length=100, null=True, default=None, index=True)  # the attestation serial, if any
+    at = Timestamptz()
+
+
+class LogNode(Table, tablename="log_node"):
+    """The hash of every complete subtree of the log, stored once when it completes; never updated."""
+
+    key = BigInt(primary_key=True)  # (level << 48) | index, so a tile is one range scan
+    level = Integer()  # 0: leaf hashes; a level-k node covers 2**k leaves
+    index = BigInt()
+    hash = Varchar(length=64)  # hex
+
+
+class LogCheckpoint(Table, tablename="log_checkpoint"):
+    """A signed C2SP checkpoint of the log at ``size``, stored by the append that reached it."""
+
+    size = BigInt(primary_key=True)
+    root_hash = Varchar(length=64)  # hex
+    note = Text()  # the signed note, exactly as served
+    at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
@@ -367,4 +399,7 @@ ALL_TABLES: list[type[Table]] = [
     ThrottleCounter,
     LoginStep,
     TotpEnrolment,
+    LogEntry,
+    LogNode,
+    LogCheckpoint,
 ]

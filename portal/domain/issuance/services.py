@@ -24,6 +24,7 @@ import msgspec
 from attestations.canonical import canonical_digest
 from attestations.certificate import CertificateData, render_certificate
 from attestations.keys import KeyPurpose
+from attestations.log_proof import attestation_log_entry, encode_log_proof
 from attestations.tokens import (
     Attestation,
     AttestationClaims,
@@ -62,6 +63,7 @@ from portal.domain.issuance.schemas import (
 from portal.domain.issuance.states import LIST_VALUE
 from portal.domain.issuance.states import Status as Lifecycle
 from portal.domain.keys.services import KeyService
+from portal.domain.log.services import LogService
 from portal.domain.organisations import repo as organisations_repo
 from portal.domain.reviews import repo as reviews_repo
 from portal.domain.status.services import StatusListService
@@ -135,7 +137,9 @@ class IssuanceService:
         status_lists: StatusListService,
         certificates: CertificateStore,
         issuer: str,
+        log: LogService,
     ) -> None:
+        self.log = log
         self.assessments = assessments
         self.keys = keys
         self.status_lists = status_lists
@@ -279,7 +283,10 @@ class IssuanceService:
                 ),
             )
             token = sign_attestation(claims, key)
-            pdf = await asyncio.to_thread(render_certificate, CertificateData.from_token(token))
+            # The issue entry joins the log in this transaction; the certificate carries its inclusion proof.
+            appended = await self.log.append(attestation_log_entry(token, jti=serial, event="issue", at=claims.iat))
+            proof = encode_log_proof(await self.log.proof(serial))
+            pdf = await asyncio.to_thread(render_certificate, CertificateData.from_token(token, log_proof=proof))
             certificate = await asyncio.to_thread(self.certificates.put, pdf)
             attestation_id = uuid.uuid4()
             await repo.insert(
@@ -309,6 +316,7 @@ class IssuanceService:
                 event="issue",
                 status=Lifecycle.ACTIVE.value,
                 actor=principal.user_id,
+                log_index=appended.index,
                 at=issued,
             )
             for older in await repo.current_for_scope(row.organisation_id, scope_sha256):
@@ -437,15 +445,25 @@ class IssuanceService:
         until: dt.datetime | None = None,
         values: dict[str, Any] | None = None,
     ) -> None:
-        """Inside a write transaction: the status, the status list entry, the event and the audit row together."""
+        """Inside a write transaction: the status, the status list entry, the log entry, the event and the audit
+        row together."""
         at = now()
         if not await repo.move(row.serial, [row.status], target, at=at, values=values):
             raise Conflict(f"attestation {row.serial} changed meanwhile; reload it")
         await self.status_lists.set_status(row.status_list, row.status_index, LIST_VALUE[target])
         principal = caller.principal
         actor = getattr(principal, "user_id", None)
+        entry = attestation_log_entry(row.token, jti=row.serial, event=event, at=_epoch(at))
+        if reason:
+            entry["reason"] = reason
+        if until is not None:
+            entry["until"] = _epoch(until)
+        if values and values.get("superseded_by"):
+            entry["superseded_by"] = values["superseded_by"]
+        appended = await self.log.append(entry)
         await repo.add_event(
             row.id,
+            log_index=appended.index,
             serial=row.serial,
             event=event,
             status=target.value,
@@ -527,8 +545,11 @@ class IssuanceService:
         }
         async with atomic():
             await repo.set_document(serial, document, now())
+            entry = attestation_log_entry(row.token, jti=serial, event="condition", at=_epoch(now()))
+            appended = await self.log.append({**entry, "condition": number, "state": "met"})
             await repo.add_event(
                 row.id,
+                log_index=appended.index,
                 serial=serial,
                 event="condition",
                 status=row.status,

@@ -9,7 +9,7 @@ import contextlib
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attestations.keys import KeyPurpose, SigningKey
 from attestations.keystore import KeyStore, Rotation
@@ -20,6 +20,9 @@ from portal.domain.context import Caller
 from portal.domain.keys.schemas import KeyOut, RotationOut
 from portal.security import policy
 
+if TYPE_CHECKING:
+    from portal.domain.log.services import LogService
+
 
 class KeyService:
     """The key store, shared by every worker: rotations are serialised by a file lock beside the keys."""
@@ -29,6 +32,7 @@ class KeyService:
         self.accounts = accounts
         self.directory = directory
         self._decrypted: dict[str, SigningKey] = {}
+        self.log: LogService | None = None  # set by build_runtime: rotations are appended to the log
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -91,9 +95,25 @@ class KeyService:
                 before={"kid": rotation.retired_kid},
                 after={"purpose": rotation.purpose.value, "kid": rotation.new_kid},
             )
+            if self.log is not None:
+                await self.log.append(self._key_entry(rotation))
         return RotationOut(
             purpose=rotation.purpose, new_kid=rotation.new_kid, retired_kid=rotation.retired_kid, at=rotation.at
         )
+
+    def _key_entry(self, rotation: Rotation) -> dict[str, Any]:
+        """The log's `key` entry: the new key id and its public JWK, so a key's history is public."""
+        jwk = next(k for k in self.jwks()["keys"] if k.get("kid") == rotation.new_kid)
+        entry: dict[str, Any] = {
+            "event": "key",
+            "kid": rotation.new_kid,
+            "purpose": rotation.purpose.value,
+            "jwk": jwk,
+            "at": int(rotation.at.timestamp()),
+        }
+        if rotation.retired_kid:
+            entry["retired_kid"] = rotation.retired_kid
+        return entry
 
 
 def key_passphrase(settings: Any) -> bytes:

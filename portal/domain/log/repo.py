@@ -1,0 +1,110 @@
+"""Queries for the transparency log. Rows are only ever inserted: nothing here updates or deletes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+
+from portal.db.tables import LogCheckpoint, LogEntry, LogNode
+from portal.domain.log.tree import Node, key_node, node_key
+
+
+class EntryRow(msgspec.Struct, frozen=True):
+    index: int
+    body: str
+    leaf_hash: str
+    event: str
+    jti: str | None
+    at: dt.datetime
+
+
+class NodeRow(msgspec.Struct, frozen=True):
+    key: int
+    level: int
+    index: int
+    hash: str
+
+
+class CheckpointRow(msgspec.Struct, frozen=True):
+    size: int
+    root_hash: str
+    note: str
+    at: dt.datetime
+
+
+async def size() -> int:
+    """The number of entries: the last index plus one (indexes are dense)."""
+    last = await LogEntry.select(LogEntry.index).order_by(LogEntry.index, ascending=False).first()
+    return 0 if last is None else int(last["index"]) + 1
+
+
+async def insert(entry: EntryRow, nodes: Iterable[tuple[Node, bytes]], checkpoint: CheckpointRow) -> None:
+    """One append: the entry, the subtrees it completes and the checkpoint it reaches."""
+    await LogEntry.insert(LogEntry(**msgspec.structs.asdict(entry))).run()
+    await LogNode.insert(
+        *(LogNode(key=node_key(*node), level=node[0], index=node[1], hash=value.hex()) for node, value in nodes)
+    ).run()
+    await LogCheckpoint.insert(LogCheckpoint(**msgspec.structs.asdict(checkpoint))).run()
+
+
+async def nodes(wanted: Iterable[Node]) -> dict[Node, bytes]:
+    """The stored hashes of ``wanted``, in one query; a missing node is simply absent from the result."""
+    keys = sorted({node_key(*node) for node in wanted})
+    if not keys:
+        return {}
+    rows = await LogNode.select(LogNode.key, LogNode.hash).where(LogNode.key.is_in(keys)).run()
+    return {key_node(int(row["key"])): bytes.fromhex(row["hash"]) for row in rows}
+
+
+async def level_hashes(level: int, start: int, end: int) -> list[bytes]:
+    """The hashes of nodes ``start .. end - 1`` of tree ``level``, in order (one key range)."""
+    rows = (
+        await LogNode.select(LogNode.hash)
+        .where((LogNode.key >= node_key(level, start)) & (LogNode.key < node_key(level, end)))
+        .order_by(LogNode.key)
+        .run()
+    )
+    return [bytes.fromhex(row["hash"]) for row in rows]
+
+
+async def node_rows(after_key: int, limit: int) -> list[NodeRow]:
+    """Stored nodes in key order (level by level), for ``portal log verify``."""
+    rows = await LogNode.select().where(LogNode.key > after_key).order_by(LogNode.key).limit(limit).run()
+    return msgspec.convert(rows, list[NodeRow])
+
+
+async def entries(start: int, end: int) -> list[EntryRow]:
+    rows = (
+        await LogEntry.select().where((LogEntry.index >= start) & (LogEntry.index < end)).order_by(LogEntry.index).run()
+    )
+    return msgspec.convert(rows, list[EntryRow])
+
+
+async def entry_bodies(start: int, end: int) -> list[str]:
+    rows = (
+        await LogEntry.select(LogEntry.body)
+        .where((LogEntry.index >= start) & (LogEntry.index < end))
+        .order_by(LogEntry.index)
+        .run()
+    )
+    return [row["body"] for row in rows]
+
+
+async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:
+    """The first entry of ``event`` for serial ``jti``, or (``event`` None) its latest entry."""
+    query = LogEntry.select().where(LogEntry.jti == jti)
+    if event is not None:
+        query = query.where(LogEntry.event == event)
+    row = await query.order_by(LogEntry.index, ascending=event is not None).first()
+    return None if row is None else msgspec.convert(row, EntryRow)
+
+
+async def latest_checkpoint() -> CheckpointRow | None:
+    row = await LogCheckpoint.select().order_by(LogCheckpoint.size, ascending=False).first()
+    return None if row is None else msgspec.convert(row, CheckpointRow)
+
+
+async def checkpoint_count() -> int:
+    return int(await LogCheckpoint.count())

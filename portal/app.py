@@ -31,6 +31,7 @@ from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.openapi import AnyOfSchemas, ProblemResponses, StrictBodies
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
             components=[runtime.session_auth.openapi_components],
         ),
+        plugins=[ProblemResponses(), AnyOfSchemas(), StrictBodies()],
         lifespan=[lifespan],
         state=State({"runtime": runtime, "settings": settings}),
         debug=False,

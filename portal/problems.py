@@ -84,14 +84,15 @@ def _problem(
         if headers:
             page.headers.update(headers)
         return page
-    body = {
+    body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": title,
         "status": status,
         "detail": detail,
         "instance": request.url.path,
-        **extra,
     }
+    body.update((name, value) for name, value in extra.items() if name not in body)  # the members above are fixed
+
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -132,6 +132,8 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:  # Litestar's own (say, a misconfiguration): its text stays here
+        return unexpected_error(request, exc)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors) or exc.detail

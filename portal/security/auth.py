@@ -70,13 +70,23 @@ def session_auth(secret: str, *, minutes: int, secure: bool) -> JWTCookieAuth[Pr
     )
 
 
+def _describes_the_route(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    # OPTIONS is Litestar's own answer (Allow, or a CORS preflight, which never carries credentials): it reads
+    # and changes nothing, so authentication skips it, and the guards let it through to say so.
+    return connection.scope.get("method") == "OPTIONS"
+
+
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _describes_the_route(connection):
+        return
     if connection.user is None:
         raise NotAuthenticated("log in to use this")
 
 
 def requires_role(*roles: Role) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if _describes_the_route(connection):
+            return
         requires_login(connection, handler)
         verdict = policy.has_role(connection.user, frozenset(roles))
         if not verdict:

@@ -1,9 +1,10 @@
 """Fuzzing: schemathesis over every operation of /schema/openapi.json, anonymously and as a provider admin.
 
-Every generated request (valid data, and data that breaks the schema) must be answered without a 5xx, with
-a status code, content type and body that the OpenAPI document declares for that operation. Hypothesis runs
-derandomized, so each run sends the same cases; PORTAL_FUZZ_EXAMPLES (default 8, per operation, generation
-mode and caller) sets the budget: raise it to search harder.
+For each operation: schemathesis' boundary cases (each length limit, enum member, missing member, wrong type),
+then random valid and invalid requests, and valid ones on a real organisation, assessment and catalog. Every
+response must be no 5xx, with a status code, content type and body that the OpenAPI document declares for
+that operation. Hypothesis runs derandomized, so each run sends the same cases; PORTAL_FUZZ_EXAMPLES (default
+5 random cases per operation, generation mode and caller) sets the budget: raise it to search harder.
 
 Schemathesis is synchronous (requests) while the app and its database pool live on the suite's event loop:
 generation runs on a worker thread, and each request is handed back to the loop through httpx's ASGI
@@ -27,13 +28,18 @@ import schemathesis
 import urllib3
 from hypothesis import strategies as st
 from litestar import Litestar
+from litestar.exceptions import ImproperlyConfiguredException
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import NO_FEEDBACK
+from schemathesis.generation.overrides import Override
 
 import controls
+from portal.db.tables import AuditEvent
 from tests.conftest import PASSWORD
 
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "5"))
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
@@ -49,9 +55,9 @@ pytestmark = pytest.mark.usefixtures("baseline")
 class LoopAdapter(requests.adapters.HTTPAdapter):
     """A requests adapter that sends each prepared request to the ASGI app on the suite's event loop."""
 
-    def __init__(self, app: Litestar, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
-        self.app = app
+        self.client = client
         self.loop = loop
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -72,15 +78,36 @@ class LoopAdapter(requests.adapters.HTTPAdapter):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     async def _send(self, method: str, url: str, headers: dict[str, str], body: bytes) -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL) as client:
-            return await client.request(method, url, headers=headers, content=body)
+        self.client.cookies.clear()  # requests keeps the session's cookies; this client keeps none
+        return await self.client.request(method, url, headers=headers, content=body)
+
+
+def coverage_cases(operation: Any, fixed: dict[str, Any]) -> list[Any]:
+    """Schemathesis' coverage phase: boundary values (lengths at and past each limit, every enum member, each
+    required member left out, wrong types), deterministic. Its generator is not public API; the lock pins it."""
+    generator = CoverageGenerator(
+        operation=operation,
+        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=operation.schema.config.generation_for(operation=operation, phase="coverage"),
+        auth_storage=None,
+        override=Override(path_parameters=fixed),
+        feedback=NO_FEEDBACK,
+    )
+    return list(generator)
 
 
 def fuzz_operation(operation: Any, session: requests.Session, headers: dict[str, str], known: dict[str, Any]) -> None:
-    """Valid and invalid cases for one operation; with ``known`` path values, also cases on real objects."""
+    """Boundary cases, then random valid and invalid ones; with ``known`` path values, also on real objects."""
     fixed = {
         parameter.name: known[parameter.name] for parameter in operation.path_parameters if parameter.name in known
     }
+
+    def send(case: Any) -> None:
+        session.cookies.clear()  # a login the fuzzer happens to make must not authenticate the cases after it
+        case.call_and_validate(session=session, headers=headers, checks=CHECKS, base_url=BASE_URL)
+
+    for case in coverage_cases(operation, fixed):
+        send(case)
     strategies = [operation.as_strategy(GenerationMode.POSITIVE)]
     if fixed:
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
@@ -97,8 +124,7 @@ def fuzz_operation(operation: Any, session: requests.Session, headers: dict[str,
     )
     @hypothesis.given(case=st.one_of(strategies))
     def run(case: Any) -> None:
-        session.cookies.clear()  # a login the fuzzer happens to make must not authenticate the cases after it
-        case.call_and_validate(session=session, headers=headers, checks=CHECKS, base_url=BASE_URL)
+        send(case)
 
     run()
 
@@ -118,9 +144,10 @@ def fuzz(schema: Any, session: requests.Session, headers: dict[str, str], known:
 
 
 async def fuzz_in_thread(app: Litestar, schema: Any, headers: dict[str, str], known: dict[str, Any]) -> list[str]:
-    session = requests.Session()
-    session.mount("http://", LoopAdapter(app, asyncio.get_running_loop()))
-    return await asyncio.to_thread(fuzz, schema, session, headers, known)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        session = requests.Session()
+        session.mount("http://", LoopAdapter(client, asyncio.get_running_loop()))
+        return await asyncio.to_thread(fuzz, schema, session, headers, known)
 
 
 async def test_every_operation_answers_as_documented(app, actors, anon) -> None:
@@ -184,6 +211,42 @@ async def test_a_nul_character_in_a_body_is_a_400_problem(actors) -> None:
 async def test_a_catalog_name_no_catalog_can_have_is_not_found(anon, path) -> None:
     # A NUL in a catalog id, version or `against` reached PostgreSQL and answered 500.
     _problem(await anon.get(path), 404)
+
+
+async def test_a_long_login_email_is_refused_and_audited(anon) -> None:
+    # The audit column holds 100 characters: on PostgreSQL a 320-character email answered 500, unaudited.
+    email = "a" * 300 + "@provider.example"
+    body = _problem(await anon.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}), 401)
+    assert body["type"] == "/problems/not-authenticated"
+    failed = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "auth.login").first()
+    assert failed == {"object_id": email[:100]}
+
+
+async def test_what_the_audit_trail_records_from_a_request_never_fails_it(actors) -> None:
+    # A refusal records its route; a NUL in the path (PostgreSQL cannot store one) is replaced, not a failure.
+    client, _ = await actors.provider()
+    _problem(await client.post("/api/v1/catalogs/a%00b/1.0.0/publish"), 403)
+    denied = await AuditEvent.select(AuditEvent.object_id).where(AuditEvent.action == "permission.denied").first()
+    assert denied == {"object_id": "POST /api/v1/catalogs/a\ufffdb/1.0.0/publish"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/assessments", "/api/v1/organisations", "/api/v1/evidence/" + "0" * 32])
+async def test_options_on_a_guarded_route_says_what_it_allows(anon, path) -> None:
+    # The guards read the user, which authentication does not set for OPTIONS: every guarded route answered
+    # 500, its body carrying Litestar's internal message.
+    response = await anon.options(path)
+    assert response.status_code == 204 and response.content == b""
+    assert "OPTIONS" in response.headers["allow"].split(", ")
+
+
+async def test_a_5xx_from_litestar_keeps_its_message_to_the_log(app, anon, monkeypatch) -> None:
+    async def misconfigured(*args: Any) -> None:
+        raise ImproperlyConfiguredException("'user' is not defined in scope, install an AuthMiddleware to set it")
+
+    monkeypatch.setattr(app.state.runtime.catalogs, "list_catalogs", misconfigured)
+    body = _problem(await anon.get("/api/v1/catalogs"), 500)
+    assert (body["type"], body["title"]) == ("/problems/internal-error", "Internal error")
+    assert "AuthMiddleware" not in body["detail"]
 
 
 async def test_a_problem_keeps_its_own_status_member(actors) -> None:

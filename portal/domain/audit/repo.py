@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.columns import Varchar
 from piccolo.engine.postgres import PostgresEngine
 
 from portal.db.tables import AuditEvent
 
 _LOCK_ID = 0x41554454  # "AUDT": serialises appends on PostgreSQL; SQLite's IMMEDIATE lock already does.
+
+
+# How much of each text column an event may fill: what comes from outside (an email, a path, an address) is
+# cut to fit, so recording a request can never be what fails it.
+COLUMN_LENGTHS: dict[str, int] = {
+    column._meta.name: column.length
+    for column in AuditEvent._meta.columns
+    if isinstance(column, Varchar) and column.length is not None
+}
 
 
 async def lock_head() -> None:

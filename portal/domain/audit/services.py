@@ -24,7 +24,12 @@ def _scrub(value: Any) -> Any:
         return {k: ("[redacted]" if k in _SECRET_KEYS else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
-    return value
+    return _text(value) if isinstance(value, str) else value
+
+
+def _text(value: str, limit: int | None = None) -> str:
+    """Text from outside as the trail can hold it: no NUL (PostgreSQL refuses one), at most ``limit`` long."""
+    return value.replace("\x00", "\ufffd")[:limit]
 
 
 def _plain(value: Any) -> Any:
@@ -72,6 +77,9 @@ async def record(
         "before": _plain(before),
         "after": _plain(after),
     }
+    for name, limit in repo.COLUMN_LENGTHS.items():
+        if isinstance(row.get(name), str):
+            row[name] = _text(row[name], limit)
     async with atomic():
         await repo.lock_head()
         prev_hash = await repo.head_hash() or GENESIS

@@ -40,11 +40,14 @@ class Scope(Strict):
     sites: Annotated[list[Short], msgspec.Meta(max_length=200)] = []
 
 
+TITLE_MAX = 200  # the assessment table's title column
+
+
 class NewAssessment(Strict):
     catalog_id: Short
     catalog_version: Short
     scope: Scope
-    title: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    title: Annotated[str, msgspec.Meta(max_length=TITLE_MAX)] = ""
 
 
 class AnswerIn(Strict):

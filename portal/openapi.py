@@ -8,6 +8,10 @@ change needs the CSRF header (403); a role guard refuses (403); login and regist
 What a service refuses beyond that, a handler declares with ``problems=[...]`` (an `opt` key, like
 ``exclude_from_csrf``). `ProblemResponses` is a Litestar plugin that adds them to each handler's `responses`
 as routes are registered.
+
+Two schema plugins make the rest of the document say what the API does: `StrictBodies` marks request bodies
+that refuse unknown members with ``additionalProperties: false``, and `AnyOfSchemas` documents a body that is
+one of several overlapping documents (a catalog version in its three formats) as ``anyOf``.
 """
 
 from __future__ import annotations

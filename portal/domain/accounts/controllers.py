@@ -109,7 +109,7 @@ class MeController(Controller):
     @post(
         "/invitations/{secret:str}/accept",
         status_code=200,
-        problems=[409, 422],
+        problems=[422],
         summary="Accept an invitation and set a password",
     )
     async def accept(

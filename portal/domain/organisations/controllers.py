@@ -45,7 +45,7 @@ class OrganisationsController(Controller):
     @post(
         "/{organisation_id:uuid}/reject",
         status_code=200,
-        problems=[409, 422],
+        problems=[409],
         summary="Reject a pending provider, with a reason",
     )
     async def reject(

@@ -38,6 +38,7 @@ from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
 from portal.domain.reviews.pages import InboxPages, ReviewPages, ThreadPages
 from portal.domain.status.controllers import StatusListsController
+from portal.openapi import AnyOfSchemas, ProblemResponses, StrictBodies
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
 from portal.runtime import build_runtime
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
             components=[runtime.session_auth.openapi_components],
         ),
+        plugins=[ProblemResponses(), AnyOfSchemas(), StrictBodies()],
         lifespan=[lifespan],
         state=State({"runtime": runtime, "settings": settings}),
         debug=False,

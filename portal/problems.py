@@ -102,14 +102,15 @@ def _problem(
         if headers:
             page.headers.update(headers)
         return page
-    body = {
+    body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": title,
         "status": status,
         "detail": detail,
         "instance": _path(request),
-        **extra,
     }
+    body.update((name, value) for name, value in extra.items() if name not in body)  # the members above are fixed
+
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -151,6 +152,8 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:  # Litestar's own (say, a misconfiguration): its text stays here
+        return unexpected_error(request, exc)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors) or exc.detail

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import CacheControlHeader, Cookie
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -66,6 +67,7 @@ class AuthController(Controller):
         status_code=201,
         exclude_from_csrf=True,
         guards=[requires_json],
+        problems=[409, 422],
         summary="Register a provider organisation and its first admin",
     )
     async def register(self, accounts: Accounts, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
@@ -73,9 +75,11 @@ class AuthController(Controller):
 
     @post(
         "/login",
+        status_code=HTTP_200_OK,
         exclude_from_csrf=True,
         guards=[requires_json],
         cache_control=NO_STORE,
+        problems=[403, 429],
         summary="Log in with email, password and (regulators) a TOTP code",
     )
     async def login(
@@ -106,7 +110,14 @@ class AuthController(Controller):
         body = LoginOut(token=token, expires_at=expires_at, user=user_out(user))
         return Response(body, status_code=HTTP_200_OK, cookies=[cookie], headers={"Cache-Control": "no-store"})
 
-    @post("/logout", guards=[requires_login], status_code=204, summary="End this session")
+    @post(
+        "/logout",
+        guards=[requires_login],
+        status_code=204,
+        responses={204: ResponseSpec(None, description="The session has ended")},  # no body, no media type
+        problems=[422],
+        summary="End this session",
+    )
     async def logout(self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep) -> Response[None]:
         await accounts.logout(caller)
         response: Response[None] = Response(None, status_code=204)
@@ -122,7 +133,13 @@ class MeController(Controller):
     async def me(self, accounts: Accounts, caller: CallerDep) -> UserOut:
         return await accounts.me(caller)
 
-    @post("/invitations/accept", status_code=200, summary="Accept an invitation and set a password")
+    @post(
+        "/invitations/accept",
+        status_code=200,
+        cache_control=NO_STORE,
+        problems=[404, 422],
+        summary="Accept an invitation and set a password",
+    )
     async def accept(
         self, accounts: Accounts, caller: CallerDep, data: JSONBody[InvitationAcceptance]
     ) -> Response[InvitationAccepted]:
@@ -150,13 +167,13 @@ class MembersController(Controller):
     tags = ["organisations"]
     guards = [requires_login]
 
-    @get("/members", summary="Members of an organisation")
+    @get("/members", problems=[403], summary="Members of an organisation")
     async def members(
         self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
     ) -> list[UserOut]:
         return await accounts.list_members(caller, organisation_id)
 
-    @post("/members", status_code=201, summary="Invite a member with a role")
+    @post("/members", status_code=201, problems=[409, 422], summary="Invite a member with a role")
     async def invite(
         self,
         accounts: Accounts,
@@ -166,13 +183,13 @@ class MembersController(Controller):
     ) -> MemberOut:
         return await accounts.invite_member(caller, organisation_id, data)
 
-    @get("/api-tokens", summary="API tokens of an organisation")
+    @get("/api-tokens", problems=[403], summary="API tokens of an organisation")
     async def tokens(
         self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
     ) -> list[ApiTokenOut]:
         return await accounts.list_api_tokens(caller, organisation_id)
 
-    @post("/api-tokens", status_code=201, summary="Create an API token (shown once)")
+    @post("/api-tokens", status_code=201, problems=[422], summary="Create an API token (shown once)")
     async def create_token(
         self, accounts: Accounts, caller: CallerDep, organisation_id: FromPath[uuid.UUID], data: JSONBody[NewApiToken]
     ) -> ApiTokenCreated:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from portal.deps import Assessments, CallerDep, EvidenceFiles
@@ -38,12 +42,24 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
+@dataclass
+class UploadOperation(Operation):
+    """The upload streams its body past Litestar's parser, so its request body is documented here."""
+
+    def __post_init__(self) -> None:
+        file = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        form = Schema(type=OpenAPIType.OBJECT, properties={"file": file}, required=["file"])
+        self.request_body = RequestBody(
+            content={RequestEncodingType.MULTI_PART: OpenAPIMediaType(schema=form)}, required=True
+        )
+
+
 class AssessmentsController(Controller):
     path = "/api/v1/assessments"
     tags = ["assessments"]
     guards = [requires_login]
 
-    @post("/", status_code=201, summary="Open an assessment on a published catalog version")
+    @post("/", status_code=201, problems=[404, 409, 422], summary="Open an assessment on a published catalog version")
     async def open(self, assessments: Assessments, caller: CallerDep, data: JSONBody[NewAssessment]) -> AssessmentOut:
         return await assessments.open_assessment(caller, data)
 
@@ -57,7 +73,11 @@ class AssessmentsController(Controller):
     ) -> AssessmentOut:
         return await assessments.get_assessment(caller, assessment_id)
 
-    @put("/{assessment_id:uuid}/answers/{control_id:str}", summary="Answer a control (If-Match to replace)")
+    @put(
+        "/{assessment_id:uuid}/answers/{control_id:str}",
+        problems=[409, 422, 428],
+        summary="Answer a control (If-Match to replace)",
+    )
     async def answer(
         self,
         assessments: Assessments,
@@ -70,13 +90,18 @@ class AssessmentsController(Controller):
         saved = await assessments.answer_control(caller, assessment_id, control_id, data, parse_if_match(if_match))
         return Response(saved, headers={"ETag": f'"{saved.version}"'})
 
-    @post("/{assessment_id:uuid}/submit", status_code=200, summary="Check completeness and freeze a revision")
+    @post(
+        "/{assessment_id:uuid}/submit",
+        status_code=200,
+        problems=[409, 422],
+        summary="Check completeness and freeze a revision",
+    )
     async def submit(
         self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
     ) -> SubmitOut:
         return await assessments.submit(caller, assessment_id)
 
-    @post("/{assessment_id:uuid}/withdraw", status_code=200, summary="Withdraw before a decision")
+    @post("/{assessment_id:uuid}/withdraw", status_code=200, problems=[409], summary="Withdraw before a decision")
     async def withdraw(
         self, assessments: Assessments, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
     ) -> StateOut:
@@ -109,6 +134,9 @@ class AssessmentsController(Controller):
         "/{assessment_id:uuid}/evidence",
         status_code=201,
         request_max_body_size=None,
+        operation_class=UploadOperation,
+        responses={200: ResponseSpec(EvidenceOut, description="The assessment already has these bytes: that record")},
+        problems=[409, 413, 422],
         summary="Upload evidence (multipart field 'file'; PDF, PNG, JPEG, text, CSV or JSON)",
     )
     async def upload(

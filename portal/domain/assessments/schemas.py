@@ -40,11 +40,14 @@ class Scope(Strict):
     sites: Annotated[list[Short], msgspec.Meta(max_length=200)] = []
 
 
+TITLE_MAX = 200  # the assessment table's title column
+
+
 class NewAssessment(Strict):
     catalog_id: Short
     catalog_version: Short
     scope: Scope
-    title: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] = ""
+    title: Annotated[str, msgspec.Meta(max_length=TITLE_MAX, pattern=NO_NUL)] = ""
 
 
 class AnswerIn(Strict):

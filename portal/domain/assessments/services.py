@@ -17,6 +17,7 @@ from portal.domain.assessments.repo import AnswerRecord, AssessmentRecord
 from portal.domain.assessments.revisions import diff_documents, revision_document
 from portal.domain.assessments.rules import answer_problems
 from portal.domain.assessments.schemas import (
+    TITLE_MAX,
     AnswerIn,
     AnswerOut,
     AnswerStatus,
@@ -58,6 +59,11 @@ def answer_out(row: AnswerRecord) -> AnswerOut:
         version=row.version,
         updated_at=row.updated_at,
     )
+
+
+def _default_title(title: str) -> str:
+    """A title made from names (an organisation's may be 200 characters) fits the column, cut with an ellipsis."""
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
 
 
 def missing_answers(
@@ -133,7 +139,7 @@ class AssessmentService:
             assessment_id = await repo.insert(
                 organisation=principal.organisation_id,
                 catalog=catalog_row_id,
-                title=(data.title.strip() or f"{catalog.title} — {org.name}")[:200],  # the column's length
+                title=data.title.strip() or _default_title(f"{catalog.title} — {org.name}"),
                 scope=msgspec.to_builtins(data.scope),
                 state=State.DRAFT,
                 revision=0,

@@ -24,7 +24,12 @@ def _scrub(value: Any) -> Any:
         return {k: ("[redacted]" if k in _SECRET_KEYS else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
-    return value
+    return _text(value) if isinstance(value, str) else value
+
+
+def _text(value: str, limit: int | None = None) -> str:
+    """Text from outside as the trail can hold it: no NUL (PostgreSQL refuses one), at most ``limit`` long."""
+    return value.replace("\x00", "\ufffd")[:limit]
 
 
 def _plain(value: Any) -> Any:

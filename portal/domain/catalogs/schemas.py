@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -67,6 +67,12 @@ class CatalogOut(CatalogSummary, kw_only=True):
     source_documents: list[SourceDocument]
     families: list[FamilyOut]
     controls: list[ControlOut]
+
+
+class OscalDocument(msgspec.Struct):
+    """An OSCAL 1.1 catalog document (``?format=oscal``); its schema is NIST's."""
+
+    catalog: dict[str, Any]
 
 
 class ImportResult(CatalogSummary, kw_only=True):

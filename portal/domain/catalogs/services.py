@@ -15,6 +15,7 @@ from typing import Literal
 import msgspec
 
 import controls
+from controls.validation import CATALOG_ID, VERSION
 from portal.clock import now
 from portal.db import atomic
 from portal.domain.audit.services import record
@@ -79,7 +80,11 @@ def _sees_drafts(caller: Caller) -> bool:
 
 
 async def _row(catalog_id: str, version: str, *, drafts: bool) -> CatalogRecord:
-    row = await repo.by_ref(catalog_id, version)
+    # Every stored catalog passed validation, so a name outside its patterns (say, with a NUL character, which
+    # PostgreSQL refuses) names nothing; the database is not asked.
+    if not CATALOG_ID.fullmatch(catalog_id):
+        raise NotFound(f"there is no catalog {catalog_id!r}", catalog_id=catalog_id)
+    row = await repo.by_ref(catalog_id, version) if VERSION.fullmatch(version) else None
     if row is None or (row.status == CatalogStatus.DRAFT and not drafts):
         statuses = ALL_STATUSES if drafts else PUBLIC_STATUSES
         known = [other.version for other in _in_order(await repo.versions(catalog_id, statuses))]
@@ -223,7 +228,7 @@ class CatalogService:
                 f"catalog {catalog_id} version {version} is retired; file new assessments on a published version",
                 catalog_id=catalog_id,
                 version=version,
-                status=row.status,
+                catalog_status=row.status,
             )
         return row.id, await self._catalog_of(row)
 
@@ -307,7 +312,7 @@ class CatalogService:
             assert row is not None
             current, ref = CatalogStatus(row.status), row.reference
             if not CATALOG_STATUS.allows(current, status):
-                raise Conflict(_refusal(ref, current, status), status=current)
+                raise Conflict(_refusal(ref, current, status), catalog_status=current)
             principal = caller.principal
             by = principal.user_id if isinstance(principal, Principal) else None
             if not await repo.move_status(row_id, current, status, at=now(), by=by):

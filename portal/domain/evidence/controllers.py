@@ -34,6 +34,8 @@ class EvidenceController(Controller):
             },
         )
 
-    @delete("/{evidence_id:uuid}", status_code=204, summary="Remove evidence no submitted revision contains")
+    @delete(
+        "/{evidence_id:uuid}", status_code=204, problems=[409], summary="Remove evidence no submitted revision contains"
+    )
     async def remove(self, evidence: EvidenceFiles, caller: CallerDep, evidence_id: FromPath[uuid.UUID]) -> None:
         await evidence.delete_evidence(caller, evidence_id)

@@ -20,7 +20,7 @@ from portal.domain.issuance.schemas import (
     RevokeIn,
     SuspendIn,
 )
-from portal.errors import InvalidInput
+from portal.errors import BadRequest
 from portal.security.auth import requires_login
 
 SERIAL = re.compile(r"PA-[0-9]{4}-[0-9]{6}")
@@ -28,7 +28,7 @@ SERIAL = re.compile(r"PA-[0-9]{4}-[0-9]{6}")
 
 def checked(serial: str) -> str:
     if not SERIAL.fullmatch(serial):
-        raise InvalidInput("a serial looks like PA-2026-000123", field="serial")
+        raise BadRequest("a serial looks like PA-2026-000123", field="serial")
     return serial
 
 
@@ -37,7 +37,11 @@ class DecisionController(Controller):
     tags = ["issuance"]
     guards = [requires_login]
 
-    @post("/{assessment_id:uuid}/decide", summary="Issue or reject a recommended assessment (signing officer)")
+    @post(
+        "/{assessment_id:uuid}/decide",
+        summary="Issue or reject a recommended assessment (signing officer)",
+        problems=[403, 409, 422],
+    )
     async def decide(
         self, issuance: Issuance, caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: JSONBody[DecideIn]
     ) -> Response[Any]:
@@ -49,7 +53,9 @@ class AttestationsController(Controller):
     path = "/api/v1/attestations"
     tags = ["attestations"]
 
-    @get("/", guards=[requires_login], summary="Attestations: a provider's own; every one for regulators")
+    @get(
+        "/", guards=[requires_login], summary="Attestations: a provider's own; every one for regulators", problems=[403]
+    )
     async def listing(
         self, issuance: Issuance, caller: CallerDep, organisation_id: FromQuery[uuid.UUID | None] = None
     ) -> list[AttestationSummary]:
@@ -78,19 +84,37 @@ class AttestationsController(Controller):
             },
         )
 
-    @post("/{serial:str}/suspend", guards=[requires_login], status_code=200, summary="Suspend (up to 180 days)")
+    @post(
+        "/{serial:str}/suspend",
+        guards=[requires_login],
+        status_code=200,
+        summary="Suspend (up to 180 days)",
+        problems=[403, 409, 422],
+    )
     async def suspend(
         self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[SuspendIn]
     ) -> AttestationOut:
         return await issuance.suspend(caller, checked(serial), data)
 
-    @post("/{serial:str}/reinstate", guards=[requires_login], status_code=200, summary="Reinstate a suspension")
+    @post(
+        "/{serial:str}/reinstate",
+        guards=[requires_login],
+        status_code=200,
+        summary="Reinstate a suspension",
+        problems=[403, 409, 422],
+    )
     async def reinstate(
         self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[ReinstateIn]
     ) -> AttestationOut:
         return await issuance.reinstate(caller, checked(serial), data.reason)
 
-    @post("/{serial:str}/revoke", guards=[requires_login], status_code=200, summary="Revoke (final)")
+    @post(
+        "/{serial:str}/revoke",
+        guards=[requires_login],
+        status_code=200,
+        summary="Revoke (final)",
+        problems=[403, 409, 422],
+    )
     async def revoke(
         self, issuance: Issuance, caller: CallerDep, serial: FromPath[str], data: JSONBody[RevokeIn]
     ) -> AttestationOut:
@@ -101,6 +125,7 @@ class AttestationsController(Controller):
         guards=[requires_login],
         status_code=200,
         summary="Mark a condition met",
+        problems=[403, 409, 422],
     )
     async def condition_met(
         self,

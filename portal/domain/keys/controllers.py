@@ -24,13 +24,13 @@ class JwksController(Controller):
         summary="Every public key the portal has ever signed with, active and retired",
         media_type="application/jwk-set+json",
     )
-    async def jwks(self, request: Request[Any, Any, Any], keys: Keys) -> Response[bytes]:
-        body = msgspec.json.encode(keys.jwks())
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    async def jwks(self, request: Request[Any, Any, Any], keys: Keys) -> Response[dict[str, list[dict[str, str]]]]:
+        document = keys.jwks()
+        etag = '"' + hashlib.sha256(msgspec.json.encode(document)).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
         if request.headers.get("if-none-match") == etag:
-            return Response(b"", status_code=304, headers=headers)
-        return Response(body, media_type="application/jwk-set+json", headers=headers)
+            return Response({"keys": []}, status_code=304, headers=headers)
+        return Response(document, media_type="application/jwk-set+json", headers=headers)
 
 
 class KeysController(Controller):
@@ -42,6 +42,11 @@ class KeysController(Controller):
     async def history(self, keys: Keys) -> list[KeyOut]:
         return keys.keys()
 
-    @post("/rotate", status_code=200, summary="Rotate a signing key (regulator admin, with a fresh one-time code)")
+    @post(
+        "/rotate",
+        status_code=200,
+        summary="Rotate a signing key (regulator admin, with a fresh one-time code)",
+        problems=[403, 429],
+    )
     async def rotate(self, keys: Keys, caller: CallerDep, data: JSONBody[RotateKey]) -> RotationOut:
         return await keys.rotate(caller, data.purpose, data.totp or None)

@@ -13,8 +13,9 @@ from portal.deps import Log
 from portal.domain.log.schemas import ConsistencyOut, EntriesOut
 from portal.domain.log.tree import TILE_WIDTH, BadTilePath, parse_tile_path
 from portal.errors import NotFound
+from portal.openapi import problem_responses
 
-NOTE_MEDIA_TYPE = "text/plain; charset=utf-8"
+NOTE_MEDIA_TYPE = "text/plain"  # Litestar adds the charset (utf-8)
 IMMUTABLE = "public, max-age=31536000, immutable"  # a full tile never changes
 SHORT_LIVED = "public, max-age=1"  # a partial tile is replaced by a wider one on the next append
 CHECKPOINT_CACHE = "no-cache"
@@ -39,6 +40,9 @@ class LogTilesController(Controller):
         "/tile/{tile_path:path}",
         summary="A hash tile <L>/<N>[.p/<W>] or an entry bundle entries/<N>[.p/<W>] (C2SP tlog-tiles, height 8)",
         media_type="application/octet-stream",
+        # Declared here rather than with problems=[...]: Litestar copies a handler with a path parameter
+        # without its opt, and the copy is the one the OpenAPI document describes.
+        responses=problem_responses([400, 401, 404]),
     )
     async def tile(self, log: Log, tile_path: FromPath[str]) -> Response[bytes]:
         try:
@@ -54,7 +58,11 @@ class LogController(Controller):
     path = "/api/v1/log"
     tags = ["log"]
 
-    @get("/checkpoint", summary="The latest signed checkpoint (the same note as /log/checkpoint)")
+    @get(
+        "/checkpoint",
+        summary="The latest signed checkpoint (the same note as /log/checkpoint)",
+        media_type=NOTE_MEDIA_TYPE,
+    )
     async def checkpoint(self, log: Log) -> Response[str]:
         return await _checkpoint(log)
 

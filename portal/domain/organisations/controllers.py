@@ -18,19 +18,19 @@ class OrganisationsController(Controller):
     tags = ["organisations"]
     guards = [requires_login]
 
-    @get("/", summary="Provider organisations (regulators), optionally by status")
+    @get("/", problems=[403], summary="Provider organisations (regulators), optionally by status")
     async def list(
         self, organisations: Organisations, caller: CallerDep, status: FromQuery[OrganisationStatus | None] = None
     ) -> list[OrganisationOut]:
         return await organisations.list_organisations(caller, status)
 
-    @get("/{organisation_id:uuid}", summary="One organisation (its members and regulators)")
+    @get("/{organisation_id:uuid}", problems=[403], summary="One organisation (its members and regulators)")
     async def detail(
         self, organisations: Organisations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
     ) -> OrganisationOut:
         return await organisations.get_organisation(caller, organisation_id)
 
-    @post("/{organisation_id:uuid}/verify", status_code=200, summary="Verify a pending provider")
+    @post("/{organisation_id:uuid}/verify", status_code=200, problems=[409], summary="Verify a pending provider")
     async def verify(
         self,
         organisations: Organisations,
@@ -42,7 +42,12 @@ class OrganisationsController(Controller):
             caller, organisation_id, OrganisationStatus.VERIFIED, data.reason if data else ""
         )
 
-    @post("/{organisation_id:uuid}/reject", status_code=200, summary="Reject a pending provider, with a reason")
+    @post(
+        "/{organisation_id:uuid}/reject",
+        status_code=200,
+        problems=[409],
+        summary="Reject a pending provider, with a reason",
+    )
     async def reject(
         self,
         organisations: Organisations,

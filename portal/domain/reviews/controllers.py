@@ -34,7 +34,9 @@ class ReviewQueueController(Controller):
     tags = ["review"]
     guards = [requires_login]
 
-    @get("/reviews/queue", summary="Submissions waiting for review, oldest first, with counts per state")
+    @get(
+        "/reviews/queue", summary="Submissions waiting for review, oldest first, with counts per state", problems=[403]
+    )
     async def queue(
         self, reviews: Reviews, caller: CallerDep, filter: FromQuery[QueueFilter] = QueueFilter.ALL
     ) -> QueueOut:
@@ -50,29 +52,47 @@ class ReviewsController(Controller):
     tags = ["review"]
     guards = [requires_login]
 
-    @get("/review", summary="The reviewer's view: each control's answer, evidence, finding and threads")
+    @get("/review", summary="The reviewer's view: each control's answer, evidence, finding and threads", problems=[403])
     async def review(self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> ReviewOut:
         return await reviews.review(caller, assessment_id)
 
-    @post("/claim", status_code=200, summary="Claim a submitted assessment for review (one reviewer at a time)")
+    @post(
+        "/claim",
+        status_code=200,
+        summary="Claim a submitted assessment for review (one reviewer at a time)",
+        problems=[403, 409],
+    )
     async def claim(self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> ClaimOut:
         return await reviews.claim(caller, assessment_id)
 
-    @post("/release", status_code=200, summary="Give a claimed assessment back to the queue")
+    @post("/release", status_code=200, summary="Give a claimed assessment back to the queue", problems=[403, 409])
     async def release(self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> ClaimOut:
         return await reviews.release(caller, assessment_id)
 
-    @post("/assign", status_code=200, summary="Assign the review to a named reviewer (regulator admin)")
+    @post(
+        "/assign",
+        status_code=200,
+        summary="Assign the review to a named reviewer (regulator admin)",
+        problems=[403, 409, 422],
+    )
     async def assign(
         self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: JSONBody[AssignIn]
     ) -> ClaimOut:
         return await reviews.assign(caller, assessment_id, data)
 
-    @get("/findings", summary="Each control's finding on the current revision, carried forward where unchanged")
+    @get(
+        "/findings",
+        summary="Each control's finding on the current revision, carried forward where unchanged",
+        problems=[403],
+    )
     async def findings(self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> FindingsOut:
         return await reviews.findings(caller, assessment_id)
 
-    @put("/findings/{control_id:str}", summary="Record the finding on a control (the claiming reviewer)")
+    @put(
+        "/findings/{control_id:str}",
+        summary="Record the finding on a control (the claiming reviewer)",
+        problems=[403, 409, 422],
+    )
     async def finding(
         self,
         reviews: Reviews,
@@ -83,17 +103,27 @@ class ReviewsController(Controller):
     ) -> FindingOut:
         return await reviews.record_finding(caller, assessment_id, control_id, data)
 
-    @get("/comments", summary="The assessment's threads (internal notes for regulators only)")
+    @get("/comments", summary="The assessment's threads (internal notes for regulators only)", problems=[403])
     async def comments(self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> list[Thread]:
         return await reviews.threads(caller, assessment_id)
 
-    @post("/comments", status_code=201, summary="Comment on the assessment or a control, or answer a thread")
+    @post(
+        "/comments",
+        status_code=201,
+        summary="Comment on the assessment or a control, or answer a thread",
+        problems=[403, 409, 422],
+    )
     async def comment(
         self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: JSONBody[CommentIn]
     ) -> CommentOut:
         return await reviews.comment(caller, assessment_id, data)
 
-    @post("/request-changes", status_code=200, summary="Hand the assessment back with its open findings")
+    @post(
+        "/request-changes",
+        status_code=200,
+        summary="Hand the assessment back with its open findings",
+        problems=[403, 409, 422],
+    )
     async def request_changes(
         self,
         reviews: Reviews,
@@ -103,7 +133,12 @@ class ReviewsController(Controller):
     ) -> RequestChangesOut:
         return await reviews.request_changes(caller, assessment_id, data)
 
-    @post("/recommend", status_code=200, summary="Recommend approval or rejection to a signing officer")
+    @post(
+        "/recommend",
+        status_code=200,
+        summary="Recommend approval or rejection to a signing officer",
+        problems=[403, 409, 422],
+    )
     async def recommend(
         self, reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID], data: JSONBody[RecommendIn]
     ) -> RecommendOut:

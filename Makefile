@@ -18,13 +18,19 @@ run: $(STAMP)
 	$(BIN)/portal demo --if-empty
 	$(BIN)/portal serve --host 127.0.0.1 --port 8000
 
-# The suite runs on SQLite always, and again on PostgreSQL when PORTAL_TEST_POSTGRES_URL is set.
+# The suite runs on SQLite always, and again on PostgreSQL when PORTAL_TEST_POSTGRES_URL is set. The two
+# passes are independent (each its own database and data directory), so they run side by side, one per core;
+# each one's output is printed whole when it ends.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
-		echo "== again on PostgreSQL =="; \
-		PORTAL_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider -m db; \
+		log=$$(mktemp); \
+		PORTAL_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider -m db > $$log 2>&1 & pg=$$!; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider; lite=$$?; \
+		wait $$pg; postgres=$$?; \
+		echo "== again on PostgreSQL =="; cat $$log; rm -f $$log; \
+		[ $$lite -eq 0 ] && [ $$postgres -eq 0 ]; \
 	else \
+		$(BIN)/python -m pytest -q -p no:cacheprovider && \
 		echo "PORTAL_TEST_POSTGRES_URL is not set: the database tests ran on SQLite only."; \
 	fi
 

@@ -261,7 +261,7 @@ async def test_never_issued_and_malformed_serials(anon) -> None:
     assert never.status_code == 404 and never.json()["type"] == "/problems/never-issued"
     assert (await anon.get("/api/v1/attestations/PA-2026-999999/certificate.pdf")).status_code == 404
     malformed = await anon.get("/api/v1/attestations/not-a-serial")
-    assert malformed.status_code == 422 and malformed.json()["field"] == "serial"
+    assert malformed.status_code == 400 and malformed.json()["field"] == "serial"
 
 
 async def test_providers_list_their_own_attestations_and_regulators_all(actors) -> None:
@@ -273,3 +273,55 @@ async def test_providers_list_their_own_attestations_and_regulators_all(actors) 
     org = mine.json()[0]["organisation_id"]
     assert (await other.get(f"/api/v1/attestations?organisation_id={org}")).status_code == 403
     assert [a["serial"] for a in (await signer.get("/api/v1/attestations")).json()] == [body["serial"]]
+
+
+async def test_portal_verify_accepts_the_certificate_offline_and_refuses_an_altered_one(
+    actors, anon, settings, tmp_path
+) -> None:
+    import json
+    import subprocess
+
+    from attestations.certificate import CertificateData, render_certificate
+    from tests.served import PORTAL
+
+    _, _, _, _, body = await issued(actors)
+    pdf = (await anon.get(f"/api/v1/attestations/{body['serial']}/certificate.pdf")).content
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps((await anon.get("/.well-known/jwks.json")).json()))
+    genuine = tmp_path / "certificate.pdf"
+    genuine.write_bytes(pdf)
+    header, payload, signature = body["token"].split(".")
+    forged_signature = ("A" if signature[0] != "A" else "B") + signature[1:]
+    altered = tmp_path / "altered.pdf"
+    altered.write_bytes(render_certificate(CertificateData.from_token(f"{header}.{payload}.{forged_signature}")))
+
+    def verify(path):
+        return subprocess.run(
+            [PORTAL, "verify", str(path), "--jwks", str(jwks), "--issuer", "http://testserver"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    ok, bad = await asyncio.gather(asyncio.to_thread(verify, genuine), asyncio.to_thread(verify, altered))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "log inclusion" in ok.stdout and "FAIL" not in ok.stdout
+    assert bad.returncode == 1 and "signature" in bad.stdout
+
+
+async def test_every_lifecycle_event_is_a_log_entry(actors, anon) -> None:
+    _, _, signer, _, body = await issued(actors)
+    serial = body["serial"]
+    await signer.post(f"/api/v1/attestations/{serial}/suspend", json={"reason": "audit"})
+    revoked = await signer.post(
+        f"/api/v1/attestations/{serial}/revoke", json={"reason": "non_conformity", "detail": "failed audit"}
+    )
+    indexes = [e["log_index"] for e in revoked.json()["events"]]
+    assert all(isinstance(i, int) for i in indexes) and indexes == sorted(indexes)
+    entries = (await anon.get(f"/api/v1/log/entries?start={indexes[0]}&end={indexes[-1] + 1}")).json()["entries"]
+    ours = [e["body"] for e in entries if e["body"].get("jti") == serial]
+    assert [e["event"] for e in ours] == ["issue", "suspend", "revoke"]
+    assert ours[2]["reason"] == "non_conformity" and "until" in ours[1]
+    proof = await anon.get(f"/api/v1/log/proof/{serial}?event=latest")
+    assert proof.status_code == 200 and proof.json()["entry"]["event"] == "revoke"

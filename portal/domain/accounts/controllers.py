@@ -148,6 +148,7 @@ class MeController(Controller):
     @post(
         "/invitations/{secret:str}/accept",
         status_code=200,
+        cache_control=NO_STORE,
         deprecated=True,
         summary="Accept an invitation (the secret in the path; redacted in logs): use POST /invitations/accept",
     )
@@ -159,7 +160,7 @@ class MeController(Controller):
 
 def _accepted(user: UserOut) -> Response[InvitationAccepted]:
     body = InvitationAccepted(user=user, totp_enrolment_required=requires_totp(user.role) and not user.totp_enrolled)
-    return Response(body, status_code=HTTP_200_OK, headers={"Cache-Control": "no-store"})
+    return Response(body, status_code=HTTP_200_OK)  # the routes send Cache-Control: no-store
 
 
 class MembersController(Controller):

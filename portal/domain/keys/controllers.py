@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -29,7 +29,7 @@ class JwksController(Controller):
         etag = '"' + hashlib.sha256(msgspec.json.encode(document)).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
         if request.headers.get("if-none-match") == etag:
-            return Response({"keys": []}, status_code=304, headers=headers)
+            return Response(cast(Any, b""), status_code=304, headers=headers)  # not modified: no body
         return Response(document, media_type="application/jwk-set+json", headers=headers)
 
 

@@ -32,7 +32,9 @@ from tests.conftest import PASSWORD
 PORTAL = str(Path(sys.executable).parent / "portal")
 BURST = 40
 # A database of its own: the fixture empties the throttle's keys before and after each test.
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per pass: make test runs the SQLite and PostgreSQL passes at the same time.
+_REDIS_DB = 14 if os.environ.get("PORTAL_TEST_DATABASE") == "postgres" else 15
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_REDIS_DB}")
 
 
 class Served:

@@ -93,3 +93,9 @@ async def test_an_unknown_list_is_a_404_problem(anon) -> None:
     missing = await anon.get("/api/v1/status-lists/999999")
     assert missing.status_code == 404 and missing.json()["type"] == "/problems/not-found"
     assert (await anon.get("/api/v1/status-lists/abc")).status_code in (400, 404)
+
+
+async def test_an_id_beyond_the_column_is_a_400_not_a_database_error(anon) -> None:
+    # On PostgreSQL an id past 32 bits reached the database and answered 500 (found by the fuzzer).
+    assert (await anon.get("/api/v1/status-lists/122920211611586048")).status_code == 400
+    assert (await anon.get("/api/v1/status-lists/0")).status_code == 400

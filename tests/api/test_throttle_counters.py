@@ -10,7 +10,9 @@ import pytest
 
 from portal.security.throttle import ACCOUNT, CLIENT, Counters, DatabaseCounters, RedisCounters
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per pass: make test runs the SQLite and PostgreSQL passes at the same time.
+_REDIS_DB = 14 if os.environ.get("PORTAL_TEST_DATABASE") == "postgres" else 15
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_REDIS_DB}")
 
 
 @pytest.fixture(params=["database", "redis"])

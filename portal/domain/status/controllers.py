@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
+from litestar.params import Parameter
 
 from portal.deps import StatusLists
 
@@ -22,7 +22,11 @@ class StatusListsController(Controller):
         media_type=MEDIA_TYPE,
     )
     async def status_list(
-        self, request: Request[Any, Any, Any], status_lists: StatusLists, list_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        status_lists: StatusLists,
+        # Bounded like the column (a 32-bit integer): a larger id is a 400, never a database error.
+        list_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
     ) -> Response[str]:
         signed = await status_lists.signed(list_id)
         # max-age=1: no cache in between lets a status change stay hidden longer than a second.

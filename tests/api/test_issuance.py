@@ -325,3 +325,56 @@ async def test_every_lifecycle_event_is_a_log_entry(actors, anon) -> None:
     assert ours[2]["reason"] == "non_conformity" and "until" in ours[1]
     proof = await anon.get(f"/api/v1/log/proof/{serial}?event=latest")
     assert proof.status_code == 200 and proof.json()["entry"]["event"] == "revoke"
+
+
+async def test_kill_9_during_issuance_leaves_a_whole_attestation_or_none(actors, settings) -> None:
+    import httpx
+    import pyotp
+
+    from portal.db.tables import Assessment, LogEntry
+    from tests.conftest import PASSWORD
+    from tests.served import Served
+
+    _, _, aid = await recommended(actors)
+    signer = await actors.create_user("signing_officer")
+    token = ""
+    outcomes = []
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.3, 1.0):
+        server = Served(settings)
+        try:
+            async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
+                if not token:  # one session for every restart: a one-time code is accepted once
+                    code = pyotp.TOTP(actors.totp_secrets[signer["email"]]).now()
+                    login = await client.post(
+                        "/api/v1/auth/login", json={"email": signer["email"], "password": PASSWORD, "totp": code}
+                    )
+                    assert login.status_code == 200, login.text
+                    token = login.json()["token"]
+                task = asyncio.create_task(
+                    client.post(
+                        f"/api/v1/assessments/{aid}/decide",
+                        json={"decision": "issue"},
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                )
+                await asyncio.sleep(delay)
+                server.kill()
+                try:
+                    await task
+                except httpx.HTTPError:
+                    pass
+        finally:
+            server.stop()
+        state = (await Assessment.select(Assessment.state).where(Assessment.id == aid).first())["state"]
+        counts = (
+            await AttestationRow.count(),
+            await Decision.count(),
+            await AttestationEvent.count(),
+            await LogEntry.count().where(LogEntry.event == "issue"),
+        )
+        outcomes.append(state)
+        # All of it or none of it: the state, the attestation, its decision, its event and its log entry.
+        assert (state, counts) in {("recommended", (0, 0, 0, 0)), ("attested", (1, 1, 1, 1))}, (delay, counts)
+        if state == "attested":
+            break
+    assert outcomes[-1] == "attested", outcomes  # the last delay lets the issuance finish

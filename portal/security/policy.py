@@ -507,6 +507,11 @@ def may_manage_attestation(who: Actor) -> Verdict:
     return has_role(who, ATTESTATION_OFFICERS)
 
 
+def attestation_scope(who: Principal, requested: uuid.UUID | None) -> uuid.UUID | None:
+    """Whose attestations a listing shows: what a regulator asks for (``None``: all); a provider's own."""
+    return requested if who.is_regulator else (requested or who.organisation_id)
+
+
 def may_list_attestations(who: Actor, organisation_id: uuid.UUID | None) -> Verdict:
     """Regulators see every attestation with its lifecycle; a provider sees its own organisation's."""
     principal = _principal(who)

@@ -59,9 +59,7 @@ class AttestationsController(Controller):
     async def listing(
         self, issuance: Issuance, caller: CallerDep, organisation_id: FromQuery[uuid.UUID | None] = None
     ) -> list[AttestationSummary]:
-        principal = caller.actor
-        wanted = organisation_id if principal.is_regulator else (organisation_id or principal.organisation_id)
-        return await issuance.listing(caller, wanted)
+        return await issuance.listing(caller, organisation_id)
 
     @get("/{serial:str}", summary="One attestation: what it covers, its status and its history (public)")
     async def detail(self, issuance: Issuance, serial: FromPath[str]) -> Response[AttestationOut]:

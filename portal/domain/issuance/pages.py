@@ -97,9 +97,7 @@ class AttestationPages(Controller):
 
     @get("/", guards=[requires_login])
     async def listing(self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep) -> Template:
-        principal = caller.actor
-        wanted = None if principal.is_regulator else principal.organisation_id
-        return render(request, "issuance/list.html", attestations=await issuance.listing(caller, wanted))
+        return render(request, "issuance/list.html", attestations=await issuance.listing(caller))
 
     @get("/{serial:str}")
     async def detail(

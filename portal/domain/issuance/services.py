@@ -343,8 +343,7 @@ class IssuanceService:
     async def pending(self, caller: Caller, assessment_id: uuid.UUID | None = None) -> list[PendingDecision]:
         """Recommendations waiting for a decision, oldest first (or the one of ``assessment_id``)."""
         await policy.require(caller, policy.may_see_decisions(caller.principal), object_type="assessment")
-        rows = [r for r in await assessments_repo.listing(organisation_id=None, submitted_only=True)]
-        rows = [r for r in rows if r.state == State.RECOMMENDED and assessment_id in (None, r.id)]
+        rows = [r for r in await assessments_repo.in_states([State.RECOMMENDED]) if assessment_id in (None, r.id)]
         out = []
         for row in rows:
             recommendation = await reviews_repo.latest_recommendation(row.id)
@@ -401,7 +400,9 @@ class IssuanceService:
         found = await self._fresh(serial)
         return found.serial, await asyncio.to_thread(self.certificates.read, found.certificate_sha256)
 
-    async def listing(self, caller: Caller, organisation_id: uuid.UUID | None) -> list[AttestationSummary]:
+    async def listing(self, caller: Caller, requested: uuid.UUID | None = None) -> list[AttestationSummary]:
+        """Every attestation for regulators (or one organisation's, when asked); a provider's own otherwise."""
+        organisation_id = policy.attestation_scope(caller.actor, requested)
         await policy.require(
             caller, policy.may_list_attestations(caller.principal, organisation_id), object_type="attestation"
         )

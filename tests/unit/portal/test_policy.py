@@ -350,3 +350,14 @@ def test_the_last_active_admin_stays(target, role_after, active_after, admins, e
 )
 def test_an_api_token_acts_in_the_lower_of_its_role_and_its_creators(token, creator, acts_as) -> None:
     assert policy.token_role(token, creator) == acts_as
+
+
+def test_whose_attestations_a_listing_shows() -> None:
+    other = uuid.UUID(int=9)
+    assert policy.attestation_scope(who(Role.REVIEWER), None) is None  # regulators: every organisation
+    assert policy.attestation_scope(who(Role.SIGNING_OFFICER), other) == other
+    assert policy.attestation_scope(who(Role.PROVIDER_EDITOR), None) == OWN
+    # A provider asking for another organisation is asked about that one, and refused.
+    assert policy.attestation_scope(who(Role.PROVIDER_ADMIN), other) == other
+    assert outcome(policy.may_list_attestations(who(Role.PROVIDER_ADMIN), other)) == "forbidden"
+    assert outcome(policy.may_list_attestations(who(Role.PROVIDER_ADMIN), OWN)) == "allow"

@@ -27,6 +27,7 @@ PROVIDERS = [
     (
         dict(
             name="Gulf Telecom",
+            name_ar="الخليج للاتصالات",
             legal_name="Gulf Telecommunications Company B.S.C.",
             category="telecom_operator",
             country="BH",
@@ -41,6 +42,7 @@ PROVIDERS = [
     (
         dict(
             name="Nimbus Cloud",
+            name_ar="نيمبس السحابية",
             legal_name="Nimbus Cloud Hosting W.L.L.",
             category="cloud_hosting",
             country="BH",

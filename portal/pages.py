@@ -20,6 +20,7 @@ NOTICES = {
     "registered": "Your organisation is registered and pending verification. Log in to follow its status.",
     "verified": "The organisation is verified.",
     "rejected": "The organisation is rejected.",
+    "renamed": "The organisation's Arabic name is saved.",
     "invited": "The member is invited.",
     "revoked": "The API token is revoked.",
     "member-deactivate": "The member is deactivated; their sessions and API tokens have ended.",

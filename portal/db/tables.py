@@ -24,6 +24,7 @@ class Organisation(Table, tablename="organisation"):
     id = UUID(primary_key=True)
     kind = Varchar(length=16, index=True)  # provider | regulator
     name = Varchar(length=200)
+    name_ar = Varchar(length=200, default="")  # optional Arabic name, shown on certificates and the registry
     legal_name = Varchar(length=300)
     category = Varchar(length=40, null=True)
     country = Varchar(length=2)

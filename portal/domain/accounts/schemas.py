@@ -21,6 +21,9 @@ Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s\x00]+$", max_length=3
 TotpCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
 
+ArabicName = Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)]
+
+
 class NewOrganisation(Strict):
     name: Name
     legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
@@ -29,6 +32,7 @@ class NewOrganisation(Strict):
     registration_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
     website: Url
     contact_email: Email
+    name_ar: ArabicName = ""  # optional: the organisation's name in Arabic
 
 
 class NewAccount(Strict):

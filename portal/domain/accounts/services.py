@@ -147,6 +147,7 @@ class AccountService:
             organisation_id = await organisations_repo.insert(
                 kind=OrganisationKind.PROVIDER,
                 name=org.name,
+                name_ar=" ".join(org.name_ar.split()),
                 legal_name=org.legal_name,
                 category=org.category,
                 country=org.country,

@@ -77,7 +77,7 @@ async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
         )
     admin = await _principal(REGULATORS[0][0])
     for org, (admin_email, admin_name), editor, verified in PROVIDERS:
-        user = await accounts.register(
+        user = await runtime.registrations.register_confirmed(
             system,
             Registration(
                 organisation=msgspec.convert(org, NewOrganisation),

@@ -17,7 +17,10 @@ from portal.structs import field_error
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
 NOTICES = {
-    "registered": "Your organisation is registered and pending verification. Log in to follow its status.",
+    "registered": (
+        "Your email address is confirmed and your organisation registered, pending verification. "
+        "Log in to follow its status."
+    ),
     "verified": "The organisation is verified.",
     "rejected": "The organisation is rejected.",
     "renamed": "The organisation's Arabic name is saved.",

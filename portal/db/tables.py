@@ -52,6 +52,19 @@ class User(Table, tablename="portal_user"):
     created_at = Timestamptz()
 
 
+class PendingRegistration(Table, tablename="pending_registration"):
+    """A registration waiting for its email address to be confirmed: nothing else exists until it is."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)  # SHA-256 of the secret in the confirmation link
+    email = Varchar(length=320, index=True)
+    password_hash = Varchar(length=200)
+    registration = JSON()  # the organisation and the admin's display name, as submitted
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)
+
+
 class Invitation(Table, tablename="invitation"):
     id = UUID(primary_key=True)
     user = ForeignKey(references=User, index=True)
@@ -380,6 +393,7 @@ ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
     Invitation,
+    PendingRegistration,
     UserSession,
     ApiToken,
     AuditEvent,

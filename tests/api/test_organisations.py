@@ -162,12 +162,10 @@ async def test_api_token_permissions(actors) -> None:
 
 
 async def test_an_arabic_name_is_given_at_registration_and_corrected_by_a_regulator_admin(anon, actors) -> None:
-    from tests.conftest import registration
+    from tests.conftest import register, registration
 
     body = registration(organisation__name_ar="  شركة   الاختبار ")
-    registered = await anon.post("/api/v1/auth/register", json=body)
-    assert registered.status_code == 201
-    org = registered.json()["organisation_id"]
+    org = (await register(anon, actors.app.state.runtime.settings, body))["organisation_id"]
     admin = await actors.regulator("regulator_admin")
     shown = await admin.get(f"/api/v1/organisations/{org}")
     assert shown.status_code == 200 and shown.json()["name_ar"] == "شركة الاختبار"

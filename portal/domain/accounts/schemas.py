@@ -46,6 +46,19 @@ class Registration(Strict):
     user: NewAccount
 
 
+class RegistrationAccepted(msgspec.Struct, kw_only=True):
+    """The answer to every registration: a link is on its way to ``email`` (or, if the address already has an
+    account, a notice is), so the answer never tells who has an account."""
+
+    status: str = "confirmation-sent"
+    email: str
+    expires_at: dt.datetime
+
+
+class Confirmation(Strict):
+    code: Annotated[str, msgspec.Meta(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class Login(Strict):
     email: Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=NO_NUL)]
     password: Password

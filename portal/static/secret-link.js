@@ -1,0 +1,17 @@
+// Links that carry a secret (/invitations#<secret>, /register/confirm#<secret>) keep it after '#': browsers
+// never send that part, so it reaches neither the server's access log nor a Referer header. This moves it into
+// the form field marked data-secret-link (posted in the body) and out of the address bar and history.
+// Without JavaScript the person pastes it into the field.
+(function () {
+  var secret = window.location.hash.replace(/^#/, "");
+  var field = document.querySelector("input[data-secret-link]");
+  if (!secret || !field) {
+    return;
+  }
+  field.value = secret;
+  var wrapper = document.getElementById(field.getAttribute("data-secret-link"));
+  if (wrapper) {
+    wrapper.hidden = true;
+  }
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+})();

@@ -147,7 +147,6 @@ class RegistrationService:
         return await self.confirm(caller, secret)
 
 
-
 def _confirm(accounts: AccountService, secret: str, name: str) -> str:
     # After '#': browsers never send the fragment, so the secret stays out of access logs and Referer headers.
     return (

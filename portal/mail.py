@@ -7,12 +7,14 @@ written whole (temporary file, then rename), readable with any mail client or ``
 from __future__ import annotations
 
 import asyncio
+import email.errors
 import email.utils
 import logging
 import os
 import smtplib
 import ssl
 import tempfile
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -41,6 +43,9 @@ class Mailer:
 
     async def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one plain-text message; a failure is logged (without the body, which may hold a secret)."""
+        if not deliverable(to):
+            log.error("mail to an address that cannot be written in a header was not sent (%s)", subject)
+            return
         message = self.message(to, subject, body)
         try:
             await asyncio.to_thread(self._smtp if self.smtp_url else self._file, message)
@@ -69,6 +74,16 @@ class Mailer:
             if url.username:
                 server.login(unquote(url.username), unquote(url.password or ""))
             server.send_message(message)
+
+
+def deliverable(address: str) -> bool:
+    """Whether ``address`` is one mailbox the standard library can put in a To header (an address our email
+    pattern lets through may still be a group or comment syntax, e.g. ``a:b@c.de``, that no one can mail)."""
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, email.errors.MessageError):
+        return False
+    return parsed.addr_spec == address
 
 
 def outbox_messages(outbox: Path) -> list[EmailMessage]:

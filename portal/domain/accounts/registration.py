@@ -22,8 +22,8 @@ from portal.domain.accounts.services import AccountService, digest, normalise_em
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
 from portal.domain.organisations import repo as organisations_repo
-from portal.errors import Conflict, NotFound
-from portal.mail import Mailer
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.mail import Mailer, deliverable
 from portal.security.principal import OrganisationKind, OrganisationStatus, Role
 from portal.security.throttle import RegistrationThrottle
 
@@ -39,6 +39,8 @@ class RegistrationService:
     async def register(self, caller: Caller, data: Registration) -> RegistrationAccepted:
         """Start a registration; the same answer whether or not the address has an account."""
         email = normalise_email(data.user.email)
+        if not deliverable(email):
+            raise InvalidInput("this is not an email address a message can be sent to", field="user.email")
         await self.throttle.reserve(email, caller.client)
         # Hashed in both cases, so the answer takes as long either way.
         password_hash = await self.accounts.hash_password(data.user.password, email, "user.password")

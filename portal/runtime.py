@@ -28,7 +28,14 @@ from portal.mail import Mailer
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
-from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters, RegistrationThrottle
+from portal.security.throttle import (
+    Counters,
+    DatabaseCounters,
+    InvitationThrottle,
+    LoginThrottle,
+    RedisCounters,
+    RegistrationThrottle,
+)
 from portal.settings import Settings
 
 
@@ -66,6 +73,7 @@ def build_runtime(settings: Settings) -> Runtime:
         passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         totp_box=SealedBox(secret, "totp"),
         throttle=LoginThrottle(_throttle_counters(settings)),
+        invitations=InvitationThrottle(_throttle_counters(settings), settings.invitations_per_hour),
         issuer=settings.issuer,
         session_minutes=settings.session_minutes,
     )

@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     smtp_url: str = ""
     mail_from: str = ""  # defaults to no-reply@ the issuer's host
     registrations_per_hour: int = 10  # per client address; every registration counts, accepted or not
+    invitations_per_hour: int = 30  # per inviting admin
 
     @property
     def production(self) -> bool:

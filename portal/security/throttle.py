@@ -146,15 +146,8 @@ class LoginThrottle:
 
     async def reserve(self, email: str, client: str) -> Reservation:
         """Count one attempt for the client address and the account before it is judged; refuse when blocked."""
-        now = time.time()
-        client_key, account_key = _key("ip", client), _key("acct", email)
-        wait = await self.counters.reserve(client_key, CLIENT, now)
-        if not wait:
-            wait = await self.counters.reserve(account_key, ACCOUNT, now)
-            if not wait:
-                return Reservation((client_key, account_key))
-            await self.counters.release(client_key)
-        raise TooManyRequests("too many failed logins; wait before trying again", retry_after=int(wait) + 1)
+        keyed = [(_key("ip", client), CLIENT), (_key("acct", email), ACCOUNT)]
+        return await reserve_all(self.counters, keyed, "too many failed logins; wait before trying again")
 
     async def release(self, reservation: Reservation) -> None:
         """The attempt was right: it is not a failure."""
@@ -166,6 +159,25 @@ class LoginThrottle:
         await self.counters.clear(_key("acct", email), time.time())
 
 
+async def reserve_all(counters: Counters, keyed: list[tuple[str, Limit]], refusal: str) -> Reservation:
+    """Count one attempt on every key, in order; when one is blocked, give back the ones counted and refuse."""
+    now = time.time()
+    taken: list[str] = []
+    for key, limit in keyed:
+        wait = await counters.reserve(key, limit, now)
+        if wait:
+            for earlier in taken:
+                await counters.release(earlier)
+            raise TooManyRequests(refusal, retry_after=int(wait) + 1)
+        taken.append(key)
+    return Reservation(tuple(taken))
+
+
+def hourly(count: int) -> Limit:
+    """``count`` a rolling hour, each one counted whatever its outcome."""
+    return Limit(free=count, first_wait=3600, max_wait=3600, forget_after=3600)
+
+
 class RegistrationThrottle:
     """Registrations per client address and per email address, every one counted, accepted or not.
 
@@ -173,19 +185,23 @@ class RegistrationThrottle:
     address is written to at most three times an hour (no one can flood someone else's inbox through us).
     """
 
-    EMAIL = Limit(free=3, first_wait=3600, max_wait=3600, forget_after=3600)
-
     def __init__(self, counters: Counters, per_hour: int) -> None:
         self.counters = counters
-        self.client_limit = Limit(free=per_hour, first_wait=3600, max_wait=3600, forget_after=3600)
+        self.client_limit = hourly(per_hour)
 
     async def reserve(self, email: str, client: str) -> None:
-        now = time.time()
-        client_key = _key("register-ip", client)
-        wait = await self.counters.reserve(client_key, self.client_limit, now)
-        if not wait:
-            wait = await self.counters.reserve(_key("register-email", email), self.EMAIL, now)
-            if not wait:
-                return
-            await self.counters.release(client_key)
-        raise TooManyRequests("too many registrations from here; wait before trying again", retry_after=int(wait) + 1)
+        keyed = [(_key("register-ip", client), self.client_limit), (_key("register-email", email), hourly(3))]
+        await reserve_all(self.counters, keyed, "too many registrations from here; wait before trying again")
+
+
+class InvitationThrottle:
+    """Invitations per inviting admin: enough for any real organisation, too few to probe who has an account."""
+
+    def __init__(self, counters: Counters, per_hour: int = 30) -> None:
+        self.counters = counters
+        self.limit = hourly(per_hour)
+
+    async def reserve(self, inviter: str) -> None:
+        await reserve_all(
+            self.counters, [(_key("invite", inviter), self.limit)], "too many invitations; wait before sending more"
+        )

@@ -204,3 +204,18 @@ async def test_the_arabic_name_page_form_saves_and_redirects(actors) -> None:
     )
     page = await admin.get("/regulator/organisations?status=pending&lang=ar")
     assert page.status_code == 200 and '<bdi lang="ar">مزود</bdi>' in page.text
+
+
+async def test_an_admin_sends_at_most_thirty_invitations_an_hour(actors) -> None:
+    # Inviting an address that has an account still answers 409 (one account belongs to one organisation);
+    # the hourly limit, counted before the address is looked at, keeps that from becoming a directory probe.
+    admin, me = await actors.provider()
+    members = f"/api/v1/organisations/{me['organisation_id']}/members"
+    for n in range(30):
+        body = {"email": f"invitee-{n}@provider.example", "display_name": "Invitee", "role": "provider_editor"}
+        assert (await admin.post(members, json=body)).status_code == 201
+    refused = await admin.post(members, json={"email": me["email"], "display_name": "Me", "role": "provider_editor"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    other, them = await actors.provider()  # the limit is the inviting admin's, not everyone's
+    body = {"email": "invitee-x@provider.example", "display_name": "X", "role": "provider_editor"}
+    assert (await other.post(f"/api/v1/organisations/{them['organisation_id']}/members", json=body)).status_code == 201

@@ -194,7 +194,7 @@ class MembersController(Controller):
     ) -> list[UserOut]:
         return await accounts.list_members(caller, organisation_id)
 
-    @post("/members", status_code=201, problems=[409, 422], summary="Invite a member with a role")
+    @post("/members", status_code=201, problems=[409, 422, 429], summary="Invite a member with a role")
     async def invite(
         self,
         accounts: Accounts,

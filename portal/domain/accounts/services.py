@@ -41,7 +41,7 @@ from portal.security.auth import API_TOKEN_PREFIX
 from portal.security.passwords import PasswordHashing, PasswordPolicyError, check_policy
 from portal.security.principal import PROVIDER_ROLES, OrganisationKind, Role, requires_totp
 from portal.security.sealed import SealedBox
-from portal.security.throttle import LoginThrottle, Reservation
+from portal.security.throttle import InvitationThrottle, LoginThrottle, Reservation
 
 INVITATION_DAYS = 7
 ENROLMENT_MINUTES = 10
@@ -110,12 +110,14 @@ class AccountService:
         passwords: PasswordHashing,
         totp_box: SealedBox,
         throttle: LoginThrottle,
+        invitations: InvitationThrottle,
         issuer: str,
         session_minutes: int,
     ) -> None:
         self.passwords = passwords
         self.totp_box = totp_box
         self.throttle = throttle
+        self.invitations = invitations
         self.issuer = issuer
         self.session_minutes = session_minutes
 
@@ -330,6 +332,8 @@ class AccountService:
         verdict = policy.may_give_role(principal, data.role)
         if not verdict:
             raise Forbidden(verdict.reason, field="role")
+        # Counted before the address is looked at: an admin cannot probe many addresses for existing accounts.
+        await self.invitations.reserve(str(principal.user_id))
         email = normalise_email(data.email)
         secret = secrets.token_urlsafe(32)
         expires_at = now() + dt.timedelta(days=INVITATION_DAYS)

@@ -50,6 +50,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # A fresh installation gets the published baseline catalog, so providers can file against it at
         # once, and a signing key per purpose, so the JWKS is complete before anything is signed.
         runtime.keys.ensure_all()
+        await runtime.keys.log_unlogged()  # the first key of each purpose is a `key` entry of the log
         return await runtime.catalogs.ensure_baseline()
 
     try:
@@ -205,6 +206,26 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Follow a portal's log from outside: HTTP only, no settings and no database."""
+    from pathlib import Path
+
+    from attestations.errors import AttestationError
+    from attestations.monitor import Monitor, load_state, save_state, summary
+
+    state_path = Path(args.state) if args.state else None
+    try:
+        saved = load_state(state_path) if state_path else None
+        report, state = Monitor(args.url).run(saved, full=args.full, settle=args.settle)
+    except AttestationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if state_path is not None and state is not None:
+        save_state(state_path, state)
+    _emit(args, msgspec.to_builtins(report), summary(report))
+    return 0 if report.ok else 1
+
+
 def cmd_catalogs_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -315,6 +336,18 @@ def parser() -> argparse.ArgumentParser:
         cmd_log_verify,
         "recompute every leaf and stored node, and the latest checkpoint's root and signature",
         parent=log,
+    )
+
+    monitor = command(
+        "monitor",
+        cmd_monitor,
+        "follow a portal's transparency log over HTTP and compare it with what the portal publishes",
+    )
+    monitor.add_argument("--url", required=True, help="the portal's base URL, e.g. https://portal.example")
+    monitor.add_argument("--state", help="JSON file keeping the last checkpoint seen (read, then updated)")
+    monitor.add_argument("--full", action="store_true", help="re-read and replay every entry, not only new ones")
+    monitor.add_argument(
+        "--settle", type=float, default=2.0, help="seconds to wait before re-checking a disagreement (default 2)"
     )
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)

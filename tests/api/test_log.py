@@ -363,9 +363,11 @@ async def test_log_verify_finds_a_missing_node_and_a_stale_checkpoint(runtime) -
 
 async def test_a_key_rotation_is_a_key_entry_in_the_log(anon, runtime) -> None:
     await fill(runtime, 2)
+    earlier = runtime.keys.store.records()
     rotation = await runtime.keys.rotate(SYSTEM, KeyPurpose.LOG)
     entries = (await anon.get("/api/v1/log/entries")).json()["entries"]
-    assert len(entries) == 3
+    # the keys made before (none of them logged yet in this empty log) come first, then the rotation's entry
+    assert [e["body"]["kid"] for e in entries[2:]] == [r.kid for r in earlier] + [rotation.new_kid]
     entry = entries[-1]["body"]
     assert entry["event"] == "key" and entry["kid"] == rotation.new_kid and entry["purpose"] == "log"
     assert entry["retired_kid"] == rotation.retired_kid
@@ -373,10 +375,31 @@ async def test_a_key_rotation_is_a_key_entry_in_the_log(anon, runtime) -> None:
     # the checkpoint after the rotation is signed with the new log key, published in the JWKS
     note = (await anon.get("/log/checkpoint")).text
     keys = await keyring(anon)
-    assert open_checkpoint(note, keys).size == 3
+    assert open_checkpoint(note, keys).size == len(entries)
     new_key = next(k for k in (await anon.get("/.well-known/jwks.json")).json()["keys"] if k["kid"] == rotation.new_kid)
     assert Keyring.from_jwks({"keys": [new_key]}) is not None
     assert runtime.keys.signing_key(KeyPurpose.LOG).kid == rotation.new_kid
+    assert (await runtime.log.verify()).ok
+
+
+async def test_the_first_key_of_each_purpose_is_a_key_entry(anon, runtime) -> None:
+    runtime.keys.ensure_all()
+    records = runtime.keys.store.records()
+    assert await runtime.keys.log_unlogged() == len(records)
+    assert await runtime.keys.log_unlogged() == 0  # once only
+    entries = [e["body"] for e in (await anon.get("/api/v1/log/entries")).json()["entries"]]
+    assert [e["kid"] for e in entries] == [r.kid for r in records]
+    published = {k["kid"]: k for k in (await anon.get("/.well-known/jwks.json")).json()["keys"]}
+    firsts = set()
+    for entry, record in zip(entries, records, strict=True):
+        assert entry["event"] == "key" and entry["purpose"] == record.purpose.value
+        assert entry["jwk"] == published[record.kid] and entry["at"] == int(record.created_at.timestamp())
+        if record.purpose not in firsts:  # the first of its purpose retires nothing
+            assert "retired_kid" not in entry
+            firsts.add(record.purpose)
+        else:
+            assert entry["retired_kid"] in published
+    assert {e["purpose"] for e in entries} == {"attestation", "status", "log"}
     assert (await runtime.log.verify()).ok
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -90,6 +92,12 @@ async def entry_bodies(start: int, end: int) -> list[str]:
         .run()
     )
     return [row["body"] for row in rows]
+
+
+async def bodies_of(event: str) -> list[dict[str, Any]]:
+    """The parsed bodies of every entry of ``event``, in log order (few: keys, anchors)."""
+    rows = await LogEntry.select(LogEntry.body).where(LogEntry.event == event).order_by(LogEntry.index).run()
+    return [json.loads(row["body"]) for row in rows]
 
 
 async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:

@@ -117,6 +117,14 @@ class LogService:
             )
         return AppendResult(index=index, leaf_hash=leaf.hex(), size=size, root=root.hex())
 
+    async def lock(self) -> None:
+        """Inside a write transaction: hold the log's lock (what ``append`` takes) until commit."""
+        await lock(LOCK_NAME)
+
+    async def logged_kids(self) -> set[str]:
+        """The key ids named by the log's `key` entries."""
+        return {str(body.get("kid")) for body in await repo.bodies_of("key")}
+
     # -- reading ------------------------------------------------------------------------------------
 
     async def checkpoint(self) -> tuple[int, str]:

@@ -199,7 +199,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_log_verify(args: argparse.Namespace) -> int:
     report = asyncio.run(_with_runtime(lambda runtime: runtime.log.verify()))
     head = (
-        f"{report.size} entries, {report.nodes} nodes, root {report.root}, latest checkpoint {report.checkpoint_size}"
+        f"{report.size} entries, {report.nodes} nodes, {report.checkpoints} checkpoints, root {report.root}, "
+        f"latest checkpoint {report.checkpoint_size}"
     )
     text = f"{head}: " + ("consistent" if report.ok else f"{len(report.problems)} INCONSISTENCIES")
     _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))

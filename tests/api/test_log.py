@@ -351,6 +351,28 @@ async def test_log_verify_names_each_edited_row(settings, runtime) -> None:
     assert text.returncode == 1 and "entry 3" in text.stdout and "node 2/1" in text.stdout
 
 
+async def test_log_verify_checks_every_stored_checkpoint(runtime) -> None:
+    from attestations.checkpoint import Checkpoint, sign_checkpoint
+
+    await fill(runtime, 9)
+    report = await runtime.log.verify()
+    assert report.ok and report.checkpoints == 9
+    # an older checkpoint's note edited; another one re-signed by the log key over a root the tree never had
+    note = (await LogCheckpoint.select(LogCheckpoint.note).where(LogCheckpoint.size == 3).first())["note"]
+    await LogCheckpoint.update({LogCheckpoint.note: note.replace("\n3\n", "\n4\n", 1)}).where(LogCheckpoint.size == 3)
+    key = runtime.keys.signing_key(KeyPurpose.LOG)
+    wrong = sign_checkpoint(Checkpoint(runtime.log.origin, 6, b"\x07" * 32), key)
+    await LogCheckpoint.update({LogCheckpoint.note: wrong, LogCheckpoint.root_hash: "07" * 32}).where(
+        LogCheckpoint.size == 6
+    )
+    report = await runtime.log.verify()
+    assert not report.ok and report.checkpoints == 9
+    assert [p for p in report.problems if p.startswith("checkpoint")] == [
+        "checkpoint 3: the signed note does not verify: no signature on the note verifies with the given keys",
+        "checkpoint 6: the signed root is not the root recomputed from the entries",
+    ], report.problems
+
+
 async def test_log_verify_finds_a_missing_node_and_a_stale_checkpoint(runtime) -> None:
     await fill(runtime, 6)
     await LogNode.delete().where(LogNode.key == tree.node_key(1, 2))

@@ -114,5 +114,11 @@ async def latest_checkpoint() -> CheckpointRow | None:
     return None if row is None else msgspec.convert(row, CheckpointRow)
 
 
+async def checkpoints_after(size: int, limit: int) -> list[CheckpointRow]:
+    """Stored checkpoints of tree sizes above ``size``, smallest first (for ``portal log verify``)."""
+    rows = await LogCheckpoint.select().where(LogCheckpoint.size > size).order_by(LogCheckpoint.size).limit(limit).run()
+    return msgspec.convert(rows, list[CheckpointRow])
+
+
 async def checkpoint_count() -> int:
     return int(await LogCheckpoint.count())

@@ -192,6 +192,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     report = asyncio.run(_with_runtime(lambda _: verify_chain()))
     text = f"{report.events} events, head {report.head}: " + ("chain intact" if report.ok else "TAMPERED")
+    last = report.last_anchor
+    text += "\n" + (
+        "no audit-anchor in the transparency log yet"
+        if last is None
+        else f"{report.anchors} audit-anchor(s) in the transparency log checked; the last, log entry "
+        f"{last['index']}, anchors event {last['seq']}"
+    )
     _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
     return 0 if report.ok else 1
 

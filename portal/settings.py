@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     log_level: str = "INFO"
+    # The audit chain's head goes into the transparency log every this many events or minutes, whichever
+    # comes first (portal.domain.audit.anchors).
+    audit_anchor_events: int = 1000
+    audit_anchor_minutes: float = 15.0
 
     @property
     def production(self) -> bool:

@@ -67,6 +67,9 @@ def settings() -> Settings:
             "PORTAL_ARGON2_TIME_COST": "1",
             "PORTAL_ARGON2_MEMORY_KIB": "1024",
             "PORTAL_LOG_LEVEL": "WARNING",
+            # No audit anchor lands in the log unless a test asks for one (tests/api/test_audit_anchors.py).
+            "PORTAL_AUDIT_ANCHOR_EVENTS": "1000000000",
+            "PORTAL_AUDIT_ANCHOR_MINUTES": "1000000000",
         }
     )
 

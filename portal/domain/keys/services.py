@@ -88,6 +88,9 @@ class KeyService:
         await self.log_unlogged()  # the key being retired is in the log before its successor
         rotation = await asyncio.to_thread(rotate_locked)
         async with atomic():
+            # The log's lock before the trail's, the order every other writer takes them in.
+            if self.log is not None:
+                await self.log.append(self._key_entry(rotation))
             await record(
                 caller,
                 "key.rotated",
@@ -96,8 +99,6 @@ class KeyService:
                 before={"kid": rotation.retired_kid},
                 after={"purpose": rotation.purpose.value, "kid": rotation.new_kid},
             )
-            if self.log is not None:
-                await self.log.append(self._key_entry(rotation))
         return RotationOut(
             purpose=rotation.purpose, new_kid=rotation.new_kid, retired_kid=rotation.retired_kid, at=rotation.at
         )

@@ -96,8 +96,30 @@ async def entry_bodies(start: int, end: int) -> list[str]:
 
 async def bodies_of(event: str) -> list[dict[str, Any]]:
     """The parsed bodies of every entry of ``event``, in log order (few: keys, anchors)."""
-    rows = await LogEntry.select(LogEntry.body).where(LogEntry.event == event).order_by(LogEntry.index).run()
-    return [json.loads(row["body"]) for row in rows]
+    return [body for _, body in await indexed_bodies_of(event)]
+
+
+async def indexed_bodies_of(event: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index, parsed body) of every entry of ``event``, in log order."""
+    rows = (
+        await LogEntry.select(LogEntry.index, LogEntry.body)
+        .where(LogEntry.event == event)
+        .order_by(LogEntry.index)
+        .run()
+    )
+    return [(int(row["index"]), json.loads(row["body"])) for row in rows]
+
+
+async def latest_of(event: str) -> dict[str, Any] | None:
+    """The body of the last entry of ``event``, or ``None``."""
+    row = (
+        await LogEntry.select(LogEntry.body)
+        .where(LogEntry.event == event)
+        .order_by(LogEntry.index, ascending=False)
+        .first()
+        .run()
+    )
+    return None if row is None else dict(json.loads(row["body"]))
 
 
 async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:

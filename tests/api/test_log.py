@@ -158,7 +158,17 @@ async def test_the_consistency_api_proves_one_checkpoint_extends_another(anon, r
 
 @pytest.mark.parametrize(
     "params",
-    [{"from": 5, "to": 3}, {"from": -1, "to": 3}, {"from": 0, "to": 99}, {"from": 9}, {"from": "x"}, {}],
+    [
+        {"from": 5, "to": 3},
+        {"from": -1, "to": 3},
+        {"from": 0, "to": 99},
+        {"from": 0, "to": -1},
+        {"from": 9},
+        {"from": "x"},
+        {"from": 2**63},
+        {"from": 0, "to": 2**64},
+        {},
+    ],
 )
 async def test_bad_consistency_ranges_are_400(anon, runtime, params) -> None:
     await fill(runtime, 4)
@@ -187,7 +197,17 @@ async def test_entries_api(anon, runtime) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [{"start": 3, "end": 2}, {"start": -1}, {"start": 0, "end": 5}, {"start": 5}, {"end": "x"}]
+    "params",
+    [
+        {"start": 3, "end": 2},
+        {"start": -1},
+        {"start": 0, "end": 5},
+        {"start": 0, "end": -1},
+        {"start": 5},
+        {"end": "x"},
+        {"start": 2**63},
+        {"start": 0, "end": 2**64},
+    ],
 )
 async def test_bad_entry_ranges_are_400(anon, runtime, params) -> None:
     await fill(runtime, 4)
@@ -234,12 +254,14 @@ async def test_the_proof_of_a_serial_is_a_log_proof_document(anon, runtime) -> N
     assert (await anon.get("/api/v1/log/proof/ATT-7", params={"event": "other"})).status_code == 400
 
 
-async def test_a_serial_with_no_entry_was_never_issued(anon, runtime) -> None:
+@pytest.mark.parametrize("serial", ["NEVER-1", "PA-2026-999999", "x" * 300])
+async def test_a_serial_with_no_entry_was_never_issued(anon, runtime, serial) -> None:
     await fill(runtime, 2)
-    response = await anon.get("/api/v1/log/proof/NEVER-1")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["type"] == "/problems/never-issued"
+    for query in ("", "?event=latest"):
+        response = await anon.get(f"/api/v1/log/proof/{serial}{query}")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["type"] == "/problems/never-issued"
 
 
 def _entries_of_bundle(data: bytes) -> list[bytes]:
@@ -305,7 +327,21 @@ async def test_a_tlog_client_reads_the_whole_log_through_the_tiles(anon, runtime
 
 
 @pytest.mark.parametrize(
-    "path", ["0/001", "0/000.p/6", "entries/001", "entries/000.p/6", "1/000.p/1", "2/000", "0/1", "x/000", "0"]
+    "path",
+    [
+        "0/001",
+        "0/000.p/6",
+        "entries/001",
+        "entries/000.p/6",
+        "1/000.p/1",
+        "2/000",
+        "0/1",
+        "x/000",
+        "0",
+        "0/x999/x999/x999/x999/x999/x999/999",  # an index past any tree: 404, not an overflow
+        "entries/x999/x999/x999/x999/x999/x999/999.p/3",
+        "64/000",
+    ],
 )
 async def test_tiles_beyond_the_tree_or_misnamed_are_404(anon, runtime, path) -> None:
     await fill(runtime, 5)

@@ -37,7 +37,7 @@ import msgspec
 from attestations._jose import verify_compact
 from attestations.canonical import CanonicalisationError, canonical_json
 from attestations.checkpoint import Checkpoint, open_checkpoint
-from attestations.errors import AttestationError, InvalidInput, InvalidProof
+from attestations.errors import AttestationError, InvalidInput, InvalidProof, InvalidSignature, KeyNotFound
 from attestations.keys import KeyPurpose, Keyring
 from attestations.merkle import EMPTY_ROOT, frontier_append, frontier_root, hash_leaf, verify_consistency
 from attestations.replay import LIST_VALUE, Divergence, Replay, Tracked, accepted_statuses
@@ -269,7 +269,16 @@ class Monitor:
         """
         jwks = self.http.ok("/.well-known/jwks.json").json()
         keyring = Keyring.from_jwks(jwks)
-        checkpoint, note = self._checkpoint(keyring, saved.origin if saved else None)
+        try:
+            checkpoint, note = self._checkpoint(keyring, saved.origin if saved else None)
+        except (InvalidInput, InvalidSignature, KeyNotFound) as exc:
+            wanted = f"a checkpoint of {saved.origin if saved else 'the log'} signed by a log key of the JWKS"
+            return (
+                None,
+                [Divergence(subject="checkpoint", log=wanted, published=f"GET /log/checkpoint: {exc}")],
+                keyring,
+                jwks,
+            )
         problems: list[Divergence] = []
         if saved is not None:
             problems += self._consistency(saved, checkpoint)

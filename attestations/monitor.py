@@ -53,6 +53,10 @@ class MonitorError(AttestationError):
     """The monitor could not do its work (the portal unreachable, an unreadable state file)."""
 
 
+class BadAnswer(MonitorError):
+    """The portal answered, but not what its own log and checkpoint imply (a missing or short tile)."""
+
+
 class Answer(msgspec.Struct, frozen=True):
     status: int
     body: bytes
@@ -88,7 +92,7 @@ class Http:
     def ok(self, path: str, params: dict[str, int] | None = None) -> Answer:
         answer = self.get(path, params)
         if answer.status != 200:
-            raise MonitorError(f"GET {path}: {answer.status} {answer.body[:200].decode('utf-8', 'replace')}")
+            raise BadAnswer(f"GET {path}: {answer.status} {answer.body[:200].decode('utf-8', 'replace')}")
         return answer
 
 
@@ -154,12 +158,12 @@ def _bundle_entries(data: bytes) -> list[bytes]:
     entries, offset = [], 0
     while offset < len(data):
         if offset + 2 > len(data):
-            raise InvalidInput("an entry bundle ends inside a length prefix")
+            raise BadAnswer("an entry bundle ends inside a length prefix")
         length = int.from_bytes(data[offset : offset + 2], "big")
         entries.append(data[offset + 2 : offset + 2 + length])
         offset += 2 + length
     if offset != len(data):
-        raise InvalidInput("an entry bundle ends inside an entry")
+        raise BadAnswer("an entry bundle ends inside an entry")
     return entries
 
 
@@ -181,6 +185,8 @@ class Monitor:
     def _tiles(self, prefix: str, start: int, end: int) -> list[bytes]:
         """Items ``start .. end - 1`` of the tiles under ``prefix`` (``entries/`` or ``0/``)."""
         items: list[bytes] = []
+        if start >= end:
+            return items
         for n in range(start // TILE_WIDTH, -(-end // TILE_WIDTH)):
             width = min(TILE_WIDTH, end - n * TILE_WIDTH)
             path = f"/log/tile/{prefix}{encode_tile_index(n)}" + ("" if width == TILE_WIDTH else f".p/{width}")
@@ -189,7 +195,7 @@ class Monitor:
                 _bundle_entries(data) if prefix == "entries/" else [data[i : i + 32] for i in range(0, len(data), 32)]
             )
             if len(chunk) != width:
-                raise MonitorError(f"GET {path}: {len(chunk)} items, not {width}")
+                raise BadAnswer(f"GET {path}: {len(chunk)} items, not {width}")
             first = max(start, n * TILE_WIDTH) - n * TILE_WIDTH
             items += chunk[first:]
         return items
@@ -270,20 +276,28 @@ class Monitor:
         jwks = self.http.ok("/.well-known/jwks.json").json()
         keyring = Keyring.from_jwks(jwks)
         try:
+            state, problems = self._sync(saved, full, keyring)
+        except BadAnswer as exc:
+            wanted = "every tile and proof its signed checkpoint implies"
+            state, problems = None, [Divergence(subject="log", log=wanted, published=f"the portal answers {exc}")]
+        return state, problems, keyring, jwks
+
+    def _sync(
+        self, saved: MonitorState | None, full: bool, keyring: Keyring
+    ) -> tuple[MonitorState | None, list[Divergence]]:
+        try:
             checkpoint, note = self._checkpoint(keyring, saved.origin if saved else None)
         except (InvalidInput, InvalidSignature, KeyNotFound) as exc:
             wanted = f"a checkpoint of {saved.origin if saved else 'the log'} signed by a log key of the JWKS"
             return (
                 None,
                 [Divergence(subject="checkpoint", log=wanted, published=f"GET /log/checkpoint: {exc}")],
-                keyring,
-                jwks,
             )
         problems: list[Divergence] = []
         if saved is not None:
             problems += self._consistency(saved, checkpoint)
             if problems:
-                return None, problems, keyring, jwks
+                return None, problems
         if saved is None or full:
             start, frontier, replay = 0, [], Replay()
         else:
@@ -303,8 +317,6 @@ class Monitor:
                             published="the entries served today hash to another root",
                         ),
                     ],
-                    keyring,
-                    jwks,
                 )
             start = saved.size
         frontier, more = self._read(start, checkpoint.size, frontier, replay)
@@ -322,8 +334,6 @@ class Monitor:
                         published=f"entries {start}..{checkpoint.size - 1} do not hash to it",
                     ),
                 ],
-                keyring,
-                jwks,
             )
         state = MonitorState(
             base=self.base,
@@ -336,7 +346,7 @@ class Monitor:
             checked_at=int(time.time()),
         )
         self.new_entries += checkpoint.size - start
-        return state, problems, keyring, jwks
+        return state, problems
 
     # -- what was published ----------------------------------------------------------------------------
 

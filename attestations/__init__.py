@@ -8,6 +8,7 @@ A standalone library: it imports nothing from the portal, the web framework or t
 - ``policy``: what the verifier expects: ``ExpectedIssuer(url)`` or, loudly, ``UnsafeAnyIssuer()``.
 - ``status_list``: IETF Token Status List (revoked / suspended), signed ``statuslist+jwt``.
 - ``merkle`` / ``checkpoint`` / ``log_proof``: RFC 6962 log, C2SP signed checkpoints, offline proofs.
+- ``replay`` / ``monitor``: a third party's monitor of a portal's log over HTTP (``portal monitor``).
 - ``certificate``: the bilingual PDF certificate with the token attached.
 - ``cli``: ``python -m attestations verify TOKEN_OR_FILE --jwks FILE --issuer URL``.
 """

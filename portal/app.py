@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine(engine)
         await runtime.evidence.sweep()  # what a crash can leave: dead uploads' temporaries, unrecorded files
+        await runtime.keys.log_unlogged()  # every key's history is public from its first use
         try:
             yield
         finally:

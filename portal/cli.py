@@ -50,6 +50,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # A fresh installation gets the published baseline catalog, so providers can file against it at
         # once, and a signing key per purpose, so the JWKS is complete before anything is signed.
         runtime.keys.ensure_all()
+        await runtime.keys.log_unlogged()  # the first key of each purpose is a `key` entry of the log
         return await runtime.catalogs.ensure_baseline()
 
     try:
@@ -191,6 +192,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     report = asyncio.run(_with_runtime(lambda _: verify_chain()))
     text = f"{report.events} events, head {report.head}: " + ("chain intact" if report.ok else "TAMPERED")
+    last = report.last_anchor
+    text += "\n" + (
+        "no audit-anchor in the transparency log yet"
+        if last is None
+        else f"{report.anchors} audit-anchor(s) in the transparency log checked; the last, log entry "
+        f"{last['index']}, anchors event {last['seq']}"
+    )
     _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
     return 0 if report.ok else 1
 
@@ -198,10 +206,31 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_log_verify(args: argparse.Namespace) -> int:
     report = asyncio.run(_with_runtime(lambda runtime: runtime.log.verify()))
     head = (
-        f"{report.size} entries, {report.nodes} nodes, root {report.root}, latest checkpoint {report.checkpoint_size}"
+        f"{report.size} entries, {report.nodes} nodes, {report.checkpoints} checkpoints, root {report.root}, "
+        f"latest checkpoint {report.checkpoint_size}"
     )
     text = f"{head}: " + ("consistent" if report.ok else f"{len(report.problems)} INCONSISTENCIES")
     _emit(args, msgspec.to_builtins(report), "\n".join([text, *report.problems]))
+    return 0 if report.ok else 1
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Follow a portal's log from outside: HTTP only, no settings and no database."""
+    from pathlib import Path
+
+    from attestations.errors import AttestationError
+    from attestations.monitor import Monitor, load_state, save_state, summary
+
+    state_path = Path(args.state) if args.state else None
+    try:
+        saved = load_state(state_path) if state_path else None
+        report, state = Monitor(args.url).run(saved, full=args.full, settle=args.settle)
+    except AttestationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if state_path is not None and state is not None:
+        save_state(state_path, state)
+    _emit(args, msgspec.to_builtins(report), summary(report))
     return 0 if report.ok else 1
 
 
@@ -315,6 +344,18 @@ def parser() -> argparse.ArgumentParser:
         cmd_log_verify,
         "recompute every leaf and stored node, and the latest checkpoint's root and signature",
         parent=log,
+    )
+
+    monitor = command(
+        "monitor",
+        cmd_monitor,
+        "follow a portal's transparency log over HTTP and compare it with what the portal publishes",
+    )
+    monitor.add_argument("--url", required=True, help="the portal's base URL, e.g. https://portal.example")
+    monitor.add_argument("--state", help="JSON file keeping the last checkpoint seen (read, then updated)")
+    monitor.add_argument("--full", action="store_true", help="re-read and replay every entry, not only new ones")
+    monitor.add_argument(
+        "--settle", type=float, default=2.0, help="seconds to wait before re-checking a disagreement (default 2)"
     )
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)

@@ -14,6 +14,8 @@ from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
+from portal.domain.audit.anchors import AuditAnchors
+from portal.domain.audit.services import install_anchors
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
@@ -56,6 +58,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     inbox: InboxService
     issuance: IssuanceService
     log: LogService
+    audit_anchors: AuditAnchors
 
 
 def _throttle_counters(settings: Settings) -> Counters:
@@ -82,6 +85,8 @@ def build_runtime(settings: Settings) -> Runtime:
     status_lists = StatusListService(keys, settings.issuer)
     log = LogService(keys, settings.issuer)
     keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
+    anchors = AuditAnchors(log, events=settings.audit_anchor_events, minutes=settings.audit_anchor_minutes)
+    install_anchors(anchors)  # the audit trail's head goes into the log as it grows
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -112,4 +117,5 @@ def build_runtime(settings: Settings) -> Runtime:
             log,
         ),
         log=log,
+        audit_anchors=anchors,
     )

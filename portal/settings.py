@@ -48,6 +48,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     mail_from: str = ""  # defaults to no-reply@ the issuer's host
     registrations_per_hour: int = 10  # per client address; every registration counts, accepted or not
     invitations_per_hour: int = 30  # per inviting admin
+    # The audit chain's head goes into the transparency log every this many events or minutes, whichever
+    # comes first (portal.domain.audit.anchors).
+    audit_anchor_events: int = 1000
+    audit_anchor_minutes: float = 15.0
 
     @property
     def production(self) -> bool:

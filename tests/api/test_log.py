@@ -158,7 +158,17 @@ async def test_the_consistency_api_proves_one_checkpoint_extends_another(anon, r
 
 @pytest.mark.parametrize(
     "params",
-    [{"from": 5, "to": 3}, {"from": -1, "to": 3}, {"from": 0, "to": 99}, {"from": 9}, {"from": "x"}, {}],
+    [
+        {"from": 5, "to": 3},
+        {"from": -1, "to": 3},
+        {"from": 0, "to": 99},
+        {"from": 0, "to": -1},
+        {"from": 9},
+        {"from": "x"},
+        {"from": 2**63},
+        {"from": 0, "to": 2**64},
+        {},
+    ],
 )
 async def test_bad_consistency_ranges_are_400(anon, runtime, params) -> None:
     await fill(runtime, 4)
@@ -187,7 +197,17 @@ async def test_entries_api(anon, runtime) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [{"start": 3, "end": 2}, {"start": -1}, {"start": 0, "end": 5}, {"start": 5}, {"end": "x"}]
+    "params",
+    [
+        {"start": 3, "end": 2},
+        {"start": -1},
+        {"start": 0, "end": 5},
+        {"start": 0, "end": -1},
+        {"start": 5},
+        {"end": "x"},
+        {"start": 2**63},
+        {"start": 0, "end": 2**64},
+    ],
 )
 async def test_bad_entry_ranges_are_400(anon, runtime, params) -> None:
     await fill(runtime, 4)
@@ -234,12 +254,14 @@ async def test_the_proof_of_a_serial_is_a_log_proof_document(anon, runtime) -> N
     assert (await anon.get("/api/v1/log/proof/ATT-7", params={"event": "other"})).status_code == 400
 
 
-async def test_a_serial_with_no_entry_was_never_issued(anon, runtime) -> None:
+@pytest.mark.parametrize("serial", ["NEVER-1", "PA-2026-999999", "x" * 300])
+async def test_a_serial_with_no_entry_was_never_issued(anon, runtime, serial) -> None:
     await fill(runtime, 2)
-    response = await anon.get("/api/v1/log/proof/NEVER-1")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["type"] == "/problems/never-issued"
+    for query in ("", "?event=latest"):
+        response = await anon.get(f"/api/v1/log/proof/{serial}{query}")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["type"] == "/problems/never-issued"
 
 
 def _entries_of_bundle(data: bytes) -> list[bytes]:
@@ -305,7 +327,21 @@ async def test_a_tlog_client_reads_the_whole_log_through_the_tiles(anon, runtime
 
 
 @pytest.mark.parametrize(
-    "path", ["0/001", "0/000.p/6", "entries/001", "entries/000.p/6", "1/000.p/1", "2/000", "0/1", "x/000", "0"]
+    "path",
+    [
+        "0/001",
+        "0/000.p/6",
+        "entries/001",
+        "entries/000.p/6",
+        "1/000.p/1",
+        "2/000",
+        "0/1",
+        "x/000",
+        "0",
+        "0/x999/x999/x999/x999/x999/x999/999",  # an index past any tree: 404, not an overflow
+        "entries/x999/x999/x999/x999/x999/x999/999.p/3",
+        "64/000",
+    ],
 )
 async def test_tiles_beyond_the_tree_or_misnamed_are_404(anon, runtime, path) -> None:
     await fill(runtime, 5)
@@ -351,6 +387,28 @@ async def test_log_verify_names_each_edited_row(settings, runtime) -> None:
     assert text.returncode == 1 and "entry 3" in text.stdout and "node 2/1" in text.stdout
 
 
+async def test_log_verify_checks_every_stored_checkpoint(runtime) -> None:
+    from attestations.checkpoint import Checkpoint, sign_checkpoint
+
+    await fill(runtime, 9)
+    report = await runtime.log.verify()
+    assert report.ok and report.checkpoints == 9
+    # an older checkpoint's note edited; another one re-signed by the log key over a root the tree never had
+    note = (await LogCheckpoint.select(LogCheckpoint.note).where(LogCheckpoint.size == 3).first())["note"]
+    await LogCheckpoint.update({LogCheckpoint.note: note.replace("\n3\n", "\n4\n", 1)}).where(LogCheckpoint.size == 3)
+    key = runtime.keys.signing_key(KeyPurpose.LOG)
+    wrong = sign_checkpoint(Checkpoint(runtime.log.origin, 6, b"\x07" * 32), key)
+    await LogCheckpoint.update({LogCheckpoint.note: wrong, LogCheckpoint.root_hash: "07" * 32}).where(
+        LogCheckpoint.size == 6
+    )
+    report = await runtime.log.verify()
+    assert not report.ok and report.checkpoints == 9
+    assert [p for p in report.problems if p.startswith("checkpoint")] == [
+        "checkpoint 3: the signed note does not verify: no signature on the note verifies with the given keys",
+        "checkpoint 6: the signed root is not the root recomputed from the entries",
+    ], report.problems
+
+
 async def test_log_verify_finds_a_missing_node_and_a_stale_checkpoint(runtime) -> None:
     await fill(runtime, 6)
     await LogNode.delete().where(LogNode.key == tree.node_key(1, 2))
@@ -363,9 +421,11 @@ async def test_log_verify_finds_a_missing_node_and_a_stale_checkpoint(runtime) -
 
 async def test_a_key_rotation_is_a_key_entry_in_the_log(anon, runtime) -> None:
     await fill(runtime, 2)
+    earlier = runtime.keys.store.records()
     rotation = await runtime.keys.rotate(SYSTEM, KeyPurpose.LOG)
     entries = (await anon.get("/api/v1/log/entries")).json()["entries"]
-    assert len(entries) == 3
+    # the keys made before (none of them logged yet in this empty log) come first, then the rotation's entry
+    assert [e["body"]["kid"] for e in entries[2:]] == [r.kid for r in earlier] + [rotation.new_kid]
     entry = entries[-1]["body"]
     assert entry["event"] == "key" and entry["kid"] == rotation.new_kid and entry["purpose"] == "log"
     assert entry["retired_kid"] == rotation.retired_kid
@@ -373,10 +433,31 @@ async def test_a_key_rotation_is_a_key_entry_in_the_log(anon, runtime) -> None:
     # the checkpoint after the rotation is signed with the new log key, published in the JWKS
     note = (await anon.get("/log/checkpoint")).text
     keys = await keyring(anon)
-    assert open_checkpoint(note, keys).size == 3
+    assert open_checkpoint(note, keys).size == len(entries)
     new_key = next(k for k in (await anon.get("/.well-known/jwks.json")).json()["keys"] if k["kid"] == rotation.new_kid)
     assert Keyring.from_jwks({"keys": [new_key]}) is not None
     assert runtime.keys.signing_key(KeyPurpose.LOG).kid == rotation.new_kid
+    assert (await runtime.log.verify()).ok
+
+
+async def test_the_first_key_of_each_purpose_is_a_key_entry(anon, runtime) -> None:
+    runtime.keys.ensure_all()
+    records = runtime.keys.store.records()
+    assert await runtime.keys.log_unlogged() == len(records)
+    assert await runtime.keys.log_unlogged() == 0  # once only
+    entries = [e["body"] for e in (await anon.get("/api/v1/log/entries")).json()["entries"]]
+    assert [e["kid"] for e in entries] == [r.kid for r in records]
+    published = {k["kid"]: k for k in (await anon.get("/.well-known/jwks.json")).json()["keys"]}
+    firsts = set()
+    for entry, record in zip(entries, records, strict=True):
+        assert entry["event"] == "key" and entry["purpose"] == record.purpose.value
+        assert entry["jwk"] == published[record.kid] and entry["at"] == int(record.created_at.timestamp())
+        if record.purpose not in firsts:  # the first of its purpose retires nothing
+            assert "retired_kid" not in entry
+            firsts.add(record.purpose)
+        else:
+            assert entry["retired_kid"] in published
+    assert {e["purpose"] for e in entries} == {"attestation", "status", "log"}
     assert (await runtime.log.verify()).ok
 
 

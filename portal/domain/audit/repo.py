@@ -35,8 +35,15 @@ async def head_hash() -> str | None:
     return last["hash"] if last else None
 
 
-async def append(row: dict[str, Any]) -> None:
-    await AuditEvent.insert(AuditEvent(**row)).run()
+async def append(row: dict[str, Any]) -> int:
+    """Insert one event; returns its ``seq``."""
+    inserted = await AuditEvent.insert(AuditEvent(**row)).returning(AuditEvent.seq).run()
+    return int(inserted[0]["seq"])
+
+
+async def hash_at(seq: int) -> str | None:
+    row = await AuditEvent.select(AuditEvent.hash).where(AuditEvent.seq == seq).first()
+    return None if row is None else str(row["hash"])
 
 
 async def events_after(seq: int, limit: int) -> list[dict[str, Any]]:

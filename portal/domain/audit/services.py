@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -14,7 +14,21 @@ from portal.domain.audit import repo
 from portal.domain.context import Caller
 from portal.security.principal import Principal
 
+if TYPE_CHECKING:
+    from portal.domain.audit.anchors import AuditAnchors
+
 GENESIS = "0" * 64
+# Installed by build_runtime: `record` is called from every service as a function, so the anchoring it
+# triggers is looked up here rather than passed through every caller.
+_anchors: AuditAnchors | None = None
+
+
+def install_anchors(anchors: AuditAnchors | None) -> None:
+    """Make ``record`` anchor the chain's head in the transparency log (``portal.domain.audit.anchors``)."""
+    global _anchors
+    _anchors = anchors
+
+
 # Keys never copied into an audit row, whatever a caller passes in before/after.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "totp", "totp_secret", "secret"})
 
@@ -78,10 +92,18 @@ async def record(
         "after": _plain(after),
     }
     row = repo.fitted(row)  # hashed as stored
+    anchors = _anchors
     async with atomic():
+        looked = anchors is not None and anchors.may_be_due(row["at"])
+        if looked:
+            assert anchors is not None
+            await anchors.log.lock()  # the log's lock before the trail's, as issuance takes them
         await repo.lock_head()
         prev_hash = await repo.head_hash() or GENESIS
-        await repo.append({**row, "prev_hash": prev_hash, "hash": event_digest(row, prev_hash)})
+        digest = event_digest(row, prev_hash)
+        seq = await repo.append({**row, "prev_hash": prev_hash, "hash": digest})
+        if anchors is not None:
+            await anchors.after(seq, digest, row["at"], looked=looked)
 
 
 class ChainReport(msgspec.Struct, kw_only=True):
@@ -89,6 +111,8 @@ class ChainReport(msgspec.Struct, kw_only=True):
     ok: bool
     head: str
     problems: list[str]
+    anchors: int = 0  # audit-anchor entries of the transparency log checked against the trail
+    last_anchor: dict[str, Any] | None = None  # {index, seq, head} of the last one
 
 
 async def verify_chain(batch: int = 5000) -> ChainReport:
@@ -107,4 +131,38 @@ async def verify_chain(batch: int = 5000) -> ChainReport:
                 problems.append(f"event {row['seq']}: contents do not match its hash (the row was edited)")
             prev_hash, prev_seq = row["hash"], row["seq"]
         after_seq = rows[-1]["seq"]
-    return ChainReport(events=count, ok=not problems, head=prev_hash, problems=problems)
+    anchors = await anchors_of_log()
+    for anchor in anchors:
+        problems += await _anchor_problems(anchor, prev_seq, count)
+    last = anchors[-1] if anchors else None
+    return ChainReport(
+        events=count,
+        ok=not problems,
+        head=prev_hash,
+        problems=problems,
+        anchors=len(anchors),
+        last_anchor=None if last is None else {k: last[k] for k in ("index", "seq", "head")},
+    )
+
+
+async def anchors_of_log() -> list[dict[str, Any]]:
+    """Every ``audit-anchor`` entry of the transparency log, in log order, with its log ``index``."""
+    from portal.domain.log import repo as log_repo
+
+    return [{**body, "index": index} for index, body in await log_repo.indexed_bodies_of("audit-anchor")]
+
+
+async def _anchor_problems(anchor: dict[str, Any], last_seq: int, count: int) -> list[str]:
+    where = f"the audit-anchor in log entry {anchor['index']}"
+    seq, head = int(anchor["seq"]), str(anchor["head"])
+    if seq > last_seq:
+        return [
+            f"{where} anchors event {seq}, but the trail ends at event {last_seq} ({count} events): "
+            "events were deleted from its end"
+        ]
+    stored = await repo.hash_at(seq)
+    if stored is None:
+        return [f"{where} anchors event {seq}, which is missing from the trail"]
+    if stored != head:
+        return [f"{where} anchors event {seq} with hash {head[:16]}…; the trail's event {seq} has {stored[:16]}…"]
+    return []

@@ -85,8 +85,12 @@ class KeyService:
             with self._locked():
                 return self.store.rotate(purpose)
 
+        await self.log_unlogged()  # the key being retired is in the log before its successor
         rotation = await asyncio.to_thread(rotate_locked)
         async with atomic():
+            # The log's lock before the trail's, the order every other writer takes them in.
+            if self.log is not None:
+                await self.log.append(self._key_entry(rotation))
             await record(
                 caller,
                 "key.rotated",
@@ -95,11 +99,35 @@ class KeyService:
                 before={"kid": rotation.retired_kid},
                 after={"purpose": rotation.purpose.value, "kid": rotation.new_kid},
             )
-            if self.log is not None:
-                await self.log.append(self._key_entry(rotation))
         return RotationOut(
             purpose=rotation.purpose, new_kid=rotation.new_kid, retired_kid=rotation.retired_kid, at=rotation.at
         )
+
+    async def log_unlogged(self) -> int:
+        """Append a `key` entry for every key in the store the log does not name yet (the first key of each
+        purpose, made at ``portal migrate`` or on first use), oldest first; returns how many.
+
+        Runs at ``portal migrate``, when a worker starts and before a rotation's own entry. Under the log's
+        lock, so workers starting together write each entry once.
+        """
+        if self.log is None:
+            return 0
+        self.ensure_all()
+        appended = 0
+        async with atomic():
+            await self.log.lock()
+            logged = await self.log.logged_kids()
+            previous: dict[str, str] = {}
+            for record in self.store.records():
+                if record.kid not in logged:
+                    retired = previous.get(record.purpose.value)
+                    rotation = Rotation(
+                        purpose=record.purpose, new_kid=record.kid, retired_kid=retired, at=record.created_at
+                    )
+                    await self.log.append(self._key_entry(rotation))
+                    appended += 1
+                previous[record.purpose.value] = record.kid
+        return appended
 
     def _key_entry(self, rotation: Rotation) -> dict[str, Any]:
         """The log's `key` entry: the new key id and its public JWK, so a key's history is public."""

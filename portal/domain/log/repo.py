@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -92,6 +94,34 @@ async def entry_bodies(start: int, end: int) -> list[str]:
     return [row["body"] for row in rows]
 
 
+async def bodies_of(event: str) -> list[dict[str, Any]]:
+    """The parsed bodies of every entry of ``event``, in log order (few: keys, anchors)."""
+    return [body for _, body in await indexed_bodies_of(event)]
+
+
+async def indexed_bodies_of(event: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index, parsed body) of every entry of ``event``, in log order."""
+    rows = (
+        await LogEntry.select(LogEntry.index, LogEntry.body)
+        .where(LogEntry.event == event)
+        .order_by(LogEntry.index)
+        .run()
+    )
+    return [(int(row["index"]), json.loads(row["body"])) for row in rows]
+
+
+async def latest_of(event: str) -> dict[str, Any] | None:
+    """The body of the last entry of ``event``, or ``None``."""
+    row = (
+        await LogEntry.select(LogEntry.body)
+        .where(LogEntry.event == event)
+        .order_by(LogEntry.index, ascending=False)
+        .first()
+        .run()
+    )
+    return None if row is None else dict(json.loads(row["body"]))
+
+
 async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:
     """The first entry of ``event`` for serial ``jti``, or (``event`` None) its latest entry."""
     query = LogEntry.select().where(LogEntry.jti == jti)
@@ -104,6 +134,12 @@ async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:
 async def latest_checkpoint() -> CheckpointRow | None:
     row = await LogCheckpoint.select().order_by(LogCheckpoint.size, ascending=False).first()
     return None if row is None else msgspec.convert(row, CheckpointRow)
+
+
+async def checkpoints_after(size: int, limit: int) -> list[CheckpointRow]:
+    """Stored checkpoints of tree sizes above ``size``, smallest first (for ``portal log verify``)."""
+    rows = await LogCheckpoint.select().where(LogCheckpoint.size > size).order_by(LogCheckpoint.size).limit(limit).run()
+    return msgspec.convert(rows, list[CheckpointRow])
 
 
 async def checkpoint_count() -> int:

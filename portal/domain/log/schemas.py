@@ -42,5 +42,6 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     size: int
     root: str  # hex, recomputed from the bodies
     checkpoint_size: int | None
+    checkpoints: int  # how many stored checkpoints were checked
     nodes: int
     problems: list[str]

@@ -18,7 +18,7 @@ from attestations.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from attestations.errors import AttestationError
 from attestations.keys import KeyPurpose, Keyring
 from attestations.log_proof import LogProof
-from attestations.merkle import EMPTY_ROOT, HASH_SIZE, hash_children, hash_leaf
+from attestations.merkle import EMPTY_ROOT, HASH_SIZE, frontier_append, frontier_root, hash_children, hash_leaf
 from portal.clock import now
 from portal.db import atomic, lock
 from portal.domain.log import repo, tree
@@ -116,6 +116,14 @@ class LogService:
                 repo.CheckpointRow(size=size, root_hash=root.hex(), note=note, at=at),
             )
         return AppendResult(index=index, leaf_hash=leaf.hex(), size=size, root=root.hex())
+
+    async def lock(self) -> None:
+        """Inside a write transaction: hold the log's lock (what ``append`` takes) until commit."""
+        await lock(LOCK_NAME)
+
+    async def logged_kids(self) -> set[str]:
+        """The key ids named by the log's `key` entries."""
+        return {str(body.get("kid")) for body in await repo.bodies_of("key")}
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -248,11 +256,13 @@ class LogService:
                 problems.append(f"the log has {size} entries and no checkpoint")
         else:
             problems += self._checkpoint_problems(latest, size, levels)
+        checkpoints = await self._verify_checkpoints(levels, size, latest, problems)
         return VerifyReport(
             ok=not problems,
             size=size,
             root=tree.root(size, levels).hex(),
             checkpoint_size=None if latest is None else latest.size,
+            checkpoints=checkpoints,
             nodes=count,
             problems=problems,
         )
@@ -281,6 +291,40 @@ class LogService:
             missing = levels.count(level) - seen[level]
             if missing > 0:
                 problems.append(f"{missing} complete subtree node(s) of level {level} are not stored")
+        return count
+
+    async def _verify_checkpoints(
+        self, levels: _Levels, size: int, latest: repo.CheckpointRow | None, problems: list[str]
+    ) -> int:
+        """Every stored checkpoint, smallest first: its signature (a log key of the JWKS), its stored size and
+        root against its note, and its root against the tree recomputed from the entries at its size."""
+        keyring = Keyring.from_jwks(self.keys.jwks())
+        frontier: list[bytes] = []
+        leaves, reached, count, after = levels.rows[0], 0, 0, -1
+        while True:
+            rows = await repo.checkpoints_after(after, _VERIFY_BATCH)
+            if not rows:
+                break
+            for row in rows:
+                after, count = row.size, count + 1
+                if latest is not None and row.size == latest.size:
+                    continue  # checked above, with its origin
+                where = f"checkpoint {row.size}"
+                try:
+                    signed = open_checkpoint(row.note, keyring)
+                except AttestationError as exc:
+                    problems.append(f"{where}: the signed note does not verify: {exc}")
+                    continue
+                if signed.size != row.size or signed.root_hash.hex() != row.root_hash:
+                    problems.append(f"{where}: the stored size and root are not those of its signed note")
+                if signed.size > size:
+                    problems.append(f"{where}: signs {signed.size} entries, the log has {size}")
+                    continue
+                while reached < signed.size:
+                    leaf = bytes(leaves[reached * HASH_SIZE : (reached + 1) * HASH_SIZE])
+                    frontier, reached = frontier_append(frontier, reached, leaf), reached + 1
+                if frontier_root(frontier) != signed.root_hash:
+                    problems.append(f"{where}: the signed root is not the root recomputed from the entries")
         return count
 
     def _checkpoint_problems(self, latest: repo.CheckpointRow, size: int, levels: _Levels) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import msgspec
 
 from controls.errors import CatalogError
-from controls.models import Catalog, Control, Family, Framework
+from controls.models import Catalog, Control, Framework
 from controls.translation import LANGUAGE
 
 __all__ = ["CATALOG_ID", "ITEM_ID", "VERSION", "check_mapping_ref", "in_canonical_order", "validate_catalog"]
@@ -210,16 +210,18 @@ def _validate_translations(catalog: Catalog, source: str, complete: bool) -> Non
         for index, control in enumerate(catalog.controls):
             if lang not in control.translations:
                 raise CatalogError(f"no {lang!r} text", source=source, path=f"$.controls[{index}].translations")
-    for items in (catalog.families, catalog.controls):
-        for index, item in enumerate(items):
-            for lang in item.translations:
-                if lang not in catalog.translations:
-                    kind = "families" if isinstance(item, Family) else "controls"
-                    raise CatalogError(
-                        f"{lang!r} text but no catalog title in {lang!r}",
-                        source=source,
-                        path=f"$.{kind}[{index}].translations.{lang}",
-                    )
+    languages: list[tuple[str, int, list[str]]] = [
+        *(("families", index, list(family.translations)) for index, family in enumerate(catalog.families)),
+        *(("controls", index, list(control.translations)) for index, control in enumerate(catalog.controls)),
+    ]
+    for kind, index, item_languages in languages:
+        for lang in item_languages:
+            if lang not in catalog.translations:
+                raise CatalogError(
+                    f"{lang!r} text but no catalog title in {lang!r}",
+                    source=source,
+                    path=f"$.{kind}[{index}].translations.{lang}",
+                )
 
 
 def _validate_control(

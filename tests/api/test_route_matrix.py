@@ -166,7 +166,7 @@ def _concrete(path: str) -> str:
         ("{number:int}", "1"),
         ("{control_id:str}", "GOV-01"),
         ("{catalog_id:str}", "ppa-baseline"),
-        ("{version:str}", "1.0.0"),
+        ("{version:str}", "1.1.0"),
     ):
         path = path.replace(marker, value)
     return path

@@ -13,6 +13,7 @@ import controls
 from portal.deps import CallerDep, Catalogs
 from portal.domain.catalogs.services import filter_controls
 from portal.errors import InvalidInput
+from portal.i18n import current_language
 from portal.pages import form_errors, render
 from portal.security import policy
 from portal.security.auth import requires_role
@@ -44,7 +45,9 @@ class CatalogPages(Controller):
         category: FromQuery[str] = "",
     ) -> Template:
         view = await catalogs.get_catalog(caller, catalog_id, version)
-        catalog = view.catalog
+        # The page's language where the catalog has it; otherwise the catalog's own, marked as such.
+        language = current_language.get()
+        catalog = controls.localized(view.catalog, language)
         errors: list[dict[str, str]] = []
         try:
             shown = filter_controls(catalog, text=q, pillar=pillar, category=category)
@@ -74,6 +77,7 @@ class CatalogPages(Controller):
             documents={document.id: document for document in catalog.source_documents},
             others=[s for s in await catalogs.list_versions(caller, catalog_id) if s.version != version],
             can_manage=bool(policy.may_manage_catalogs(caller.principal)),
+            text_lang=controls.shown_language(view.catalog, language),
         )
 
     @get("/{catalog_id:str}/{version:str}/diff")

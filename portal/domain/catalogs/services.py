@@ -105,13 +105,25 @@ def catalog_out(view: CatalogView) -> CatalogOut:
     return CatalogOut(
         **msgspec.structs.asdict(view.summary),
         description=catalog.description,
+        language=catalog.language,
+        translations=catalog.translations,
         published=catalog.published,
         source_documents=catalog.source_documents,
         families=[
-            FamilyOut(id=f.id, title=f.title, pillar=f.pillar, description=f.description, control_count=counts[f.id])
+            FamilyOut(
+                id=f.id,
+                title=f.title,
+                pillar=f.pillar,
+                description=f.description,
+                control_count=counts[f.id],
+                translations=f.translations,
+            )
             for f in catalog.families
         ],
-        controls=[ControlOut(**msgspec.structs.asdict(control)) for control in catalog.controls],
+        controls=[
+            ControlOut(**{k: v for k, v in msgspec.structs.asdict(control).items() if k != "oscal"})
+            for control in catalog.controls
+        ],
     )
 
 

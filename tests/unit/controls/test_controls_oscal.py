@@ -108,7 +108,13 @@ def test_export_is_deterministic_and_identified_by_id_and_version() -> None:
     arabic = baseline.translations["ar"]
     assert metadata["props"] == [
         {"name": "catalog-id", "value": "ppa-baseline", "ns": OSCAL_NS},
-        {"name": "translation", "value": arabic.title, "ns": OSCAL_NS, "class": "lang-ar", "remarks": arabic.description},
+        {
+            "name": "translation",
+            "value": arabic.title,
+            "ns": OSCAL_NS,
+            "class": "lang-ar",
+            "remarks": arabic.description,
+        },
     ]
 
 

@@ -208,3 +208,18 @@ async def test_an_imported_catalog_without_arabic_is_shown_in_its_language_and_m
     assert "هذا" in page.text or "lang-note" in page.text
     assert '<div class="statement" lang="en" dir="ltr">Do thing 1.</div>' in page.text
     assert '<p class="notice lang-note">' in page.text
+
+
+async def test_the_cli_imports_the_nist_low_baseline_without_an_id(settings) -> None:
+    if not LOW_BASELINE.is_file():
+        pytest.skip("../shared/data/oscal not found: the NIST OSCAL samples live outside the repo")
+    from tests.api.test_catalogs import run_portal
+
+    done = run_portal(settings, "catalogs", "import", str(LOW_BASELINE), "--format", "oscal", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["id"], report["version"], report["control_count"]) == (
+        "nist-sp-800-53-rev5-low-impact-baseline",
+        "5.1.1+u4",
+        149,
+    )

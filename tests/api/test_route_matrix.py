@@ -89,6 +89,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,
     ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/retire"): LOGIN,
     ("GET", "/catalogs"): PUBLIC,
+    ("GET", "/catalogs/import"): LOGIN,
+    ("POST", "/catalogs/import"): LOGIN,
     ("GET", "/catalogs/{catalog_id:str}/{version:str}"): PUBLIC,
     ("GET", "/catalogs/{catalog_id:str}/{version:str}/diff"): PUBLIC,
     ("POST", "/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,

@@ -42,6 +42,7 @@ def _free_port() -> int:
 async def _seed(env: dict[str, str]) -> tuple[str, str]:
     """A verified provider with an open assessment and an API token, made through the services."""
     os.environ.update(env)
+    import controls
     from portal.db import connect
     from portal.db.migrate import migrate
     from portal.domain.accounts import repo as accounts_repo
@@ -85,7 +86,12 @@ async def _seed(env: dict[str, str]) -> tuple[str, str]:
         caller, user.organisation_id, NewApiToken(name="bench", role="provider_admin")
     )
     assessment = await runtime.assessments.open_assessment(
-        caller, NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", scope=Scope(summary="benchmark"))
+        caller,
+        NewAssessment(
+            catalog_id="ppa-baseline",
+            catalog_version=controls.baseline_catalog().version,
+            scope=Scope(summary="benchmark"),
+        ),
     )
     return token.token, str(assessment.id)
 

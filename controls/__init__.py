@@ -28,6 +28,7 @@ from controls.models import (
     applicable_controls,
 )
 from controls.oscal import OSCAL_NS, from_oscal, to_oscal
+from controls.translation import localized, shown_language
 from controls.validation import validate_catalog
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "encode_catalog",
     "from_oscal",
     "load_catalog",
+    "localized",
+    "shown_language",
     "to_oscal",
     "validate_catalog",
 ]

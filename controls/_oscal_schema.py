@@ -1,6 +1,7 @@
 """The subset of the OSCAL 1.1 catalog model that the importer reads and the exporter writes.
 
-Unknown OSCAL fields (links, roles, parties, assessment parts...) are accepted and ignored on import.
+Unknown OSCAL fields (links, roles, parties...) are accepted here; the importer keeps them from the
+document's own JSON (see ``Control.oscal``), so nothing of a foreign catalog is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class OscalPart(msgspec.Struct, kw_only=True, omit_defaults=True, rename="kebab"
     id: str | None = None
     name: str
     ns: str | None = None
+    class_: str | None = msgspec.field(default=None, name="class")
     title: str | None = None
     props: list[OscalProp] = []
     prose: str | None = None

@@ -16,6 +16,7 @@ import msgspec
 
 from controls.errors import CatalogError
 from controls.models import Catalog, Framework, Pillar, ProviderCategory
+from controls.translation import TranslationFile, apply_translation
 from controls.validation import in_canonical_order, validate_catalog
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "decode_catalog",
     "encode_catalog",
     "load_catalog",
+    "translation_paths",
 ]
 
 CatalogFormat = Literal["toml", "json"]
@@ -110,10 +112,28 @@ def decode_catalog(
     return in_canonical_order(catalog)
 
 
+def translation_paths(path: Path) -> list[Path]:
+    """The translation files of the catalog file ``path``: ``<stem>.<language>.toml`` beside it, by name."""
+    return sorted(path.parent.glob(f"{path.stem}.*.toml"))
+
+
+def _read_translation(file: Path) -> TranslationFile:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read file: {exc.strerror or exc}", source=str(file)) from exc
+    try:
+        return msgspec.convert(_parse_toml(data, str(file)), TranslationFile)
+    except msgspec.ValidationError as exc:
+        raise _translate_validation_error(exc, str(file)) from exc
+
+
 def load_catalog(path: str | Path, *, complete: bool = True) -> Catalog:
     """Read and validate the catalog file at ``path``; the format follows the suffix (``.toml`` or ``.json``).
 
-    Raises ``CatalogError`` (with the file as ``source``) if it cannot be read or is not a valid catalog.
+    A TOML catalog's translation files (``<stem>.<language>.toml`` beside it, see ``controls.translation``)
+    are merged in and checked with it. Raises ``CatalogError`` (with the file as ``source``) if it cannot be
+    read or is not a valid catalog.
     """
     file = Path(path)
     suffix = file.suffix.lower()
@@ -124,7 +144,13 @@ def load_catalog(path: str | Path, *, complete: bool = True) -> Catalog:
     except OSError as exc:
         raise CatalogError(f"cannot read file: {exc.strerror or exc}", source=str(file)) from exc
     fmt: CatalogFormat = "toml" if suffix == ".toml" else "json"
-    return decode_catalog(data, source=str(file), format=fmt, complete=complete)
+    catalog = decode_catalog(data, source=str(file), format=fmt, complete=complete)
+    translations = translation_paths(file) if fmt == "toml" else []
+    for translated in translations:
+        catalog = apply_translation(catalog, _read_translation(translated), source=str(translated))
+    if translations:
+        validate_catalog(catalog, source=str(translations[-1]), complete=complete)
+    return catalog
 
 
 def encode_catalog(catalog: Catalog) -> bytes:
@@ -137,7 +163,10 @@ def encode_catalog(catalog: Catalog) -> bytes:
 
 def builtin_catalog_paths() -> list[Path]:
     """The data files of the catalogs shipped with the library, sorted by name."""
-    return sorted(path for path in BUILTIN_CATALOG_DIR.iterdir() if path.suffix in (".toml", ".json"))
+    # ``baseline.ar.toml`` is a translation of ``baseline.toml``, not a catalog of its own.
+    return sorted(
+        path for path in BUILTIN_CATALOG_DIR.iterdir() if path.suffix in (".toml", ".json") and "." not in path.stem
+    )
 
 
 @functools.cache

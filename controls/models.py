@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import datetime
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
 __all__ = [
     "Catalog",
+    "CatalogText",
     "Control",
+    "ControlText",
+    "DocumentText",
     "Family",
+    "FamilyText",
     "Framework",
     "Mapping",
     "Pillar",
@@ -135,11 +140,45 @@ class Mapping(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class SourceRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """The paragraph of a source (seed) document that a control implements, with a short verbatim quote."""
+    """The paragraph of a source (seed) document that a control implements, with a short verbatim quote.
+
+    ``excerpts`` holds the same quote in the other languages the document was published in (by language
+    code), verbatim from that language's text.
+    """
 
     document: str
     paragraph: str
     excerpt: str | None = None
+    excerpts: dict[str, str] = {}
+
+
+class DocumentText(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A source document's title in another language."""
+
+    title: str
+
+
+class FamilyText(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A family's title and description in another language."""
+
+    title: str
+    description: str = ""
+
+
+class ControlText(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A control's readable text in another language; ``evidence_expected`` follows the original's order."""
+
+    title: str
+    statement: str
+    guidance: str = ""
+    evidence_expected: list[str] = []
+
+
+class CatalogText(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A catalog's title and description in another language."""
+
+    title: str
+    description: str = ""
 
 
 class SourceDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -150,6 +189,7 @@ class SourceDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     issuer: str | None = None
     date: datetime.date | None = None
     url: str | None = None
+    translations: dict[str, DocumentText] = {}
 
 
 class Family(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -160,10 +200,18 @@ class Family(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     pillar: Pillar | None = None
     description: str = ""
     props: list[Prop] = []
+    translations: dict[str, FamilyText] = {}
+    oscal: dict[str, Any] = {}
 
 
 class Control(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """One requirement a provider answers and a reviewer checks."""
+    """One requirement a provider answers and a reviewer checks.
+
+    ``withdrawn`` controls (OSCAL ``status: withdrawn``) stay in the catalog so references to them resolve,
+    but apply to nobody. ``translations`` holds the readable text in other languages (by language code).
+    ``oscal`` keeps the OSCAL control an import came from (without its child controls and the project's own
+    props), so an export gives back its parameters, parts and links unchanged; empty for authored controls.
+    """
 
     id: str
     family: str
@@ -177,23 +225,34 @@ class Control(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     sources: list[SourceRef] = []
     parent: str | None = None
     props: list[Prop] = []
+    withdrawn: bool = False
+    translations: dict[str, ControlText] = {}
+    oscal: dict[str, Any] = {}
 
     def applies_to(self, category: ProviderCategory) -> bool:
-        """Whether providers of ``category`` must answer this control."""
-        return category in self.categories
+        """Whether providers of ``category`` must answer this control (never, once it is withdrawn)."""
+        return not self.withdrawn and category in self.categories
 
 
 class Catalog(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """A versioned set of controls grouped in families, identified by ``(id, version)`` and its digest."""
+    """A versioned set of controls grouped in families, identified by ``(id, version)`` and its digest.
+
+    ``language`` is the language of the text (BCP 47, ``en`` unless said); ``translations`` gives the title
+    and description in others, and each family and control carries its own. ``oscal`` keeps what an OSCAL
+    import came with beyond the readable form (metadata, parameters, back-matter) for a lossless export.
+    """
 
     id: str
     version: str
     title: str
     description: str = ""
+    language: str = "en"
     published: datetime.date | None = None
     source_documents: list[SourceDocument] = []
     families: list[Family]
     controls: list[Control]
+    translations: dict[str, CatalogText] = {}
+    oscal: dict[str, Any] = {}
 
     def control(self, control_id: str) -> Control:
         """Return the control with ``control_id``; raise ``KeyError`` if the catalog has none."""

@@ -13,6 +13,7 @@ import msgspec
 
 from controls.errors import CatalogError
 from controls.models import Catalog, Control, Framework
+from controls.translation import LANGUAGE
 
 __all__ = ["CATALOG_ID", "ITEM_ID", "VERSION", "check_mapping_ref", "in_canonical_order", "validate_catalog"]
 
@@ -175,11 +176,52 @@ def validate_catalog(catalog: Catalog, *, source: str, complete: bool = True) ->
     for index, control in enumerate(catalog.controls):
         _validate_control(control, f"$.controls[{index}]", catalog, families, controls, documents, source, complete)
 
+    _validate_translations(catalog, source, complete)
+
     if complete:
         used = {control.family for control in catalog.controls}
         for index, family in enumerate(catalog.families):
             if family.id not in used:
                 fail(f"family {family.id!r} has no controls", f"$.families[{index}]")
+
+
+def _validate_translations(catalog: Catalog, source: str, complete: bool) -> None:
+    """Language codes are well formed; an authored catalog has every family and control in each language."""
+    for lang, text in catalog.translations.items():
+        if not LANGUAGE.match(lang) or lang == catalog.language:
+            raise CatalogError(
+                f"{lang!r} is not a language code other than {catalog.language!r}",
+                source=source,
+                path=f"$.translations.{lang}",
+            )
+        _check_text(text.title, f"$.translations.{lang}.title", source, required=True, single_line=True)
+        if not complete:
+            continue
+        for index, family in enumerate(catalog.families):
+            if lang not in family.translations:
+                raise CatalogError(f"no {lang!r} text", source=source, path=f"$.families[{index}].translations")
+            _check_text(
+                family.translations[lang].title,
+                f"$.families[{index}].translations.{lang}.title",
+                source,
+                required=True,
+                single_line=True,
+            )
+        for index, control in enumerate(catalog.controls):
+            if lang not in control.translations:
+                raise CatalogError(f"no {lang!r} text", source=source, path=f"$.controls[{index}].translations")
+    languages: list[tuple[str, int, list[str]]] = [
+        *(("families", index, list(family.translations)) for index, family in enumerate(catalog.families)),
+        *(("controls", index, list(control.translations)) for index, control in enumerate(catalog.controls)),
+    ]
+    for kind, index, item_languages in languages:
+        for lang in item_languages:
+            if lang not in catalog.translations:
+                raise CatalogError(
+                    f"{lang!r} text but no catalog title in {lang!r}",
+                    source=source,
+                    path=f"$.{kind}[{index}].translations.{lang}",
+                )
 
 
 def _validate_control(
@@ -198,8 +240,22 @@ def _validate_control(
     if control.family not in families:
         fail(f"unknown family {control.family!r} (families: {', '.join(families) or 'none'})", ".family")
     _check_text(control.title, f"{path}.title", source, required=True, single_line=True)
-    _check_text(control.statement, f"{path}.statement", source, required=True, single_line=False)
+    # A withdrawn control is kept so references to it resolve; it may have no text left but its title.
+    _check_text(control.statement, f"{path}.statement", source, required=not control.withdrawn, single_line=False)
     _check_text(control.guidance, f"{path}.guidance", source, required=complete, single_line=False)
+    for lang, text in control.translations.items():
+        where = f"{path}.translations.{lang}"
+        _check_text(text.title, f"{where}.title", source, required=True, single_line=True)
+        _check_text(text.statement, f"{where}.statement", source, required=not control.withdrawn, single_line=False)
+        _check_text(text.guidance, f"{where}.guidance", source, required=bool(control.guidance), single_line=False)
+        if len(text.evidence_expected) != len(control.evidence_expected):
+            fail(
+                f"{len(text.evidence_expected)} items of expected evidence in {lang!r}, "
+                f"{len(control.evidence_expected)} in the original",
+                f".translations.{lang}.evidence_expected",
+            )
+        for position, evidence in enumerate(text.evidence_expected):
+            _check_text(evidence, f"{where}.evidence_expected[{position}]", source, required=True, single_line=True)
 
     if not control.categories:
         fail("must list at least one provider category", ".categories")

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+import controls
 from portal.domain.accounts import repo as accounts_repo
 from portal.domain.accounts.schemas import NewAccount, NewOrganisation, Registration
 from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment, Scope
@@ -14,6 +15,9 @@ from portal.domain.context import SYSTEM, Caller
 from portal.domain.organisations import repo as organisations_repo
 from portal.runtime import Runtime
 from portal.security.principal import OrganisationStatus, Principal, Role
+
+# The demo files on the built-in baseline as this release ships it.
+BASELINE_VERSION = controls.baseline_catalog().version
 
 # Demo-only credentials, printed by `make run`. They exist only in a database seeded by `portal demo`.
 DEMO_PASSWORD = "demo-portal-2026!"  # noqa: S105 - demo only, printed on purpose
@@ -116,7 +120,9 @@ async def _demo_assessments(runtime: Runtime) -> None:
     )
     filed = await assessments.open_assessment(
         caller,
-        NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", title="2026 annual filing", scope=scope),
+        NewAssessment(
+            catalog_id="ppa-baseline", catalog_version=BASELINE_VERSION, title="2026 annual filing", scope=scope
+        ),
     )
     row = await runtime.evidence.authorise_upload(caller, filed.id)
 
@@ -142,7 +148,7 @@ async def _demo_assessments(runtime: Runtime) -> None:
         caller,
         NewAssessment(
             catalog_id="ppa-baseline",
-            catalog_version="1.0.0",
+            catalog_version=BASELINE_VERSION,
             title="5G standalone core (draft)",
             scope=Scope(summary="The new 5G standalone core network", services=["5G SA"]),
         ),
@@ -168,7 +174,9 @@ async def _demo_attestation(runtime: Runtime, provider: Caller, scope: Scope) ->
 
     filed = await runtime.assessments.open_assessment(
         provider,
-        NewAssessment(catalog_id="ppa-baseline", catalog_version="1.0.0", title="2025 annual filing", scope=scope),
+        NewAssessment(
+            catalog_id="ppa-baseline", catalog_version=BASELINE_VERSION, title="2025 annual filing", scope=scope
+        ),
     )
     for item in filed.controls:
         await runtime.assessments.answer_control(

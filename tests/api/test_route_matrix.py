@@ -94,6 +94,8 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,
     ("POST", "/api/v1/catalogs/{catalog_id:str}/{version:str}/retire"): LOGIN,
     ("GET", "/catalogs"): PUBLIC,
+    ("GET", "/catalogs/import"): LOGIN,
+    ("POST", "/catalogs/import"): LOGIN,
     ("GET", "/catalogs/{catalog_id:str}/{version:str}"): PUBLIC,
     ("GET", "/catalogs/{catalog_id:str}/{version:str}/diff"): PUBLIC,
     ("POST", "/catalogs/{catalog_id:str}/{version:str}/publish"): LOGIN,
@@ -171,7 +173,7 @@ def _concrete(path: str) -> str:
         ("{number:int}", "1"),
         ("{control_id:str}", "GOV-01"),
         ("{catalog_id:str}", "ppa-baseline"),
-        ("{version:str}", "1.0.0"),
+        ("{version:str}", "1.1.0"),
     ):
         path = path.replace(marker, value)
     return path

@@ -21,6 +21,7 @@ from portal.domain.evidence.services import EvidenceService
 from portal.domain.reviews.schemas import OPEN_VERDICTS
 from portal.domain.reviews.services import ReviewService
 from portal.errors import PortalError
+from portal.i18n import current_language
 from portal.pages import form_errors, parse_form, render
 from portal.problems import status_of
 from portal.security import policy
@@ -271,7 +272,7 @@ async def _detail(
     **context: Any,
 ) -> Template:
     principal = caller.actor
-    assessment = await assessments.get_assessment(caller, assessment_id)
+    assessment = await assessments.get_assessment(caller, assessment_id, language=current_language.get())
     evidence = await evidence_files.list_evidence(caller, assessment_id)
     families = [
         (family, [item for item in assessment.controls if item.family == family.family])

@@ -131,6 +131,8 @@ class AssessmentOut(msgspec.Struct, kw_only=True):
     revisions: list[RevisionRef]
     created_at: dt.datetime
     updated_at: dt.datetime
+    # The language of the controls' titles and statements (and family titles) in this answer.
+    text_language: str = "en"
 
 
 class EvidenceOut(msgspec.Struct, kw_only=True):

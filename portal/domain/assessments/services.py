@@ -183,9 +183,17 @@ class AssessmentService:
             )
         return out
 
-    async def get_assessment(self, caller: Caller, assessment_id: uuid.UUID) -> AssessmentOut:
+    async def get_assessment(
+        self, caller: Caller, assessment_id: uuid.UUID, *, language: str | None = None
+    ) -> AssessmentOut:
+        """The assessment with its controls; their text in ``language`` where the catalog has it (pages)."""
         row = await self.visible(caller, assessment_id)
         catalog, applicable = await self.applicable(row)
+        text_language = catalog.language
+        if language is not None:
+            text_language = controls.shown_language(catalog, language)
+            catalog = controls.localized(catalog, language)
+            applicable = [catalog.control(c.id) for c in applicable]
         answers = await repo.answers(assessment_id)
         evidence = {str(e.id) for e in await evidence_repo.items(assessment_id)}
         families = []
@@ -227,6 +235,7 @@ class AssessmentService:
             revisions=[RevisionRef(number=r.number, sha256=r.sha256) for r in await repo.revisions(assessment_id)],
             created_at=row.created_at,
             updated_at=row.updated_at,
+            text_language=text_language,
         )
 
     async def editable(self, caller: Caller, assessment_id: uuid.UUID) -> AssessmentRecord:

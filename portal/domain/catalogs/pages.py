@@ -6,14 +6,18 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 import controls
-from portal.deps import CallerDep, Catalogs
-from portal.domain.catalogs.services import filter_controls
-from portal.errors import InvalidInput
+from portal.deps import CallerDep, Catalogs, EvidenceFiles
+from portal.domain.catalogs.services import filter_controls, parse_upload
+from portal.domain.evidence.multipart import StreamedFile
+from portal.errors import InvalidInput, PayloadTooLarge, PortalError
+from portal.i18n import current_language
 from portal.pages import form_errors, render
+from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_role
 from portal.security.principal import Role
@@ -23,13 +27,67 @@ def _url(catalog_id: str, version: str) -> str:
     return f"/catalogs/{quote(catalog_id, safe='')}/{quote(version, safe='')}"
 
 
+async def _received(request: Request[Any, Any, Any], limit: int, body_limit: int) -> tuple[str, bytes]:
+    """The uploaded file's name and bytes, within the evidence upload's limits (413 beyond them).
+
+    A script sends the CSRF token in a header and the file streams; a plain form carries the token in the
+    body, which Litestar's CSRF check has already parsed.
+    """
+    if request.headers.get("x-csrftoken"):
+        incoming = StreamedFile(request.headers.get("content-type", ""), request.stream(), limit=body_limit)
+        filename = await incoming.open()
+        data = bytearray()
+        async for chunk in incoming.chunks():
+            data += chunk
+            if len(data) > limit:
+                break
+    else:
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("choose a catalog file to import", field="file")
+        filename, data = upload.filename or "", bytearray(await upload.read(limit + 1))
+    if len(data) > limit:
+        raise PayloadTooLarge(f"catalog files are limited to {limit // (1024 * 1024)} MB, like evidence")
+    return filename, bytes(data)
+
+
 class CatalogPages(Controller):
     path = "/catalogs"
     include_in_schema = False
 
+    @get("/import", guards=[requires_role(Role.REGULATOR_ADMIN)])
+    async def import_form(self, request: Request[Any, Any, Any], evidence: EvidenceFiles) -> Template:
+        return render(request, "catalogs/import.html", max_upload_mb=evidence.max_upload_bytes // 2**20)
+
+    @post("/import", guards=[requires_role(Role.REGULATOR_ADMIN)], request_max_body_size=None)
+    async def import_file(
+        self, request: Request[Any, Any, Any], catalogs: Catalogs, caller: CallerDep, evidence: EvidenceFiles
+    ) -> Any:
+        """Import an uploaded catalog as a draft (audited); then its page, where it is published."""
+        try:
+            filename, data = await _received(request, evidence.max_upload_bytes, evidence.max_body_bytes)
+            result = await catalogs.import_catalog(caller, parse_upload(data, filename), publish=False)
+        except PortalError as exc:
+            if "application/json" in request.headers.get("accept", ""):
+                raise  # the page's script shows the problem's detail beside the field
+            return render(
+                request,
+                "catalogs/import.html",
+                status_code=status_of(exc),
+                errors=form_errors(exc),
+                max_upload_mb=evidence.max_upload_bytes // 2**20,
+            )
+        return Redirect(path=f"{_url(result.id, result.version)}?notice=catalog-{result.outcome}", status_code=303)
+
     @get("/")
     async def list(self, catalogs: Catalogs, request: Request[Any, Any, Any], caller: CallerDep) -> Template:
-        return render(request, "catalogs/list.html", catalogs=await catalogs.list_catalogs(caller), url=_url)
+        return render(
+            request,
+            "catalogs/list.html",
+            catalogs=await catalogs.list_catalogs(caller),
+            url=_url,
+            can_import=bool(policy.may_manage_catalogs(caller.principal)),
+        )
 
     @get("/{catalog_id:str}/{version:str}")
     async def detail(
@@ -44,7 +102,9 @@ class CatalogPages(Controller):
         category: FromQuery[str] = "",
     ) -> Template:
         view = await catalogs.get_catalog(caller, catalog_id, version)
-        catalog = view.catalog
+        # The page's language where the catalog has it; otherwise the catalog's own, marked as such.
+        language = current_language.get()
+        catalog = controls.localized(view.catalog, language)
         errors: list[dict[str, str]] = []
         try:
             shown = filter_controls(catalog, text=q, pillar=pillar, category=category)
@@ -74,6 +134,7 @@ class CatalogPages(Controller):
             documents={document.id: document for document in catalog.source_documents},
             others=[s for s in await catalogs.list_versions(caller, catalog_id) if s.version != version],
             can_manage=bool(policy.may_manage_catalogs(caller.principal)),
+            text_lang=controls.shown_language(view.catalog, language),
         )
 
     @get("/{catalog_id:str}/{version:str}/diff")

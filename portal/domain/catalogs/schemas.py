@@ -10,6 +10,7 @@ from typing import Any, Literal
 import msgspec
 
 from controls import Catalog, Mapping, Pillar, Prop, ProviderCategory, SourceDocument, SourceRef
+from controls.models import CatalogText, ControlText, FamilyText
 
 
 class CatalogStatus(enum.StrEnum):
@@ -40,10 +41,14 @@ class FamilyOut(msgspec.Struct, kw_only=True):
     pillar: Pillar | None
     description: str
     control_count: int
+    translations: dict[str, FamilyText]
 
 
 class ControlOut(msgspec.Struct, kw_only=True):
-    """A control with every field present (the library's struct leaves out fields at their default)."""
+    """A control with every field present (the library's struct leaves out fields at their default).
+
+    The OSCAL source an imported control keeps (parameters, parts, links) is in ``?format=oscal``.
+    """
 
     id: str
     family: str
@@ -57,12 +62,16 @@ class ControlOut(msgspec.Struct, kw_only=True):
     sources: list[SourceRef]
     parent: str | None
     props: list[Prop]
+    withdrawn: bool  # kept from an OSCAL import so references resolve; applies to no provider
+    translations: dict[str, ControlText]
 
 
 class CatalogOut(CatalogSummary, kw_only=True):
     """A catalog version in full. ``digest`` is the SHA-256 of its RFC 8785 canonical JSON (see controls)."""
 
     description: str
+    language: str
+    translations: dict[str, CatalogText]
     published: dt.date | None
     source_documents: list[SourceDocument]
     families: list[FamilyOut]

@@ -32,6 +32,7 @@ from portal.domain.catalogs.schemas import (
     ImportResult,
 )
 from portal.domain.context import SYSTEM, Caller
+from portal.domain.evidence.storage import SNIFF_BYTES, sniff
 from portal.domain.states import StateMachine
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.security import policy
@@ -105,13 +106,25 @@ def catalog_out(view: CatalogView) -> CatalogOut:
     return CatalogOut(
         **msgspec.structs.asdict(view.summary),
         description=catalog.description,
+        language=catalog.language,
+        translations=catalog.translations,
         published=catalog.published,
         source_documents=catalog.source_documents,
         families=[
-            FamilyOut(id=f.id, title=f.title, pillar=f.pillar, description=f.description, control_count=counts[f.id])
+            FamilyOut(
+                id=f.id,
+                title=f.title,
+                pillar=f.pillar,
+                description=f.description,
+                control_count=counts[f.id],
+                translations=f.translations,
+            )
             for f in catalog.families
         ],
-        controls=[ControlOut(**msgspec.structs.asdict(control)) for control in catalog.controls],
+        controls=[
+            ControlOut(**{k: v for k, v in msgspec.structs.asdict(control).items() if k != "oscal"})
+            for control in catalog.controls
+        ],
     )
 
 
@@ -352,3 +365,30 @@ class CatalogService:
         if row is None:
             raise NotFound("no such catalog version")
         return await self._catalog_of(row)
+
+
+def parse_upload(data: bytes, filename: str) -> controls.Catalog:
+    """A catalog file sent from the catalog page: JSON by its bytes (as evidence is sniffed), OSCAL when it
+    is an OSCAL catalog document (``{"catalog": ...}``), the native format otherwise.
+
+    ``InvalidInput`` (field ``file``) says what is wrong: not JSON, not a catalog, or where a rule breaks.
+    """
+    if not data.strip():
+        raise InvalidInput("the file is empty", field="file")
+    kind = sniff(data[:SNIFF_BYTES], filename)
+    if kind != "application/json":
+        found = kind or "binary data"
+        raise InvalidInput(
+            f"a catalog file is JSON (an OSCAL catalog, or the portal's native catalog); this file is {found}",
+            field="file",
+        )
+    try:
+        head = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise InvalidInput(f"the file is not valid JSON: {exc}", field="file") from exc
+    oscal = isinstance(head, dict) and "catalog" in head
+    try:
+        return parse_document(data, format="oscal" if oscal else "native", source=filename or "upload")
+    except InvalidInput as exc:
+        what = "OSCAL catalog" if oscal else "native catalog"
+        raise InvalidInput(f"not a valid {what}: {exc.detail}", field="file", path=exc.extra.get("field")) from exc

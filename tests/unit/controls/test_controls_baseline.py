@@ -35,7 +35,7 @@ def refs(catalog: Catalog, framework: Framework) -> set[str]:
 
 
 def test_identity_and_size(baseline: Catalog) -> None:
-    assert (baseline.id, baseline.version) == ("ppa-baseline", "1.0.0")
+    assert (baseline.id, baseline.version) == ("ppa-baseline", "1.1.0")
     assert builtin_catalog_paths() == [BUILTIN_CATALOG_DIR / "baseline.toml"]
     assert len(baseline.controls) >= 60
     assert len(baseline.families) >= 14

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from portal.deps import CallerDep, Issuance
 from portal.domain.context import Caller
@@ -18,7 +18,7 @@ from portal.domain.issuance.schemas import ConditionMetIn, DecideIn, ReinstateIn
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.issuance.states import RevocationReason
 from portal.errors import PortalError
-from portal.pages import form_errors, parse_form, render
+from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_login
@@ -66,7 +66,7 @@ class DecisionPages(Controller):
             else:
                 serial = getattr(outcome, "serial", None)
                 target = f"/attestations/{serial}?notice=issued" if serial else "/decisions?notice=rejected-assessment"
-                return Redirect(path=target)
+                return see_other(path=target)
         return await _decision_page(issuance, request, caller, assessment_id, errors=errors, form=data, status=status)
 
 
@@ -142,7 +142,7 @@ class AttestationPages(Controller):
         except PortalError as exc:
             errors, status = form_errors(exc), status_of(exc)
         if not errors:
-            return Redirect(path=f"/attestations/{serial}?notice=attestation-{action.split('-')[0]}")
+            return see_other(path=f"/attestations/{serial}?notice=attestation-{action.split('-')[0]}")
         return await _attestation_page(issuance, request, caller, serial, errors=errors, form=data, status=status)
 
 

@@ -70,6 +70,9 @@ REFUSALS = (
     N_("a planned date is only for planned or partially_implemented"),
     N_("someone else changed this answer; reload it and apply your change again"),
     N_("only verified organisations can submit; yours is pending"),
+    N_("this invitation link is not valid; check that you copied all of it"),
+    N_("this invitation has already been used; log in with your email address and password"),
+    N_("this invitation has expired; ask your organisation's administrator for a new one"),
 )
 
 T = TypeVar("T")

@@ -4,13 +4,14 @@ will happen and appear only when the change can succeed; one rule for a provider
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from markupsafe import escape
 
-from portal.db.tables import Assessment, Organisation
+from portal.db.tables import Assessment, Invitation, Organisation
 from tests.api.test_assessments import BASELINE, TELECOM, answer_all, implemented, open_assessment
 from tests.conftest import PASSWORD, registration
 
@@ -265,3 +266,42 @@ async def test_no_form_address_answers_405_when_reloaded(actors, anon) -> None:
     for path in ("/login/totp", "/login/enrol"):
         again = await anon.get(path)
         assert again.status_code == 200 and 'action="/login"' in again.text and 'name="password"' in again.text
+
+
+async def test_the_invitation_says_whom_it_is_for_and_a_dead_link_shows_no_password_form(actors, anon) -> None:
+    admin, me = await actors.provider()
+    org = await Organisation.select(Organisation.name).where(Organisation.id == me["organisation_id"]).first()
+    invited = await admin.post(
+        f"/api/v1/organisations/{me['organisation_id']}/members",
+        json={"email": "salma@provider.example", "display_name": "Salma", "role": "provider_editor"},
+    )
+    secret = invited.json()["invitation_url"].partition("#")[2]
+    form = await anon.get("/invitations")
+    assert 'name="password"' not in form.text  # the code first: the page cannot know it before it is posted
+    token = _csrf(form.text)
+    shown = await anon.post("/invitations", data={"invitation": secret, "_csrf_token": token})
+    assert shown.status_code == 200
+    facts = shown.text.split('id="invitation-for"')[1].split("</dl>")[0]
+    for fact in (org["name"], "Salma", "salma@provider.example", "provider_editor"):
+        assert fact in facts
+    assert 'name="password"' in shown.text and f'name="invitation" value="{secret}"' in shown.text
+    done = await anon.post("/invitations", data={"invitation": secret, "password": PASSWORD, "_csrf_token": token})
+    assert done.status_code == 200 and "Your account is ready." in done.text
+    used = await anon.post("/invitations", data={"invitation": secret, "_csrf_token": token})
+    assert used.status_code == 404 and "this invitation has already been used" in used.text
+    assert 'name="password"' not in used.text
+    bogus = await anon.post("/invitations", data={"invitation": "not-a-real-code", "_csrf_token": token})
+    assert bogus.status_code == 404 and "this invitation link is not valid" in bogus.text
+    assert 'name="password"' not in bogus.text
+    again = await admin.post(
+        f"/api/v1/organisations/{me['organisation_id']}/members",
+        json={"email": "late@provider.example", "display_name": "Late", "role": "provider_editor"},
+    )
+    late = again.json()["invitation_url"].partition("#")[2]
+    past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    await Invitation.update({Invitation.expires_at: past}).where(Invitation.accepted_at.is_null())
+    expired = await anon.post(
+        "/invitations?lang=ar", data={"invitation": late, "password": PASSWORD, "_csrf_token": token}
+    )
+    assert expired.status_code == 404 and "انتهت صلاحية هذه الدعوة" in expired.text
+    assert 'name="password"' not in expired.text

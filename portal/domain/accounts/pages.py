@@ -162,25 +162,44 @@ class AccountPages(Controller):
     @get("/invitations", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
         # The link is /invitations#<secret>: the fragment never reaches the server (nor its access log);
-        # /static/invitation.js moves it into the form, and without JavaScript the invitee pastes it.
-        return render(request, "invitation.html", invitation="")
+        # /static/invitation.js posts it in the form, and without JavaScript the invitee pastes it.
+        return render(request, "invitation.html", invitation="", invited=None)
 
     @post("/invitations", cache_control=NO_STORE)
     async def accept_invitation(
         self, request: Request[Any, Any, Any], accounts: Accounts, caller: CallerDep, data: Form
     ) -> Template:
+        """Two steps at one address: the code alone shows whom the invitation is for (or why the link no longer
+        works, with no password form); the code with a password activates the account."""
         secret = str(data.get("invitation", "")).strip().lstrip("#")
         try:
-            if not secret:
-                raise NotFound("this invitation link is not valid or has expired")
+            invited = await accounts.invitation(secret)
+        except PortalError as exc:
+            return render(
+                request,
+                "invitation.html",
+                status_code=status_of(exc),
+                errors=form_errors(exc),
+                invitation=secret,
+                invited=None,
+                dead=bool(secret),
+            )
+        if "password" not in data:
+            return render(request, "invitation.html", invitation=secret, invited=invited)
+        try:
             user = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
         except PortalError as exc:
             # The code stays in the form (a weak password is retried without pasting the link again).
             return render(
-                request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc), invitation=secret
+                request,
+                "invitation.html",
+                status_code=status_of(exc),
+                errors=form_errors(exc),
+                invitation=secret,
+                invited=invited,
             )
         enrol = requires_totp(user.role) and not user.totp_enrolled
-        return render(request, "invitation.html", done=True, enrol=enrol)
+        return render(request, "invitation.html", done=True, enrol=enrol, invited=invited)
 
 
 async def _enrolment_page(

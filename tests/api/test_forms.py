@@ -305,3 +305,22 @@ async def test_the_invitation_says_whom_it_is_for_and_a_dead_link_shows_no_passw
     )
     assert expired.status_code == 404 and "انتهت صلاحية هذه الدعوة" in expired.text
     assert 'name="password"' not in expired.text
+
+
+async def test_every_form_address_reloaded_leads_back_to_its_page(actors, anon) -> None:
+    client, _ = await actors.provider()
+    assessment = await open_assessment(client)
+    aid = assessment["id"]
+    reviewer = await actors.regulator("reviewer")
+    cases = [
+        (client, f"/assessments/{aid}/comments", f"/assessments/{aid}#threads"),
+        (client, f"/assessments/{aid}/evidence/{aid}/delete", f"/assessments/{aid}#evidence"),
+        (reviewer, f"/reviews/{aid}/claim", f"/reviews/{aid}"),
+        (reviewer, f"/reviews/{aid}/release", f"/reviews/{aid}"),
+        (reviewer, f"/reviews/{aid}/findings/{TELECOM[0]}", f"/reviews/{aid}#control-{TELECOM[0]}"),
+        (reviewer, f"/assessments/{aid}/comments", f"/reviews/{aid}#threads"),
+        (anon, "/attestations/PA-2026-000001/suspend", "/attestations/PA-2026-000001"),
+    ]
+    for who, path, page in cases:
+        reloaded = await who.get(path)
+        assert (reloaded.status_code, reloaded.headers.get("location")) == (303, page), path

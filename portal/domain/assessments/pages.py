@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from portal import forms
 from portal.deps import Assessments, CallerDep, Catalogs, EvidenceFiles, Reviews
@@ -196,6 +196,11 @@ class AssessmentPages(Controller):
                 assessments, request, caller, assessment_id, "submit", form_errors(exc), status_of(exc)
             )
         return see_other(path=f"/assessments/{assessment_id}/revisions/{done.revision.number}?notice=submitted")
+
+    @get("/{assessment_id:uuid}/evidence/{evidence_id:uuid}/delete")
+    async def remove_evidence_reloaded(self, assessment_id: FromPath[uuid.UUID]) -> Redirect:
+        """The remove button's address reloaded after an error is the assessment's evidence, never 405."""
+        return see_other(path=f"/assessments/{assessment_id}#evidence")
 
     @post("/{assessment_id:uuid}/evidence/{evidence_id:uuid}/delete")
     async def remove_evidence(

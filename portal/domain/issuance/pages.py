@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from portal.deps import CallerDep, Issuance
 from portal.domain.context import Caller
@@ -104,6 +105,11 @@ class AttestationPages(Controller):
         self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep, serial: FromPath[str]
     ) -> Template:
         return await _attestation_page(issuance, request, caller, serial)
+
+    @get("/{serial:str}/{action:str}")
+    async def reloaded(self, serial: FromPath[str]) -> Redirect:
+        """A lifecycle form's address reloaded after an error is the attestation, never 405."""
+        return see_other(path=f"/attestations/{quote(serial, safe='')}")
 
     @post("/{serial:str}/{action:str}", guards=[requires_login])
     async def act(

@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from portal.deps import CallerDep, Inbox, Reviews
 from portal.domain.context import Caller
@@ -66,6 +66,15 @@ class ReviewPages(Controller):
         self, request: Request[Any, Any, Any], reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
     ) -> Template:
         return await _review_page(reviews, request, caller, assessment_id)
+
+    @get(["/{assessment_id:uuid}/claim", "/{assessment_id:uuid}/release", "/{assessment_id:uuid}/assign"])
+    async def reloaded(self, assessment_id: FromPath[uuid.UUID]) -> Redirect:
+        """A form's address reloaded after an error (or bookmarked) is the review, never 405."""
+        return see_other(path=f"/reviews/{assessment_id}")
+
+    @get("/{assessment_id:uuid}/findings/{control_id:str}")
+    async def finding_reloaded(self, assessment_id: FromPath[uuid.UUID], control_id: FromPath[str]) -> Redirect:
+        return see_other(path=f"/reviews/{assessment_id}#control-{control_id}")
 
     @post("/{assessment_id:uuid}/claim")
     async def claim(
@@ -239,6 +248,11 @@ class ThreadPages(Controller):
     path = "/assessments/{assessment_id:uuid}/comments"
     include_in_schema = False
     guards = [requires_login]
+
+    @get("/")
+    async def reloaded(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> Redirect:
+        back = "/reviews" if caller.actor.is_regulator else "/assessments"
+        return see_other(path=f"{back}/{assessment_id}#threads")
 
     @post("/")
     async def comment(

@@ -51,7 +51,9 @@ class AccountPages(Controller):
         # The API's schema, so a page login refuses what the API refuses (NUL, over-long values) before any query.
         credentials, errors = parse_form(Login, {"email": email, "password": str(data.get("password", ""))})
         if credentials is None:
-            return render(request, "login.html", status_code=422, next=target, email="", errors=errors)
+            return render(
+                request, "login.html", status_code=422, next=target, email=email.replace("\x00", ""), errors=errors
+            )
         try:
             row = await accounts.authenticate(caller, credentials.email, credentials.password)
         except (NotAuthenticated, TooManyRequests) as exc:

@@ -52,23 +52,47 @@ RULE = HexColor("#c9d3dc")
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("Provider Attestation Certificate", "شهادة اعتماد مزوّد الخدمة"),
     "provider": ("Provider", "مزوّد الخدمة"),
-    "registration": ("Registration", "رقم التسجيل"),
+    "registration": ("Registration, country", "رقم التسجيل والدولة"),
     "category": ("Category", "الفئة"),
-    "country": ("Country", "الدولة"),
     "scope": ("Scope", "النطاق"),
     "catalog": ("Control catalogue", "دليل الضوابط"),
     "level": ("Level", "المستوى"),
-    "valid_from": ("Valid from", "صالحة من"),
-    "valid_until": ("Valid until", "صالحة حتى"),
-    "serial": ("Serial", "الرقم التسلسلي"),
     "key_id": ("Signing key id", "معرّف مفتاح التوقيع"),
     "conditions": ("Conditions", "الشروط"),
+    "validity": ("Valid", "مدة الصلاحية"),
+    "results": ("Result per control family", "النتيجة لكل مجموعة ضوابط"),
     "verify": ("Scan to verify", "امسح الرمز للتحقق"),
     "offline": (
         "This certificate is digitally signed and can be verified offline.",
         "الشهادة موقّعة رقمياً ويمكن التحقق منها دون اتصال بالشبكة.",
     ),
 }
+
+
+# The table of results per family: a column per outcome, as the token's ``result`` claim counts them.
+RESULT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("controls", "Controls", "الضوابط"),
+    ("implemented", "Implemented", "مطبّق"),
+    ("partially_implemented", "Partial", "جزئياً"),
+    ("planned", "Planned", "مخطّط"),
+    ("not_implemented", "Not impl.", "غير مطبّق"),
+    ("not_applicable", "N/A", "لا ينطبق"),
+)
+
+# Levels as words; a level the table does not know is printed as it is.
+LEVEL_WORDS: dict[str, tuple[str, str]] = {
+    "full": ("Full", "كاملة"),
+    "conditional": ("Conditional", "مشروطة"),
+}
+
+
+class FamilyResult(msgspec.Struct, frozen=True):
+    """One line of the results table: a control family and its counts by outcome."""
+
+    family: str
+    title: str
+    counts: dict[str, int]
+    title_ar: str | None = None
 
 
 class CertificateData(msgspec.Struct, frozen=True):
@@ -90,6 +114,8 @@ class CertificateData(msgspec.Struct, frozen=True):
     valid_until: int
     token: str
     conditions: tuple[str, ...] = ()
+    results: tuple[FamilyResult, ...] = ()
+    category_ar: str | None = None
     provider_name_ar: str | None = None
     scope_summary_ar: str | None = None
     log_proof: bytes | None = None
@@ -107,19 +133,36 @@ class CertificateData(msgspec.Struct, frozen=True):
         log_proof: bytes | None = None,
         provider_name_ar: str | None = None,
         scope_summary_ar: str | None = None,
+        category: tuple[str, str | None] | None = None,
+        family_titles: dict[str, tuple[str, str | None]] | None = None,
     ) -> CertificateData:
-        """Fill the certificate from a token's claims (read, not verified: the caller just signed it)."""
+        """Fill the certificate from a token's claims (read, not verified: the caller just signed it).
+
+        ``category`` gives the provider category in words (English, Arabic) instead of its code, and
+        ``family_titles`` each family id's title (English, Arabic) for the results table.
+        """
         claims = unverified_claims(token)
         kid = parse_compact(token).header.get("kid")
         att = claims.att
         conditions = tuple(f"{c.text} (due {c.due})" if c.due else c.text for c in att.conditions)
+        titles = family_titles or {}
+        results = tuple(
+            FamilyResult(
+                family=family,
+                title=titles.get(family, (family, None))[0],
+                title_ar=titles.get(family, (family, None))[1],
+                counts=dict(counts),
+            )
+            for family, counts in att.result.items()
+        )
         return cls(
             issuer=claims.iss,
             serial=claims.jti,
             key_id=str(kid),
             provider_name=att.provider.name,
             registration=att.provider.registration,
-            category=att.provider.category,
+            category=category[0] if category else att.provider.category,
+            category_ar=category[1] if category else None,
             country=att.provider.country,
             scope_summary=att.scope.summary,
             catalog_id=att.catalog.id,
@@ -130,6 +173,7 @@ class CertificateData(msgspec.Struct, frozen=True):
             valid_until=claims.exp,
             token=token,
             conditions=conditions,
+            results=results,
             provider_name_ar=provider_name_ar,
             scope_summary_ar=scope_summary_ar,
             log_proof=log_proof,
@@ -253,21 +297,19 @@ def render_certificate(data: CertificateData) -> bytes:
     _draw_text(canvas, left, height - 80, f"Serial {data.serial}")
     _draw_text(canvas, right, height - 80, data.issuer, right=True)
 
+    level_en, level_ar = LEVEL_WORDS.get(data.level, (data.level, None))
     rows: list[tuple[str, list[str]]] = [
         ("provider", [data.provider_name] + ([data.provider_name_ar] if data.provider_name_ar else [])),
-        ("registration", [data.registration]),
-        ("category", [data.category]),
-        ("country", [data.country]),
+        ("registration", [f"{data.registration}  ·  {data.country}"]),
+        ("category", [data.category] + ([data.category_ar] if data.category_ar else [])),
         ("scope", [data.scope_summary] + ([data.scope_summary_ar] if data.scope_summary_ar else [])),
         ("catalog", [f"{data.catalog_id} version {data.catalog_version}"]),
-        ("level", [data.level]),
-        ("valid_from", [_date(data.valid_from)]),
-        ("valid_until", [_date(data.valid_until)]),
-        ("serial", [data.serial]),
+        ("level", [level_en] + ([level_ar] if level_ar else [])),
+        ("validity", [f"{_date(data.valid_from)} to {_date(data.valid_until)}"]),
         ("key_id", [data.key_id]),
     ]
     value_x, value_width = left + 120, right - left - 240
-    y = height - 130
+    y = height - 124
     for key, values in rows:
         english, arabic = LABELS[key]
         canvas.setFillColor(MUTED)
@@ -277,35 +319,20 @@ def render_certificate(data: CertificateData) -> bytes:
         _draw_text(canvas, right, y, arabic, right=True)
         canvas.setFillColor(INK)
         canvas.setFont(FONT_BOLD if key in ("provider", "level") else FONT, 11)
-        lines = [line for value in values for line in _wrap(value, FONT, 11, value_width)]
-        for line in lines:
+        # Each value on its own line: English from the left edge of the column, Arabic from its right edge.
+        for line in [line for value in values for line in _wrap(value, FONT, 11, value_width)]:
             if _has_arabic(line):
                 _draw_text(canvas, value_x + value_width, y, line, right=True)
             else:
                 _draw_text(canvas, value_x, y, line)
-            y -= 15
-        y -= 6
+            y -= 14
+        y -= 4
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
-        canvas.line(left, y + 12, right, y + 12)
+        canvas.line(left, y + 11, right, y + 11)
 
-    # Conditions.
-    y -= 8
-    canvas.setFillColor(MUTED)
-    canvas.setFont(FONT, 10)
-    _draw_text(canvas, left, y, LABELS["conditions"][0])
-    canvas.setFont(FONT, 12)
-    _draw_text(canvas, right, y, LABELS["conditions"][1], right=True)
-    canvas.setFillColor(INK)
-    canvas.setFont(FONT, 10)
-    y -= 16
-    for number, condition in enumerate(data.conditions or ("None.",), start=1):
-        prefix = f"{number}. " if data.conditions else ""
-        for line in _wrap(prefix + condition, FONT, 10, right - left - 20):
-            if y < 210:
-                break
-            _draw_text(canvas, left + 10, y, line)
-            y -= 13
+    y = _draw_results(canvas, data.results, left, right, y - 6)
+    _draw_conditions(canvas, data.conditions, left, right, y - 10, bottom=206.0)
 
     # QR code to the public verification page.
     size = 130.0
@@ -339,6 +366,72 @@ def render_certificate(data: CertificateData) -> bytes:
     canvas.showPage()
     canvas.save()
     return out.getvalue()
+
+
+def _draw_results(canvas: Canvas, results: tuple[FamilyResult, ...], left: float, right: float, y: float) -> float:
+    """The results table: one line per family with its counts by outcome; returns the next free height."""
+    canvas.setFillColor(MUTED)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, left, y, LABELS["results"][0])
+    canvas.setFont(FONT, 12)
+    _draw_text(canvas, right, y, LABELS["results"][1], right=True)
+    y -= 14
+    column_width = 46.0
+    counts_x = right - column_width * len(RESULT_COLUMNS)
+    canvas.setFont(FONT, 7.5)
+    for index, (_, english, arabic) in enumerate(RESULT_COLUMNS):
+        x = counts_x + column_width * (index + 1) - 4
+        _draw_text(canvas, x, y, english, right=True)
+        _draw_text(canvas, x, y - 9, arabic, right=True)
+    y -= 20
+    title_width = counts_x - left - 36
+    for line in results:
+        canvas.setFillColor(INK)
+        canvas.setFont(FONT_BOLD, 8.5)
+        _draw_text(canvas, left, y, line.family)
+        canvas.setFont(FONT, 8.5)
+        title = _wrap(line.title, FONT, 8.5, title_width)[0]
+        if title != line.title:
+            title = title.rstrip(",;:") + "…"
+        _draw_text(canvas, left + 32, y, title)
+        for index, (key, _, _) in enumerate(RESULT_COLUMNS):
+            value = line.counts.get(key, 0)
+            canvas.setFillColor(INK if value else MUTED)
+            _draw_text(canvas, counts_x + column_width * (index + 1) - 4, y, str(value) if value else "–", right=True)
+        y -= 11
+    if not results:
+        canvas.setFont(FONT, 9)
+        _draw_text(canvas, left + 10, y, "No family results recorded.")
+        y -= 11
+    canvas.setStrokeColor(RULE)
+    canvas.line(left, y + 6, right, y + 6)
+    return y
+
+
+def _draw_conditions(
+    canvas: Canvas, conditions: tuple[str, ...], left: float, right: float, y: float, *, bottom: float
+) -> None:
+    """Numbered conditions with their due dates; when they do not all fit, say how many more there are."""
+    canvas.setFillColor(MUTED)
+    canvas.setFont(FONT, 10)
+    _draw_text(canvas, left, y, LABELS["conditions"][0])
+    canvas.setFont(FONT, 12)
+    _draw_text(canvas, right, y, LABELS["conditions"][1], right=True)
+    canvas.setFillColor(INK)
+    canvas.setFont(FONT, 9.5)
+    y -= 14
+    if not conditions:
+        _draw_text(canvas, left + 10, y, "None.")
+        return
+    for number, condition in enumerate(conditions, start=1):
+        lines = _wrap(f"{number}. {condition}", FONT, 9.5, right - left - 20)
+        if y - 12 * len(lines) < bottom:
+            remaining = len(conditions) - number + 1
+            _draw_text(canvas, left + 10, y, f"… and {remaining} more: see the attestation page (scan the code).")
+            return
+        for line in lines:
+            _draw_text(canvas, left + 10, y, line)
+            y -= 12
 
 
 def extract_attachments(pdf: bytes) -> dict[str, bytes]:

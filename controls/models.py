@@ -58,6 +58,11 @@ class ProviderCategory(StrEnum):
         """Human-readable name, as shown to providers and the public."""
         return _CATEGORY_LABELS[self]
 
+    @property
+    def label_ar(self) -> str:
+        """The same name in Arabic (printed on certificates beside the English one)."""
+        return _CATEGORY_LABELS_AR[self]
+
 
 _CATEGORY_LABELS = {
     ProviderCategory.telecom_operator: "Telecommunications and data-transmission operator",
@@ -67,6 +72,16 @@ _CATEGORY_LABELS = {
     ProviderCategory.device_manufacturer: "Connected and peripheral device manufacturer",
     ProviderCategory.software_producer: "Software and operating-system producer",
     ProviderCategory.digital_platform: "Digital platform",
+}
+
+_CATEGORY_LABELS_AR = {
+    ProviderCategory.telecom_operator: "مشغّل اتصالات ونقل بيانات",
+    ProviderCategory.infrastructure_provider: "مزوّد خدمات البنية التحتية لتقنية المعلومات",
+    ProviderCategory.cloud_hosting: "مزوّد خدمات سحابية واستضافة",
+    ProviderCategory.equipment_manufacturer: "مصنّع معدات البنية التحتية",
+    ProviderCategory.device_manufacturer: "مصنّع أجهزة متصلة وطرفية",
+    ProviderCategory.software_producer: "منتج برمجيات وأنظمة تشغيل",
+    ProviderCategory.digital_platform: "منصة رقمية",
 }
 
 

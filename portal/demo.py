@@ -27,6 +27,7 @@ PROVIDERS = [
     (
         dict(
             name="Gulf Telecom",
+            name_ar="الخليج للاتصالات",
             legal_name="Gulf Telecommunications Company B.S.C.",
             category="telecom_operator",
             country="BH",
@@ -41,6 +42,7 @@ PROVIDERS = [
     (
         dict(
             name="Nimbus Cloud",
+            name_ar="نيمبس السحابية",
             legal_name="Nimbus Cloud Hosting W.L.L.",
             category="cloud_hosting",
             country="BH",
@@ -75,7 +77,7 @@ async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
         )
     admin = await _principal(REGULATORS[0][0])
     for org, (admin_email, admin_name), editor, verified in PROVIDERS:
-        user = await accounts.register(
+        user = await runtime.registrations.register_confirmed(
             system,
             Registration(
                 organisation=msgspec.convert(org, NewOrganisation),

@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from portal.domain.accounts.members import MemberService
+from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
@@ -41,6 +42,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "runtime": _constant(runtime),
         "settings": _constant(runtime.settings),
         "accounts": _constant(runtime.accounts),
+        "registrations": _constant(runtime.registrations),
         "members": _constant(runtime.members),
         "organisations": _constant(runtime.organisations),
         "catalogs": _constant(runtime.catalogs),
@@ -60,6 +62,7 @@ CallerDep = NamedDependency[Caller]
 RuntimeDep = NamedDependency[Runtime]
 SettingsDep = NamedDependency[Settings]
 Accounts = NamedDependency[AccountService]
+Registrations = NamedDependency[RegistrationService]
 Members = NamedDependency[MemberService]
 Organisations = NamedDependency[OrganisationService]
 Catalogs = NamedDependency[CatalogService]

@@ -16,9 +16,13 @@ from portal.security.principal import Principal
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
 NOTICES = {
-    "registered": "Your organisation is registered and pending verification. Log in to follow its status.",
+    "registered": (
+        "Your email address is confirmed and your organisation registered, pending verification. "
+        "Log in to follow its status."
+    ),
     "verified": "The organisation is verified.",
     "rejected": "The organisation is rejected.",
+    "renamed": "The organisation's Arabic name is saved.",
     "invited": "The member is invited.",
     "revoked": "The API token is revoked.",
     "member-deactivate": "The member is deactivated; their sessions and API tokens have ended.",

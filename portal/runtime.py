@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from portal.domain.accounts.members import MemberService
+from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
@@ -23,10 +24,11 @@ from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
+from portal.mail import Mailer
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
 from portal.security.sealed import SealedBox, derive_key
-from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters
+from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters, RegistrationThrottle
 from portal.settings import Settings
 
 
@@ -35,6 +37,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     csrf_secret: str
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
+    registrations: RegistrationService
     members: MemberService
     organisations: OrganisationService
     catalogs: CatalogService
@@ -76,6 +79,11 @@ def build_runtime(settings: Settings) -> Runtime:
         csrf_secret=derive_key(secret, "csrf").hex(),
         session_auth=session_auth(session_secret, minutes=settings.session_minutes, secure=settings.production),
         accounts=accounts,
+        registrations=RegistrationService(
+            accounts,
+            RegistrationThrottle(_throttle_counters(settings), settings.registrations_per_hour),
+            Mailer(settings),
+        ),
         members=MemberService(),
         organisations=OrganisationService(),
         catalogs=catalogs,

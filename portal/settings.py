@@ -42,6 +42,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     log_level: str = "INFO"
+    # Mail: sent through this SMTP server (smtp://user:password@host:port, or smtps:// for TLS from the start);
+    # unset, every message is written to PORTAL_DATA_DIR/outbox as an .eml file instead (development, tests).
+    smtp_url: str = ""
+    mail_from: str = ""  # defaults to no-reply@ the issuer's host
+    registrations_per_hour: int = 10  # per client address; every registration counts, accepted or not
 
     @property
     def production(self) -> bool:

@@ -67,6 +67,8 @@ def settings() -> Settings:
             "PORTAL_ARGON2_TIME_COST": "1",
             "PORTAL_ARGON2_MEMORY_KIB": "1024",
             "PORTAL_LOG_LEVEL": "WARNING",
+            # Registration's own throttle is tested against a served portal with a low limit.
+            "PORTAL_REGISTRATIONS_PER_HOUR": "1000000",
         }
     )
 
@@ -193,6 +195,34 @@ def registration(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def mail_to(settings: Settings, email: str) -> list[str]:
+    """The bodies of the messages sent to ``email`` (the test portal writes its mail to the outbox), oldest first."""
+    from portal.mail import outbox_messages
+
+    return [
+        str(message.get_content())
+        for message in outbox_messages(settings.data_path / "outbox")
+        if message["To"] == email
+    ]
+
+
+def confirmation_code(settings: Settings, email: str) -> str:
+    """The secret from the newest confirmation link mailed to ``email``."""
+    links = [line for body in mail_to(settings, email) for line in body.splitlines() if "/register/confirm#" in line]
+    assert links, f"no confirmation link was mailed to {email}"
+    return links[-1].partition("#")[2].strip()
+
+
+async def register(client: Client, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    """Register through the API and confirm with the mailed link, as a person would; returns the user JSON."""
+    started = await client.post("/api/v1/auth/register", json=body)
+    assert started.status_code == 202, started.text
+    code = confirmation_code(settings, body["user"]["email"].lower())
+    confirmed = await client.post("/api/v1/auth/register/confirm", json={"code": code})
+    assert confirmed.status_code == 201, confirmed.text
+    return dict(confirmed.json())
+
+
 class Actors:
     """Builds organisations and logged-in clients through the real API and services."""
 
@@ -219,9 +249,7 @@ class Actors:
     ) -> tuple[Client, dict[str, Any]]:
         """A provider organisation and its logged-in provider_admin; returns (client, user JSON)."""
         body = registration(organisation__category=category)
-        response = await self.client_factory().post("/api/v1/auth/register", json=body)
-        assert response.status_code == 201, response.text
-        user = response.json()
+        user = await register(self.client_factory(), self.app.state.runtime.settings, body)
         if verified:
             admin = await self.regulator("regulator_admin")
             verified_response = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")

@@ -24,6 +24,7 @@ class Organisation(Table, tablename="organisation"):
     id = UUID(primary_key=True)
     kind = Varchar(length=16, index=True)  # provider | regulator
     name = Varchar(length=200)
+    name_ar = Varchar(length=200, default="")  # optional Arabic name, shown on certificates and the registry
     legal_name = Varchar(length=300)
     category = Varchar(length=40, null=True)
     country = Varchar(length=2)
@@ -49,6 +50,19 @@ class User(Table, tablename="portal_user"):
     is_active = Boolean(default=True)
     deactivated_at = Timestamptz(null=True, default=None)  # set while an admin has switched the account off
     created_at = Timestamptz()
+
+
+class PendingRegistration(Table, tablename="pending_registration"):
+    """A registration waiting for its email address to be confirmed: nothing else exists until it is."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)  # SHA-256 of the secret in the confirmation link
+    email = Varchar(length=320, index=True)
+    password_hash = Varchar(length=200)
+    registration = JSON()  # the organisation and the admin's display name, as submitted
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)
 
 
 class Invitation(Table, tablename="invitation"):
@@ -379,6 +393,7 @@ ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
     Invitation,
+    PendingRegistration,
     UserSession,
     ApiToken,
     AuditEvent,

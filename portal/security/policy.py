@@ -154,6 +154,11 @@ def may_decide_registration(who: Actor, status: str) -> Verdict:
     )
 
 
+def may_rename_organisation(who: Actor) -> Verdict:
+    """Give or correct a provider's Arabic name (the name it registered stays the provider's own)."""
+    return has_role(who, {Role.REGULATOR_ADMIN})
+
+
 def may_list_members(who: Actor, organisation_id: uuid.UUID) -> Verdict:
     return _member(who, organisation_id)
 

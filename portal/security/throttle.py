@@ -164,3 +164,28 @@ class LoginThrottle:
     async def succeeded(self, email: str) -> None:
         """A completed login forgets the account's failures."""
         await self.counters.clear(_key("acct", email), time.time())
+
+
+class RegistrationThrottle:
+    """Registrations per client address and per email address, every one counted, accepted or not.
+
+    Each registration costs an argon2 hash and sends a mail, so a client gets ``per_hour`` of them and an
+    address is written to at most three times an hour (no one can flood someone else's inbox through us).
+    """
+
+    EMAIL = Limit(free=3, first_wait=3600, max_wait=3600, forget_after=3600)
+
+    def __init__(self, counters: Counters, per_hour: int) -> None:
+        self.counters = counters
+        self.client_limit = Limit(free=per_hour, first_wait=3600, max_wait=3600, forget_after=3600)
+
+    async def reserve(self, email: str, client: str) -> None:
+        now = time.time()
+        client_key = _key("register-ip", client)
+        wait = await self.counters.reserve(client_key, self.client_limit, now)
+        if not wait:
+            wait = await self.counters.reserve(_key("register-email", email), self.EMAIL, now)
+            if not wait:
+                return
+            await self.counters.release(client_key)
+        raise TooManyRequests("too many registrations from here; wait before trying again", retry_after=int(wait) + 1)

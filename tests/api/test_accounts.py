@@ -2,29 +2,59 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import time
 
 import pyotp
 import pytest
 
-from portal.db.tables import AuditEvent, Organisation, User, UserSession
-from tests.conftest import PASSWORD, registration
+from portal.db.tables import AuditEvent, Organisation, PendingRegistration, User, UserSession
+from tests.conftest import PASSWORD, confirmation_code, mail_to, register, registration
 
 
-async def test_register_creates_pending_organisation_and_admin(anon) -> None:
-    body = registration()
-    response = await anon.post("/api/v1/auth/register", json=body)
+async def test_register_creates_pending_organisation_and_admin_once_the_email_is_confirmed(anon, settings) -> None:
+    body = registration(user__email="New.Admin@Provider.Example")
+    email = "new.admin@provider.example"
+    started = await anon.post("/api/v1/auth/register", json=body)
+    assert started.status_code == 202
+    assert set(started.json()) == {"status", "email", "expires_at"}
+    assert started.json()["status"] == "confirmation-sent" and started.json()["email"] == email
+    # Nothing exists until the link is used: no organisation in the regulator's queue, no account.
+    assert await Organisation.count() == 0 and await User.count() == 0
+    pending = await PendingRegistration.select().first()
+    assert pending["email"] == email and pending["password_hash"].startswith("$argon2id$")
+    code = confirmation_code(settings, email)
+    assert pending["token_hash"] == hashlib.sha256(code.encode()).hexdigest()  # only the digest is stored
+    assert (await anon.get(f"/register/confirm#{code}")).status_code == 200
+
+    response = await anon.post("/api/v1/auth/register/confirm", json={"code": code})
     assert response.status_code == 201
     user = response.json()
     assert user["role"] == "provider_admin"
     assert user["organisation_status"] == "pending"
-    assert user["email"] == body["user"]["email"]
+    assert user["email"] == email
     org = await Organisation.select().where(Organisation.id == user["organisation_id"]).first()
     assert org["status"] == "pending" and org["kind"] == "provider"
-    stored = await User.select(User.password_hash).where(User.email == body["user"]["email"]).first()
+    stored = await User.select(User.password_hash).where(User.email == email).first()
     assert stored["password_hash"].startswith("$argon2id$")
     events = await AuditEvent.select(AuditEvent.action).where(AuditEvent.object_id == user["organisation_id"])
     assert [e["action"] for e in events] == ["organisation.registered"]
+    again = await anon.post("/api/v1/auth/register/confirm", json={"code": code})
+    assert again.status_code == 404 and await Organisation.count() == 1  # a link is used once
+    assert (await anon.post("/api/v1/auth/register/confirm", json={"code": "x" * 43})).status_code == 404
+
+
+async def test_an_expired_confirmation_link_creates_nothing(anon, settings) -> None:
+    body = registration()
+    assert (await anon.post("/api/v1/auth/register", json=body)).status_code == 202
+    await PendingRegistration.update({PendingRegistration.expires_at: dt.datetime(2000, 1, 1, tzinfo=dt.UTC)}).where(
+        PendingRegistration.email == body["user"]["email"]
+    )
+    code = confirmation_code(settings, body["user"]["email"])
+    expired = await anon.post("/api/v1/auth/register/confirm", json={"code": code})
+    assert expired.status_code == 404 and "register again" in expired.json()["detail"]
+    assert await Organisation.count() == 0 and await User.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -36,6 +66,7 @@ async def test_register_creates_pending_organisation_and_admin(anon) -> None:
         (lambda b: b["organisation"].update(category="bakery"), "organisation.category"),
         (lambda b: b["organisation"].update(extra="x"), "organisation.extra"),
         (lambda b: b["user"].update(password=12345678901234), "user.password"),
+        (lambda b: b["organisation"].update(name_ar="x" * 201), "organisation.name_ar"),
     ],
 )
 async def test_register_bad_input_names_the_field_and_writes_nothing(anon, mutate, field) -> None:
@@ -47,7 +78,7 @@ async def test_register_bad_input_names_the_field_and_writes_nothing(anon, mutat
     problem = response.json()
     assert problem["status"] == 400 and problem["type"].endswith("/invalid-input")
     assert field in problem["detail"]
-    assert await Organisation.count() == 0 and await User.count() == 0
+    assert await Organisation.count() == 0 and await User.count() == 0 and await PendingRegistration.count() == 0
 
 
 async def test_malformed_json_and_oversized_body_are_problems(anon) -> None:
@@ -75,16 +106,36 @@ async def test_register_refuses_weak_passwords(anon, password, message) -> None:
     response = await anon.post("/api/v1/auth/register", json=body)
     assert response.status_code == 422
     assert response.json()["field"] == "user.password" and message in response.json()["detail"]
-    assert await Organisation.count() == 0
+    assert await Organisation.count() == 0 and await PendingRegistration.count() == 0
 
 
-async def test_register_duplicate_email_is_a_conflict(anon) -> None:
-    body = registration()
-    assert (await anon.post("/api/v1/auth/register", json=body)).status_code == 201
-    again = registration(user__email=body["user"]["email"])
+async def test_registering_an_address_that_has_an_account_answers_the_same_and_tells_its_owner(
+    anon, actors, settings
+) -> None:
+    _, user = await actors.provider()
+    email = user["email"]
+    fresh = await anon.post("/api/v1/auth/register", json=registration())
+    taken = await anon.post("/api/v1/auth/register", json=registration(user__email=email.upper()))
+    # The same status and the same fields: the answer does not say whether the address has an account.
+    assert fresh.status_code == taken.status_code == 202
+    assert set(fresh.json()) == set(taken.json()) and taken.json()["status"] == fresh.json()["status"]
+    assert taken.json()["email"] == email
+    assert await Organisation.count() == 2  # the regulator's own and the first provider: nothing new
+    unconfirmed = PendingRegistration.confirmed_at.is_null()
+    assert await PendingRegistration.count().where((PendingRegistration.email == email) & unconfirmed) == 0
+    notice = mail_to(settings, email)[-1]
+    assert "already has an account" in notice and "/register/confirm" not in notice
+    started = AuditEvent.select().where(AuditEvent.action == "registration.started").order_by(AuditEvent.seq)
+    event = await started.output(load_json=True)
+    assert [e["after"]["existing_account"] for e in event] == [False, False, True]  # the first provider, fresh, taken
+
+
+async def test_a_registration_number_already_registered_is_a_conflict(anon, settings) -> None:
+    await register(anon, settings, registration(organisation__registration_number="CR-FIRST-ONE"))
+    again = registration(organisation__registration_number="CR-FIRST-ONE")
     response = await anon.post("/api/v1/auth/register", json=again)
-    assert response.status_code == 409 and response.json()["field"] == "email"
-    assert await Organisation.count() == 1
+    assert response.status_code == 409 and response.json()["field"] == "organisation.registration_number"
+    assert await PendingRegistration.count().where(PendingRegistration.email == again["user"]["email"]) == 0
 
 
 async def test_login_gives_a_fresh_session_each_time_and_me_answers(anon, actors) -> None:

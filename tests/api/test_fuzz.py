@@ -37,7 +37,7 @@ from schemathesis.generation.overrides import Override
 
 import controls
 from portal.db.tables import AuditEvent
-from tests.conftest import PASSWORD, registration
+from tests.conftest import PASSWORD, register, registration
 
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "5"))
 CHECKS = [
@@ -300,9 +300,9 @@ async def test_an_assessment_named_after_a_long_organisation_name_fits(anon, act
     # Found beside the fuzzer: the default title "<catalog> — <organisation>" overflowed its 200 characters
     # on PostgreSQL (500) for an organisation name of the allowed 200 characters.
     body = registration(organisation__name="N" * 200)
-    registered = await anon.post("/api/v1/auth/register", json=body)
+    registered = await register(anon, actors.app.state.runtime.settings, body)
     admin = await actors.regulator("regulator_admin")
-    assert (await admin.post(f"/api/v1/organisations/{registered.json()['organisation_id']}/verify")).status_code == 200
+    assert (await admin.post(f"/api/v1/organisations/{registered['organisation_id']}/verify")).status_code == 200
     client = await actors.login(body["user"]["email"])
     opened = {"catalog_id": BASELINE.id, "catalog_version": BASELINE.version, "scope": {"summary": "Cloud"}}
     response = await client.post("/api/v1/assessments", json=opened)

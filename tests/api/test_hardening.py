@@ -15,7 +15,7 @@ import pytest
 
 from portal.db.tables import Answer, Assessment, AuditEvent, Evidence, LoginStep, UserSession
 from tests.api.test_assessments import TELECOM, answer_all, implemented, open_assessment
-from tests.conftest import PASSWORD, registration
+from tests.conftest import PASSWORD, register, registration
 
 pytestmark = pytest.mark.usefixtures("baseline")
 
@@ -305,7 +305,7 @@ async def test_long_and_nul_inputs_are_4xx_and_the_trail_keeps_what_fits(app, ac
 
 async def test_a_long_organisation_name_gives_a_default_title_that_fits(actors, anon) -> None:
     body = registration(organisation__name="N" * 200)
-    user = (await anon.post("/api/v1/auth/register", json=body)).json()
+    user = await register(anon, actors.app.state.runtime.settings, body)
     admin = await actors.regulator("regulator_admin")
     assert (await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")).status_code == 200
     client = await actors.login(body["user"]["email"])

@@ -86,6 +86,35 @@ async def test_the_certificate_is_public_deterministic_and_carries_the_token(act
     assert b"".join(attachments["attestation.jwt"]).decode().strip() == body["token"]
 
 
+async def test_the_certificate_prints_results_per_family_and_names_in_both_languages(actors, anon) -> None:
+    from attestations.certificate import shape_arabic
+    from controls.loader import baseline_catalog
+
+    provider, _, aid = await recommended(actors)
+    organisation = (await provider.get("/api/v1/me")).json()["organisation_id"]
+    admin = await actors.regulator("regulator_admin")
+    name_ar = "شركة الاتصالات التجريبية"
+    renamed = await admin.patch(f"/api/v1/organisations/{organisation}", json={"name_ar": name_ar})
+    assert renamed.status_code == 200
+    signer = await officer(actors)
+    decided = await signer.post(f"/api/v1/assessments/{aid}/decide", json={"decision": "issue", "valid_days": 30})
+    assert decided.status_code == 201
+    body = decided.json()
+    assert body["provider"]["name_ar"] == name_ar
+    pdf = (await anon.get(f"/api/v1/attestations/{body['serial']}/certificate.pdf")).content
+    lines = PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split("\n")
+    text = "\n".join(lines)
+    assert "Telecommunications and data-transmission operator" in lines and "telecom_operator" not in text
+    assert shape_arabic(name_ar) in text or shape_arabic(name_ar)[::-1] in text
+    assert "Full" in lines
+    titles = {family.id: family.title for family in baseline_catalog().families}
+    assert body["result"]  # every family the revision answered has a line: id, title, controls, implemented
+    for family, counts in body["result"].items():
+        at = lines.index(family)
+        assert lines[at + 1] == titles[family]
+        assert lines[at + 2 : at + 4] == [str(counts["controls"]), str(counts["implemented"])]
+
+
 async def test_the_status_list_entry_follows_the_lifecycle(actors, anon) -> None:
     _, _, signer, _, body = await issued(actors)
     serial = body["serial"]

@@ -130,9 +130,9 @@ async def test_invitation_page_takes_the_secret_from_the_form_not_the_url(actors
     )
     link, _, secret = invited.json()["invitation_url"].partition("#")
     form = await anon.get(link.removeprefix("http://testserver"))
-    assert form.status_code == 200 and '<script src="/static/invitation.js"></script>' in form.text
+    assert form.status_code == 200 and '<script src="/static/secret-link.js"></script>' in form.text
     assert 'name="invitation"' in form.text
-    script = await anon.get("/static/invitation.js")
+    script = await anon.get("/static/secret-link.js")
     assert script.status_code == 200 and "window.location.hash" in script.text
     assert (await anon.get(f"/invitations/{secret}")).status_code == 404  # the old path form is gone
     empty = await anon.post("/invitations", data={"password": PASSWORD, "_csrf_token": _csrf(form.text)})

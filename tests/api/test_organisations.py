@@ -159,3 +159,48 @@ async def test_api_token_permissions(actors) -> None:
     other_org = (await other.get("/api/v1/me")).json()["organisation_id"]
     foreign_revoke = await other.post(f"/api/v1/organisations/{other_org}/api-tokens/{created.json()['id']}/revoke")
     assert foreign_revoke.status_code == 404
+
+
+async def test_an_arabic_name_is_given_at_registration_and_corrected_by_a_regulator_admin(anon, actors) -> None:
+    from tests.conftest import register, registration
+
+    body = registration(organisation__name_ar="  شركة   الاختبار ")
+    org = (await register(anon, actors.app.state.runtime.settings, body))["organisation_id"]
+    admin = await actors.regulator("regulator_admin")
+    shown = await admin.get(f"/api/v1/organisations/{org}")
+    assert shown.status_code == 200 and shown.json()["name_ar"] == "شركة الاختبار"
+
+    changed = await admin.patch(f"/api/v1/organisations/{org}", json={"name_ar": "شركة الاختبار المحدودة"})
+    assert changed.status_code == 200 and changed.json()["name_ar"] == "شركة الاختبار المحدودة"
+    event = await AuditEvent.select().where(AuditEvent.action == "organisation.renamed").output(load_json=True).first()
+    assert event["object_id"] == org
+    assert event["before"] == {"name_ar": "شركة الاختبار"} and event["after"] == {"name_ar": "شركة الاختبار المحدودة"}
+    assert (await admin.patch(f"/api/v1/organisations/{org}", json={"name_ar": "x" * 201})).status_code == 400
+    assert (await admin.patch(f"/api/v1/organisations/{org}", json={"name_ar": "a\x00b"})).status_code == 400
+
+
+async def test_only_a_regulator_admin_sets_an_arabic_name(actors) -> None:
+    provider, user = await actors.provider()
+    org = user["organisation_id"]
+    for client in (provider, await actors.regulator("reviewer"), await actors.regulator("signing_officer")):
+        refused = await client.patch(f"/api/v1/organisations/{org}", json={"name_ar": "اسم"})
+        assert refused.status_code == 403
+    stored = await Organisation.select(Organisation.name_ar).where(Organisation.id == org).first()
+    assert stored["name_ar"] == ""
+    regulator = await actors.regulator("regulator_admin")
+    regulator_org = (await regulator.get("/api/v1/me")).json()["organisation_id"]
+    assert (await regulator.patch(f"/api/v1/organisations/{regulator_org}", json={"name_ar": "x"})).status_code == 404
+
+
+async def test_the_arabic_name_page_form_saves_and_redirects(actors) -> None:
+    _, user = await actors.provider(verified=False)
+    org = user["organisation_id"]
+    admin = await actors.regulator("regulator_admin")
+    token = await admin.prime_csrf()
+    saved = await admin.post(f"/regulator/organisations/{org}/name-ar", data={"name_ar": "مزود", "_csrf_token": token})
+    assert (
+        saved.status_code in (302, 303)
+        and saved.headers["location"] == "/regulator/organisations?status=pending&notice=renamed"
+    )
+    page = await admin.get("/regulator/organisations?status=pending&lang=ar")
+    assert page.status_code == 200 and '<bdi lang="ar">مزود</bdi>' in page.text

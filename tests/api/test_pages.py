@@ -7,7 +7,7 @@ import re
 import pyotp
 
 from portal.db.tables import Organisation
-from tests.conftest import PASSWORD, registration
+from tests.conftest import PASSWORD, confirmation_code, registration
 
 
 def _csrf(page: str) -> str:
@@ -25,14 +25,29 @@ async def test_start_page_in_english_and_arabic(anon, client_factory) -> None:
     assert 'dir="rtl"' in accept.text and "بوابة" in accept.text  # translated through the Babel catalog
 
 
-async def test_registration_page_creates_a_pending_organisation(anon) -> None:
+async def test_registration_page_creates_a_pending_organisation_once_the_email_is_confirmed(anon, settings) -> None:
     form = (await anon.get("/register")).text
     body = registration()
     fields = {**body["organisation"], **body["user"], "_csrf_token": _csrf(form)}
     response = await anon.post("/register", data=fields)
-    assert response.status_code == 303 and response.headers["location"] == "/login?notice=registered"
+    assert response.status_code == 202 and "Check your email" in response.text
+    assert body["user"]["email"] in response.text and await Organisation.count() == 0
+    code = confirmation_code(settings, body["user"]["email"])
+    page = await anon.get("/register/confirm")
+    assert page.status_code == 200 and 'data-secret-link="confirmation-code"' in page.text
+    bad = await anon.post("/register/confirm", data={"code": "too-short", "_csrf_token": _csrf(page.text)})
+    assert bad.status_code == 422 and "paste the whole link" in bad.text
+    confirmed = await anon.post("/register/confirm", data={"code": code, "_csrf_token": _csrf(page.text)})
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/login?notice=registered"
     org = await Organisation.select().where(Organisation.name == body["organisation"]["name"]).first()
     assert org["status"] == "pending"
+    used = await anon.post("/register/confirm", data={"code": code, "_csrf_token": _csrf(page.text)})
+    assert used.status_code == 404 and "not valid or has expired" in used.text
+
+
+async def test_registration_pages_in_arabic(anon) -> None:
+    page = await anon.get("/register/confirm?lang=ar")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text and "تأكيد التسجيل" in page.text
 
 
 async def test_registration_page_shows_field_errors_and_keeps_input(anon) -> None:

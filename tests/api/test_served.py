@@ -25,9 +25,10 @@ import pyotp
 import pytest
 import redis
 
-from portal.db.tables import AuditEvent, UserSession
+from portal.db.tables import AuditEvent, PendingRegistration, UserSession
 from portal.security.throttle import ACCOUNT
-from tests.conftest import PASSWORD
+from portal.settings import Settings
+from tests.conftest import PASSWORD, registration
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 BURST = 40
@@ -150,6 +151,18 @@ async def _burst(base_url: str, bodies: list[dict[str, str]]) -> Counter[int]:
     async with httpx.AsyncClient(base_url=base_url, timeout=15) as client:
         responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json=body) for body in bodies))
     return Counter(response.status_code for response in responses)
+
+
+async def test_a_burst_of_registrations_is_accepted_only_up_to_the_hourly_limit(served: Served) -> None:
+    # The served portal keeps the default limit (10 an hour per client address), shared by its workers.
+    limit = Settings().registrations_per_hour
+    bodies = [registration() for _ in range(BURST)]
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as client:
+        responses = await asyncio.gather(*(client.post("/api/v1/auth/register", json=body) for body in bodies))
+    assert Counter(r.status_code for r in responses) == {202: limit, 429: BURST - limit}
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.headers["content-type"] == "application/problem+json" and int(refused.headers["retry-after"]) > 0
+    assert await PendingRegistration.count() == limit
 
 
 async def test_a_burst_of_wrong_passwords_is_judged_only_up_to_the_limit(served: Served) -> None:

@@ -10,7 +10,7 @@ import pytest
 from tests.api.test_assessments import TELECOM, implemented, open_assessment
 from tests.api.test_issuance import officer, recommended
 from tests.api.test_reviews import submitted
-from tests.conftest import PASSWORD, registration
+from tests.conftest import PASSWORD, register, registration
 
 pytestmark = pytest.mark.usefixtures("baseline")
 
@@ -23,9 +23,9 @@ def _steps(page: str) -> list[str]:
     return re.findall(r'<li data-step="([a-z-]+)">', page)
 
 
-async def test_a_new_provider_logs_in_to_its_start_page_not_the_introduction(anon) -> None:
+async def test_a_new_provider_logs_in_to_its_start_page_not_the_introduction(anon, settings) -> None:
     body = registration()
-    assert (await anon.post("/api/v1/auth/register", json=body)).status_code == 201
+    await register(anon, settings, body)
     page = await anon.get("/login")
     login = await anon.post(
         "/login", data={"email": body["user"]["email"], "password": PASSWORD, "_csrf_token": _csrf(page.text)}

@@ -13,12 +13,13 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from portal.clock import now
-from portal.deps import Accounts, CallerDep, Members, RuntimeDep
+from portal.deps import Accounts, CallerDep, Members, Registrations, RuntimeDep
 from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import (
     AcceptInvitation,
     ApiTokenCreated,
     ApiTokenOut,
+    Confirmation,
     InvitationAcceptance,
     InvitationAccepted,
     Login,
@@ -27,6 +28,7 @@ from portal.domain.accounts.schemas import (
     NewApiToken,
     NewMember,
     Registration,
+    RegistrationAccepted,
     RoleChange,
     TotpEnrolmentConfirm,
     UserOut,
@@ -64,14 +66,32 @@ class AuthController(Controller):
 
     @post(
         "/register",
+        status_code=202,
+        exclude_from_csrf=True,
+        guards=[requires_json],
+        problems=[409, 422, 429],
+        summary="Register a provider organisation and its first admin: a confirmation link goes to the email",
+        description=(
+            "Always 202 with the same body, whether or not the address already has an account (that address gets "
+            "a notice instead of a link). Nothing is created until `POST /api/v1/auth/register/confirm`."
+        ),
+    )
+    async def register(
+        self, registrations: Registrations, caller: CallerDep, data: JSONBody[Registration]
+    ) -> RegistrationAccepted:
+        return await registrations.register(caller, data)
+
+    @post(
+        "/register/confirm",
         status_code=201,
         exclude_from_csrf=True,
         guards=[requires_json],
-        problems=[409, 422],
-        summary="Register a provider organisation and its first admin",
+        cache_control=NO_STORE,
+        problems=[404, 409],
+        summary="Confirm a registration with the code from its email: the organisation and its admin are created",
     )
-    async def register(self, accounts: Accounts, caller: CallerDep, data: JSONBody[Registration]) -> UserOut:
-        return await accounts.register(caller, data)
+    async def confirm(self, registrations: Registrations, caller: CallerDep, data: JSONBody[Confirmation]) -> UserOut:
+        return await registrations.confirm(caller, data.code)
 
     @post(
         "/login",

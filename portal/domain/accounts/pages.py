@@ -12,11 +12,19 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
-from portal.deps import Accounts, CallerDep, Members, Organisations, RuntimeDep
+from portal.deps import Accounts, CallerDep, Members, Organisations, Registrations, RuntimeDep
 from portal.domain.accounts.controllers import NO_STORE, session_cookie
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.repo import LoginRecord, UserRecord
-from portal.domain.accounts.schemas import Login, NewApiToken, NewMember, Registration, RoleChange, UserOut
+from portal.domain.accounts.schemas import (
+    Confirmation,
+    Login,
+    NewApiToken,
+    NewMember,
+    Registration,
+    RoleChange,
+    UserOut,
+)
 from portal.domain.accounts.services import ENROLMENT_MINUTES, LOGIN_STEP_MINUTES, AccountService
 from portal.domain.context import Caller
 from portal.domain.organisations.services import OrganisationService
@@ -143,7 +151,9 @@ class AccountPages(Controller):
         return render(request, "register.html", form={}, categories=_categories())
 
     @post("/register")
-    async def register(self, request: Request[Any, Any, Any], accounts: Accounts, caller: CallerDep, data: Form) -> Any:
+    async def register(
+        self, request: Request[Any, Any, Any], registrations: Registrations, caller: CallerDep, data: Form
+    ) -> Any:
         user_fields = {"email", "password", "display_name"}
         body = {
             "organisation": {k: v for k, v in data.items() if k not in user_fields and k != "_csrf_token"},
@@ -152,8 +162,8 @@ class AccountPages(Controller):
         registration, errors = parse_form(Registration, body)
         if registration is not None:
             try:
-                await accounts.register(caller, registration)
-                return see_other(path="/login?notice=registered")
+                accepted = await registrations.register(caller, registration)
+                return render(request, "register_sent.html", status_code=202, email=accepted.email)
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
         else:
@@ -161,10 +171,32 @@ class AccountPages(Controller):
         form = {k: v for k, v in data.items() if k != "password"}
         return render(request, "register.html", status_code=status, form=form, categories=_categories(), errors=errors)
 
+    @get("/register/confirm", cache_control=NO_STORE)
+    async def confirm_form(self, request: Request[Any, Any, Any]) -> Template:
+        # The link is /register/confirm#<secret>, kept out of logs like an invitation's (see /static/secret-link.js).
+        return render(request, "register_confirm.html", code="")
+
+    @post("/register/confirm", cache_control=NO_STORE)
+    async def confirm(
+        self, request: Request[Any, Any, Any], registrations: Registrations, caller: CallerDep, data: Form
+    ) -> Any:
+        code = str(data.get("code", "")).strip().lstrip("#")
+        confirmation, errors = parse_form(Confirmation, {"code": code})
+        if confirmation is None:
+            errors = [{"field": "code", "message": "paste the whole link or code from the email"}]
+            return render(request, "register_confirm.html", status_code=422, errors=errors, code=code)
+        try:
+            await registrations.confirm(caller, confirmation.code)
+        except PortalError as exc:
+            return render(
+                request, "register_confirm.html", status_code=status_of(exc), errors=form_errors(exc), code=code
+            )
+        return see_other(path="/login?notice=registered")
+
     @get("/invitations", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
         # The link is /invitations#<secret>: the fragment never reaches the server (nor its access log);
-        # /static/invitation.js posts it in the form, and without JavaScript the invitee pastes it.
+        # /static/secret-link.js posts it in the form, and without JavaScript the invitee pastes it.
         return render(request, "invitation.html", invitation="", invited=None)
 
     @post("/invitations", cache_control=NO_STORE)

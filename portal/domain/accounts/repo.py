@@ -16,6 +16,7 @@ from portal.db.tables import (
     Invitation,
     LoginStep,
     Organisation,
+    PendingRegistration,
     ThrottleCounter,
     TotpEnrolment,
     User,
@@ -396,6 +397,56 @@ async def use_invitation(invitation_id: uuid.UUID, at: dt.datetime) -> bool:
         .returning(Invitation.id)
     )
     return bool(taken)
+
+
+# --- registrations waiting for their email address ----------------------------------------------------------
+
+
+class PendingRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    email: str
+    password_hash: str
+    registration: dict[str, Any]
+    expires_at: dt.datetime
+    confirmed_at: dt.datetime | None
+
+
+async def insert_pending(**values: Any) -> None:
+    await PendingRegistration.insert(PendingRegistration(**values)).run()
+
+
+async def pending_by_hash(token_hash: str) -> PendingRecord | None:
+    row = (
+        await PendingRegistration.select(
+            PendingRegistration.id,
+            PendingRegistration.email,
+            PendingRegistration.password_hash,
+            PendingRegistration.registration,
+            PendingRegistration.expires_at,
+            PendingRegistration.confirmed_at,
+        )
+        .where(PendingRegistration.token_hash == token_hash)
+        .output(load_json=True)
+        .first()
+    )
+    return None if row is None else msgspec.convert(row, PendingRecord)
+
+
+async def confirm_pending(pending_id: uuid.UUID, at: dt.datetime) -> bool:
+    """Use a confirmation once: True for the one caller that does."""
+    taken = (
+        await PendingRegistration.update({PendingRegistration.confirmed_at: at})
+        .where((PendingRegistration.id == pending_id) & PendingRegistration.confirmed_at.is_null())
+        .returning(PendingRegistration.id)
+    )
+    return bool(taken)
+
+
+async def forget_stale_pending(before: dt.datetime) -> None:
+    """Unconfirmed registrations past their expiry hold a password hash for nothing: remove them."""
+    await PendingRegistration.delete().where(
+        (PendingRegistration.expires_at < before) & PendingRegistration.confirmed_at.is_null()
+    )
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s\x00]+$", max_length=3
 TotpCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
 
+ArabicName = Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)]
+
+
 class NewOrganisation(Strict):
     name: Name
     legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=NO_NUL)]
@@ -29,6 +32,7 @@ class NewOrganisation(Strict):
     registration_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
     website: Url
     contact_email: Email
+    name_ar: ArabicName = ""  # optional: the organisation's name in Arabic
 
 
 class NewAccount(Strict):
@@ -40,6 +44,19 @@ class NewAccount(Strict):
 class Registration(Strict):
     organisation: NewOrganisation
     user: NewAccount
+
+
+class RegistrationAccepted(msgspec.Struct, kw_only=True):
+    """The answer to every registration: a link is on its way to ``email`` (or, if the address already has an
+    account, a notice is), so the answer never tells who has an account."""
+
+    status: str = "confirmation-sent"
+    email: str
+    expires_at: dt.datetime
+
+
+class Confirmation(Strict):
+    code: Annotated[str, msgspec.Meta(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Login(Strict):

@@ -22,7 +22,6 @@ from portal.domain.accounts.schemas import (
     MemberState,
     NewApiToken,
     NewMember,
-    Registration,
     UserOut,
 )
 from portal.domain.audit.services import record
@@ -41,7 +40,7 @@ from portal.errors import (
 from portal.security import policy, totp
 from portal.security.auth import API_TOKEN_PREFIX
 from portal.security.passwords import PasswordHashing, PasswordPolicyError, check_policy
-from portal.security.principal import PROVIDER_ROLES, OrganisationKind, OrganisationStatus, Role, requires_totp
+from portal.security.principal import PROVIDER_ROLES, OrganisationKind, Role, requires_totp
 from portal.security.sealed import SealedBox
 from portal.security.throttle import LoginThrottle, Reservation
 
@@ -121,7 +120,7 @@ class AccountService:
         self.issuer = issuer
         self.session_minutes = session_minutes
 
-    async def _hash_password(self, password: str, email: str, field: str) -> str:
+    async def hash_password(self, password: str, email: str, field: str) -> str:
         try:
             check_policy(password, email=email)
         except PasswordPolicyError as exc:
@@ -132,47 +131,6 @@ class AccountService:
         await record(
             caller, "auth.login", outcome="failure", object_type="user", object_id=email, after={"reason": reason}
         )
-
-    async def register(self, caller: Caller, data: Registration) -> UserOut:
-        """A provider organisation registers itself (pending until a regulator verifies it) and its first admin."""
-        email = normalise_email(data.user.email)
-        password_hash = await self._hash_password(data.user.password, email, "user.password")
-        org = data.organisation
-        async with atomic():
-            await _email_free(email)
-            if await organisations_repo.registered(org.country, org.registration_number):
-                raise Conflict(
-                    "an organisation with this registration number is already registered in this country",
-                    field="organisation.registration_number",
-                )
-            organisation_id = await organisations_repo.insert(
-                kind=OrganisationKind.PROVIDER,
-                name=org.name,
-                legal_name=org.legal_name,
-                category=org.category,
-                country=org.country,
-                registration_number=org.registration_number,
-                website=org.website,
-                contact_email=normalise_email(org.contact_email),
-                status=OrganisationStatus.PENDING,
-                created_at=now(),
-            )
-            user_id = await repo.insert_user(
-                organisation=organisation_id,
-                email=email,
-                display_name=data.user.display_name,
-                role=Role.PROVIDER_ADMIN,
-                password_hash=password_hash,
-                created_at=now(),
-            )
-            await record(
-                caller,
-                "organisation.registered",
-                object_type="organisation",
-                object_id=organisation_id,
-                after={"name": org.name, "status": "pending", "admin": email},
-            )
-        return user_out(await self._user(user_id))
 
     async def _user(self, user_id: uuid.UUID) -> UserRecord:
         found = await repo.user(user_id)
@@ -339,7 +297,7 @@ class AccountService:
         if organisation is None:
             raise NotFound("no such organisation")
         _check_role_fits(role, organisation.kind)
-        password_hash = await self._hash_password(password, email, "password")
+        password_hash = await self.hash_password(password, email, "password")
         seed = totp.new_secret() if requires_totp(role) else None
         async with atomic():
             await _email_free(email)
@@ -428,7 +386,7 @@ class AccountService:
         if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now():
             raise NotFound("this invitation link is not valid or has expired")
         invitee = await self._user(invitation.user)
-        password_hash = await self._hash_password(password, invitee.email, "password")
+        password_hash = await self.hash_password(password, invitee.email, "password")
         async with atomic():
             if not await repo.use_invitation(invitation.id, now()):
                 raise NotFound("this invitation link is not valid or has expired")

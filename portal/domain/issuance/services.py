@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+import controls
 from attestations.canonical import canonical_digest
 from attestations.certificate import CertificateData, render_certificate
 from attestations.keys import KeyPurpose
@@ -38,6 +39,7 @@ from attestations.tokens import (
     StatusListReference,
     sign_attestation,
 )
+from controls.models import ProviderCategory
 from portal.clock import now
 from portal.db import atomic, lock
 from portal.domain.assessments import repo as assessments_repo
@@ -102,6 +104,19 @@ class CertificateStore:
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+
+def certificate_data(token: str, proof: bytes, document: dict[str, Any], catalog: controls.Catalog) -> CertificateData:
+    """What the certificate prints: the token's facts, with the category and families in words in both languages."""
+    code = document["provider"]["category"]
+    category = ProviderCategory(code) if code in ProviderCategory.__members__ else None
+    return CertificateData.from_token(
+        token,
+        log_proof=proof,
+        provider_name_ar=document["provider"].get("name_ar") or None,
+        category=(category.label, category.label_ar) if category else None,
+        family_titles={family.id: (family.title, None) for family in catalog.families},
+    )
 
 
 def _epoch(value: dt.datetime) -> int:
@@ -208,7 +223,9 @@ class IssuanceService:
             )
         return RejectionOut(id=row.id, state=State.REJECTED, reason=reason.strip())
 
-    async def _document(self, row: AssessmentRecord, level: str, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    async def _document(
+        self, row: AssessmentRecord, level: str, conditions: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], controls.Catalog]:
         """The public description of the attestation, from the frozen revision (never from live rows)."""
         catalog, _ = await self.assessments.applicable(row)
         revision = await assessments_repo.revision(row.id, row.revision)
@@ -220,6 +237,7 @@ class IssuanceService:
         document = {
             "provider": {
                 "name": organisation.name,
+                "name_ar": organisation.name_ar,
                 "legal_name": organisation.legal_name,
                 "category": organisation.category or "",
                 "country": organisation.country,
@@ -235,13 +253,13 @@ class IssuanceService:
                 for c in conditions
             ],
         }
-        return document
+        return document, catalog
 
     async def _issue(
         self, caller: Caller, row: AssessmentRecord, level: str, conditions: list[dict[str, Any]], data: DecideIn
     ) -> AttestationOut:
         principal = caller.actor
-        document = await self._document(row, level, conditions)
+        document, catalog = await self._document(row, level, conditions)
         key = self.keys.signing_key(KeyPurpose.ATTESTATION)
         issued = now().replace(microsecond=0)
         expires = rules.expiry(issued, data.valid_days)
@@ -286,7 +304,7 @@ class IssuanceService:
             # The issue entry joins the log in this transaction; the certificate carries its inclusion proof.
             appended = await self.log.append(attestation_log_entry(token, jti=serial, event="issue", at=claims.iat))
             proof = encode_log_proof(await self.log.proof(serial))
-            pdf = await asyncio.to_thread(render_certificate, CertificateData.from_token(token, log_proof=proof))
+            pdf = await asyncio.to_thread(render_certificate, certificate_data(token, proof, document, catalog))
             certificate = await asyncio.to_thread(self.certificates.put, pdf)
             attestation_id = uuid.uuid4()
             await repo.insert(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.deps import CallerDep, Organisations
-from portal.domain.organisations.schemas import Decision, OrganisationOut, Rejection
+from portal.domain.organisations.schemas import ArabicNameChange, Decision, OrganisationOut, Rejection
 from portal.security.auth import requires_login
 from portal.security.principal import OrganisationStatus
 
@@ -29,6 +29,16 @@ class OrganisationsController(Controller):
         self, organisations: Organisations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
     ) -> OrganisationOut:
         return await organisations.get_organisation(caller, organisation_id)
+
+    @patch("/{organisation_id:uuid}", problems=[403, 404], summary="Set a provider's Arabic name (regulator admins)")
+    async def rename(
+        self,
+        organisations: Organisations,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: JSONBody[ArabicNameChange],
+    ) -> OrganisationOut:
+        return await organisations.set_arabic_name(caller, organisation_id, data.name_ar)
 
     @post("/{organisation_id:uuid}/verify", status_code=200, problems=[409], summary="Verify a pending provider")
     async def verify(

@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from portal.deps import CallerDep, Organisations
 from portal.domain.context import Caller
-from portal.domain.organisations.schemas import Rejection
+from portal.domain.organisations.schemas import ArabicNameChange, Rejection
 from portal.domain.organisations.services import OrganisationService
 from portal.errors import Forbidden, NotFound, PortalError
 from portal.i18n import gettext
@@ -38,6 +38,22 @@ class RegulatorOrganisationPages(Controller):
         status: FromQuery[str] = "pending",
     ) -> Template:
         return await _page(organisations, request, caller, status)
+
+    @post("/{organisation_id:uuid}/name-ar")
+    async def rename(
+        self,
+        organisations: Organisations,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Any:
+        change, _ = parse_form(ArabicNameChange, {"name_ar": str(data.get("name_ar", ""))})
+        if change is None:
+            errors = [{"field": "name_ar", "message": "an Arabic name is at most 200 characters"}]
+            return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
+        organisation = await organisations.set_arabic_name(caller, organisation_id, change.name_ar)
+        return see_other(path=f"/regulator/organisations?status={organisation.status}&notice=renamed")
 
     @get("/{organisation_id:uuid}/{decision:str}")
     async def confirm(

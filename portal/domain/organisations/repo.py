@@ -27,6 +27,7 @@ class OrganisationRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     kind: OrganisationKind
     name: str
+    name_ar: str = ""
     legal_name: str
     category: str | None
     country: str
@@ -74,6 +75,10 @@ async def insert(**values: Any) -> uuid.UUID:
     organisation = Organisation(**values)
     await organisation.save()
     return uuid.UUID(str(organisation.id))
+
+
+async def set_arabic_name(organisation_id: uuid.UUID, name_ar: str) -> None:
+    await Organisation.update({Organisation.name_ar: name_ar}).where(Organisation.id == organisation_id)
 
 
 async def decide(

@@ -16,6 +16,7 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     kind: OrganisationKind
     name: str
+    name_ar: str
     legal_name: str
     category: str | None
     country: str
@@ -30,6 +31,12 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)] = ""
+
+
+class ArabicNameChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The organisation's name in Arabic, as a regulator corrects it (empty clears it)."""
+
+    name_ar: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)]
 
 
 class Rejection(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -67,6 +67,31 @@ class OrganisationService:
             )
         return await self.get_organisation(caller, organisation_id)
 
+    async def set_arabic_name(self, caller: Caller, organisation_id: uuid.UUID, name_ar: str) -> OrganisationOut:
+        """A regulator admin gives or corrects a provider's Arabic name (certificates and the registry show it)."""
+        await policy.require(
+            caller,
+            policy.may_rename_organisation(caller.principal),
+            object_type="organisation",
+            object_id=organisation_id,
+        )
+        name_ar = " ".join(name_ar.split())
+        async with atomic():
+            row = await repo.get(organisation_id)
+            if row is None or row.kind != OrganisationKind.PROVIDER:
+                raise NotFound("no such provider organisation")
+            if row.name_ar != name_ar:
+                await repo.set_arabic_name(organisation_id, name_ar)
+                await record(
+                    caller,
+                    "organisation.renamed",
+                    object_type="organisation",
+                    object_id=organisation_id,
+                    before={"name_ar": row.name_ar},
+                    after={"name_ar": name_ar},
+                )
+        return await self.get_organisation(caller, organisation_id)
+
     async def regulator_organisation(
         self, name: str = "National Regulatory Authority", country: str = "BH"
     ) -> uuid.UUID:

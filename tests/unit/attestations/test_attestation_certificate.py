@@ -17,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from attestations.certificate import (
     LABELS,
     CertificateData,
+    FamilyResult,
     extract_attachments,
     extract_log_proof,
     extract_token,
@@ -74,15 +75,53 @@ def test_page_text_has_the_facts(pdf: bytes, data: CertificateData) -> None:
         "BH",
         "CSP-BASELINE version 2025.1",
         "Level 2",
-        "Valid from",
-        "2026-01-01",
-        "2027-01-01",
+        "2026-01-01 to 2027-01-01",
         "ATT-2026-000042",
         data.key_id,
         "https://portal.example/attestations/ATT-2026-000042",
         "Remediate the penetration test findings (due 2026-06-30)",
     ):
         assert fact in text, fact
+
+
+def test_results_per_family_category_and_level_are_printed_in_words(token: str) -> None:
+    data = CertificateData.from_token(
+        token,
+        category=("Cloud and hosting provider", "مزوّد خدمات سحابية واستضافة"),
+        family_titles={"AC": ("Access control", "التحكم في الوصول")},
+    )
+    assert data.results == (
+        FamilyResult(
+            family="AC",
+            title="Access control",
+            title_ar="التحكم في الوصول",
+            counts={"controls": 12, "implemented": 11, "partial": 1},
+        ),
+    )
+    text = (
+        PdfReader(io.BytesIO(render_certificate(msgspec.structs.replace(data, level="conditional"))))
+        .pages[0]
+        .extract_text()
+    )
+    assert "Cloud and hosting provider" in text
+    # family, title, then the counts per column (controls, implemented; "partial" is not one of the columns)
+    assert "AC\nAccess control\n12\n11\n–\n–\n–\n–\n" in text
+    assert "Conditional" in text and "Result per control family" in text
+    for arabic in ("مزوّد خدمات سحابية واستضافة", "مشروطة"):
+        assert shape_arabic(arabic) in text or shape_arabic(arabic)[::-1] in text, arabic
+
+
+def test_conditions_that_do_not_fit_say_how_many_more_there_are(data: CertificateData) -> None:
+    many = tuple(f"Condition number {n} with a long description of what the provider must still do" for n in range(40))
+    text = (
+        PdfReader(io.BytesIO(render_certificate(msgspec.structs.replace(data, conditions=many))))
+        .pages[0]
+        .extract_text()
+    )
+    assert "1. Condition number 0" in text
+    shown = [n for n in range(40) if f"{n + 1}. Condition number {n} " in text]
+    assert shown == list(range(len(shown))) and 5 <= len(shown) < 40
+    assert f"… and {40 - len(shown)} more: see the attestation page (scan the code)." in text
 
 
 def test_arabic_is_shaped_right_to_left_with_harakat_kept() -> None:
@@ -102,7 +141,7 @@ def _content_stream(pdf: bytes) -> bytes:
 
 def test_arabic_glyphs_are_in_the_page(pdf: bytes) -> None:
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    for label in ("provider", "valid_until", "serial"):
+    for label in ("provider", "validity", "results"):
         shaped = shape_arabic(LABELS[label][1])
         # Extraction returns the glyphs as drawn; the visual string or its reverse must be present.
         assert shaped in text or shaped[::-1] in text, label

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import msgspec
 from litestar import MediaType, Request
 from litestar.datastructures import Cookie
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
+from portal import forms
 from portal.errors import PortalError
 from portal.i18n import LANGUAGES, choose_language, current_language, direction, gettext
 from portal.security import policy
 from portal.security.principal import Principal
-from portal.structs import field_error
 
 # Notices shown after a redirect, by key (?notice=...), so no free text travels in URLs or cookies.
 NOTICES = {
@@ -34,11 +33,14 @@ NOTICES = {
     "catalog-imported": "The catalog is imported as a draft. Check it, then publish it.",
     "catalog-replaced": "The draft is replaced with the imported catalog.",
     "catalog-unchanged": "This catalog version is already stored with the same content: nothing changed.",
+    "catalog-published": "This catalog version is published: providers can file against it, and it can never change.",
+    "catalog-retired": "This catalog version is retired: new assessments use a published version.",
     "opened": "The assessment is open. Answer each control, attach evidence, then submit.",
     "saved": "The answer is saved.",
     "submitted": "Submitted: this revision is frozen and its SHA-256 recorded.",
     "withdrawn": "The assessment is withdrawn.",
     "evidence-removed": "The evidence file is removed.",
+    "evidence-added": "The evidence file is added. Link it to the controls it supports, in their answers.",
     "claimed": "You have claimed this review. Record a finding on each control.",
     "released": "The review is back in the queue.",
     "assigned": "The review is assigned.",
@@ -112,16 +114,18 @@ T = TypeVar("T")
 
 
 def parse_form(schema: type[T], data: dict[str, Any]) -> tuple[T | None, list[dict[str, str]]]:
-    """Validate a posted form with the same msgspec schema the API uses; errors name the field."""
-    try:
-        return msgspec.convert(data, schema, strict=False), []
-    except msgspec.ValidationError as exc:
-        return None, [field_error(exc)]
+    """Validate a posted form with the same msgspec schema the API uses; each error is its field's message."""
+    return forms.parse(schema, data)
 
 
 def form_errors(exc: PortalError) -> list[dict[str, str]]:
-    """A service's refusal as the error list every page template shows."""
-    return [{"field": str(exc.extra.get("field", "")), "message": exc.detail}]
+    """A service's refusal as the error list every page template shows, in the page's language."""
+    return forms.refused(exc)
+
+
+def see_other(path: str, **kwargs: Any) -> Redirect:
+    """After a successful POST: 303, so reloading the next page repeats a GET, never the change."""
+    return Redirect(path=path, status_code=303, **kwargs)
 
 
 def safe_next(target: object) -> str:

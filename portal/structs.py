@@ -1,4 +1,4 @@
-"""The base of every request body, and how msgspec's validation messages become field errors."""
+"""The base of every request body (a page turns a validation failure into field messages in portal/forms.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,3 @@ def _holds_nul(value: object) -> bool:
     if isinstance(value, list | tuple):
         return any(_holds_nul(item) for item in value)
     return False  # nested Strict bodies check themselves
-
-
-def field_error(exc: msgspec.ValidationError) -> dict[str, str]:
-    """``{"field", "message"}`` from msgspec's "message - at `$.a.b`" text (the field is the last path part)."""
-    message, _, where = str(exc).partition(" - at `$.")
-    return {"field": where.rstrip("`").split(".")[-1] if where else "", "message": message}

@@ -146,6 +146,14 @@ def may_decide_organisation(who: Actor) -> Verdict:
     return has_role(who, {Role.REGULATOR_ADMIN})
 
 
+def may_decide_registration(who: Actor, status: str) -> Verdict:
+    """A decision on one registration: a regulator admin's, once, while it is still pending."""
+    return _all(
+        may_decide_organisation(who),
+        ALLOW if status == OrganisationStatus.PENDING else conflict(f"this organisation is already {status}"),
+    )
+
+
 def may_rename_organisation(who: Actor) -> Verdict:
     """Give or correct a provider's Arabic name (the name it registered stays the provider's own)."""
     return has_role(who, {Role.REGULATOR_ADMIN})
@@ -286,19 +294,25 @@ def may_manage_catalogs(who: Actor) -> Verdict:
 
 def _verified(principal: Principal) -> Verdict:
     if principal.organisation_status != OrganisationStatus.VERIFIED:
-        return forbid(f"only verified organisations can file; yours is {principal.organisation_status}")
+        return forbid(f"only verified organisations can submit; yours is {principal.organisation_status}")
     return ALLOW
 
 
 def may_prepare_assessments(who: Actor) -> Verdict:
-    """A provider's editors and admins work on their organisation's filings (opening one needs verification)."""
+    """A provider's editors and admins work on their organisation's filings."""
     return has_role(who, EDITORS)
 
 
 def may_open_assessment(who: Actor) -> Verdict:
+    """The one rule for a provider awaiting verification: it prepares (opens, answers, attaches evidence) but
+    does not submit until the regulator has verified it (`may_submit`); a rejected registration does neither."""
     verdict = may_prepare_assessments(who)
     principal = _principal(who)
-    return verdict if not verdict or principal is None else _verified(principal)
+    if not verdict or principal is None:
+        return verdict
+    if principal.organisation_status == OrganisationStatus.REJECTED:
+        return forbid("the regulator rejected this organisation's registration; it cannot file")
+    return ALLOW
 
 
 def may_view_assessment(who: Actor, filing: Filing) -> Verdict:

@@ -32,7 +32,7 @@ async def test_dashboard_opens_an_assessment_from_the_form(actors) -> None:
             "_csrf_token": _csrf(page.text),
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     row = await Assessment.select(Assessment.id, Assessment.scope).output(load_json=True).first()
     assert response.headers["location"] == f"/assessments/{row['id']}?notice=opened"
     assert row["scope"] == {
@@ -69,15 +69,14 @@ async def test_answer_form_saves_and_refuses_a_stale_version(actors) -> None:
         "justification": "",
         "planned_date": "",
         "version": "0",
+        "control_id": TELECOM[0],
         "_csrf_token": _csrf(page.text),
     }
-    saved = await client.post(f"/assessments/{assessment['id']}/answers/{TELECOM[0]}", data=form)
-    assert saved.status_code == 302 and saved.headers["location"].endswith(
+    saved = await client.post(f"/assessments/{assessment['id']}", data=form)
+    assert saved.status_code == 303 and saved.headers["location"].endswith(
         f"?notice=saved&open={TELECOM[0]}#control-{TELECOM[0]}"
     )
-    stale = await client.post(
-        f"/assessments/{assessment['id']}/answers/{TELECOM[0]}", data={**form, "narrative": "someone else's edit"}
-    )
+    stale = await client.post(f"/assessments/{assessment['id']}", data={**form, "narrative": "someone else's edit"})
     # The page answers with the API's status for the same refusal: 409, a stale version.
     assert stale.status_code == 409 and "someone else changed this answer" in stale.text
     assert "someone else&#39;s edit" in stale.text  # the person's text is kept in the form
@@ -97,14 +96,14 @@ async def test_submit_page_confirms_then_shows_the_frozen_revision(actors) -> No
     done = await client.post(
         f"/assessments/{assessment['id']}/submit", data={"confirm": "yes", "_csrf_token": _csrf(confirm.text)}
     )
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert done.headers["location"] == f"/assessments/{assessment['id']}/revisions/1?notice=submitted"
     revision = await client.get(done.headers["location"])
     sha = (await client.get(f"/api/v1/assessments/{assessment['id']}/revisions/1")).json()["sha256"]
     assert revision.status_code == 200 and sha in revision.text
     detail = await client.get(f"/assessments/{assessment['id']}")
     after_evidence = detail.text.split('id="evidence"')[1]
-    assert "/answers/" not in after_evidence and "/evidence/" not in after_evidence  # no answer forms once submitted
+    assert 'name="control_id"' not in after_evidence and "/evidence/" not in after_evidence  # no answer forms now
     assert f'action="/assessments/{assessment["id"]}/comments"' in after_evidence  # the threads stay open
 
 
@@ -131,7 +130,7 @@ async def test_the_page_removes_draft_evidence(actors) -> None:
     action = f"/assessments/{assessment['id']}/evidence/{uploaded.json()['id']}/delete"
     assert f'action="{action}"' in page.text
     removed = await client.post(action, data={"_csrf_token": _csrf(page.text)})
-    assert removed.status_code == 302 and removed.headers["location"].endswith("?notice=evidence-removed#evidence")
+    assert removed.status_code == 303 and removed.headers["location"].endswith("?notice=evidence-removed#evidence")
     assert "notes.txt" not in (await client.get(f"/assessments/{assessment['id']}")).text
 
 

@@ -61,12 +61,15 @@ async def test_open_lists_every_applicable_control_with_progress(actors) -> None
     assert [a["id"] for a in listing.json()] == [assessment["id"]]
 
 
-async def test_only_verified_provider_members_open_assessments(actors, anon) -> None:
+async def test_provider_members_open_assessments_and_a_pending_one_prepares_without_submitting(actors, anon) -> None:
     pending, _ = await actors.provider(verified=False)
-    refused = await pending.post(
+    prepared = await pending.post(
         "/api/v1/assessments", json={"catalog_id": BASELINE.id, "catalog_version": BASELINE.version, "scope": SCOPE}
     )
-    assert refused.status_code == 403 and "verified" in refused.json()["detail"]
+    assert prepared.status_code == 201, prepared.text
+    refused = await pending.post(f"/api/v1/assessments/{prepared.json()['id']}/submit")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "only verified organisations can submit; yours is pending"
     regulator = await actors.regulator("reviewer")
     body = {"catalog_id": BASELINE.id, "catalog_version": BASELINE.version, "scope": SCOPE}
     assert (await regulator.post("/api/v1/assessments", json=body)).status_code == 403
@@ -76,7 +79,7 @@ async def test_only_verified_provider_members_open_assessments(actors, anon) -> 
     assert unknown.status_code == 404 and "9.9.9" in unknown.json()["detail"]
     bad_scope = await client.post("/api/v1/assessments", json={**body, "scope": {"summary": ""}})
     assert bad_scope.status_code == 400 and "scope.summary" in bad_scope.json()["detail"]
-    assert await Assessment.count() == 0
+    assert await Assessment.count() == 1  # the pending organisation's draft
 
 
 async def test_answers_need_the_version_they_replace(actors) -> None:

@@ -436,16 +436,28 @@ async def test_regulator_admin_publishes_from_the_catalog_page(catalogs, actors,
     admin = await actors.regulator("regulator_admin")
     shown = await admin.get(page)
     assert shown.status_code == 200
-    assert '<form method="post" action="/catalogs/test-catalog/1.0.0/publish" class="inline">' in shown.text
+    assert f'href="{page}/publish"' in shown.text and f'action="{page}/publish"' not in shown.text  # a step first
+    confirm = await admin.get(f"{page}/publish")
+    assert confirm.status_code == 200 and "its controls and its digest can never change" in confirm.text
+    assert f'<form method="post" action="{page}/publish" class="form">' in confirm.text
+    assert (await catalogs.stored_catalog("test-catalog", "1.0.0")).summary.status == "draft"
     reviewer = await actors.regulator("reviewer")
     assert "/catalogs/test-catalog/1.0.0/publish" not in (await reviewer.get(page)).text
     refused = await reviewer.post(f"{page}/publish", headers={"accept": "text/html"})
     assert refused.status_code == 403
     assert (await anon.get(page)).status_code == 404
     published = await admin.post(f"{page}/publish", headers={"accept": "text/html"})
-    assert (published.status_code, published.headers["location"]) == (302, page)
+    assert (published.status_code, published.headers["location"]) == (303, f"{page}?notice=catalog-published")
     assert (await catalogs.stored_catalog("test-catalog", "1.0.0")).summary.status == "published"
     assert (await anon.get(page)).status_code == 200
+    again = await admin.get(f"{page}/publish")
+    assert again.status_code == 409 and f'action="{page}/publish"' not in again.text
+    retire = await admin.get(f"{page}/retire")
+    assert retire.status_code == 200 and "Retiring stops new assessments against this version" in retire.text
+    retired = await admin.post(f"{page}/retire", headers={"accept": "text/html"})
+    assert (retired.status_code, retired.headers["location"]) == (303, f"{page}?notice=catalog-retired")
+    assert (await catalogs.stored_catalog("test-catalog", "1.0.0")).summary.status == "retired"
+    assert f"{page}/retire" not in (await admin.get(page)).text
 
 
 # --- command line -------------------------------------------------------------------------------------

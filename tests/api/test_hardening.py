@@ -59,7 +59,7 @@ async def test_a_used_login_step_cannot_be_replayed(actors, anon, client_factory
     assert reviewer["email"] not in step_id and "." not in step_id and len(step_id) == 43
     assert await LoginStep.select(LoginStep.id).output(as_list=True) == [hashlib.sha256(step_id.encode()).hexdigest()]
     done = await anon.post("/login/totp", data={"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)})
-    assert done.status_code == 302 and await UserSession.count() == 1
+    assert done.status_code == 303 and await UserSession.count() == 1
     # Someone who copied the step cookie comes back with a fresh code (the next time step's): refused.
     thief = client_factory()
     form = await thief.get("/login")
@@ -220,7 +220,7 @@ async def test_a_repeated_form_field_is_an_answer_not_a_500(actors, anon) -> Non
         content=urlencode([*fields, ("next", "/assessments"), ("next", "//evil.example")]),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
-    assert twice.status_code == 302 and twice.headers["location"] == "/"
+    assert twice.status_code == 303 and twice.headers["location"] == "/"
 
 
 async def test_login_and_invitation_answers_are_never_stored(actors, anon, client_factory) -> None:
@@ -232,7 +232,7 @@ async def test_login_and_invitation_answers_are_never_stored(actors, anon, clien
     page = await browser.post(
         "/login", data={"email": me["email"], "password": PASSWORD, "_csrf_token": _csrf(form.text)}
     )
-    assert page.status_code == 302 and page.headers["cache-control"] == "no-store"
+    assert page.status_code == 303 and page.headers["cache-control"] == "no-store"
     reviewer = await actors.create_user("reviewer")
     step = await browser.post(
         "/login", data={"email": reviewer["email"], "password": PASSWORD, "_csrf_token": _csrf(form.text)}
@@ -240,7 +240,7 @@ async def test_login_and_invitation_answers_are_never_stored(actors, anon, clien
     assert step.status_code == 200 and step.headers["cache-control"] == "no-store"
     code = pyotp.TOTP(actors.totp_secrets[reviewer["email"]]).now()
     done = await browser.post("/login/totp", data={"totp": code, "_csrf_token": _csrf(step.text)})
-    assert done.status_code == 302 and done.headers["cache-control"] == "no-store"
+    assert done.status_code == 303 and done.headers["cache-control"] == "no-store"
 
     org = me["organisation_id"]
     urls = []

@@ -27,7 +27,7 @@ async def test_the_queue_and_the_decision_page_issue_after_a_confirmation(actors
     assert unconfirmed.status_code == 422 and "tick the box" in unconfirmed.text
     assert await AttestationRow.count() == 0
     done = await signer.post(f"/decisions/{aid}", data={**form, "confirm": "yes"})
-    assert done.status_code == 302 and done.headers["location"].endswith("?notice=issued")
+    assert done.status_code == 303 and done.headers["location"].endswith("?notice=issued")
     serial = (await AttestationRow.select(AttestationRow.serial).first())["serial"]
     assert done.headers["location"] == f"/attestations/{serial}?notice=issued"
 
@@ -40,7 +40,7 @@ async def test_a_reject_without_a_reason_keeps_the_form(actors) -> None:
     refused = await signer.post(f"/decisions/{aid}", data=form)
     assert refused.status_code == 422 and "say why the assessment is rejected" in refused.text
     rejected = await signer.post(f"/decisions/{aid}", data={**form, "reason": "Scope does not match the evidence"})
-    assert rejected.status_code == 302 and rejected.headers["location"] == "/decisions?notice=rejected-assessment"
+    assert rejected.status_code == 303 and rejected.headers["location"] == "/decisions?notice=rejected-assessment"
 
 
 async def test_the_public_page_says_the_status_in_words_and_officers_act_with_a_confirmation(actors, anon) -> None:
@@ -56,14 +56,14 @@ async def test_the_public_page_says_the_status_in_words_and_officers_act_with_a_
     unconfirmed = await signer.post(f"/attestations/{serial}/suspend", data=form)
     assert unconfirmed.status_code == 422 and "tick the box" in unconfirmed.text
     done = await signer.post(f"/attestations/{serial}/suspend", data={**form, "confirm": "yes"})
-    assert done.status_code == 302 and done.headers["location"].endswith("?notice=attestation-suspend")
+    assert done.status_code == 303 and done.headers["location"].endswith("?notice=attestation-suspend")
     assert "is suspended" in (await anon.get(f"/attestations/{serial}")).text
     assert (
         await provider.post(f"/attestations/{serial}/reinstate", data={**form, "confirm": "yes"})
     ).status_code == 403
     page = await signer.get(f"/attestations/{serial}")
     revoke = {"_csrf_token": _csrf(page.text), "reason": "misrepresentation", "detail": "Forged", "confirm": "yes"}
-    assert (await signer.post(f"/attestations/{serial}/revoke", data=revoke)).status_code == 302
+    assert (await signer.post(f"/attestations/{serial}/revoke", data=revoke)).status_code == 303
     assert "has been revoked" in (await anon.get(f"/attestations/{serial}")).text
 
 

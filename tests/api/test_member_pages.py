@@ -42,7 +42,7 @@ async def test_admin_sees_member_buttons_and_confirms_a_deactivation(actors) -> 
     done = await admin.post(
         f"/organisation/members/{editor_user['id']}/deactivate", data={"_csrf_token": _csrf(confirm.text)}
     )
-    assert done.status_code == 302 and done.headers["location"] == "/organisation?notice=member-deactivate"
+    assert done.status_code == 303 and done.headers["location"] == "/organisation?notice=member-deactivate"
     after = await admin.get(done.headers["location"])
     assert "The member is deactivated; their sessions and API tokens have ended." in after.text
     assert f'href="/organisation/members/{editor_user["id"]}/reactivate"' in after.text
@@ -60,7 +60,7 @@ async def test_role_change_confirmation_names_both_roles_and_applies_on_post(act
         f"/organisation/members/{editor_user['id']}/role",
         data={"role": "provider_admin", "_csrf_token": _csrf(confirm.text)},
     )
-    assert done.status_code == 302
+    assert done.status_code == 303
     stored = await User.select(User.role).where(User.id == editor_user["id"]).first()
     assert stored["role"] == "provider_admin"
 
@@ -116,7 +116,7 @@ async def test_page_login_enrols_a_reset_second_factor_once_and_needs_a_code(act
         "/login/enrol",
         data={"totp": pyotp.TOTP(secret).now(), "next": "/organisation", "_csrf_token": _csrf(step.text)},
     )
-    assert done.status_code == 302 and done.headers["location"] == "/organisation"
+    assert done.status_code == 303 and done.headers["location"] == "/organisation"
     assert await UserSession.count().where(UserSession.user == reviewer["id"]) == 1
     replay = await anon.post("/login/enrol", data={"totp": pyotp.TOTP(secret).now(), "_csrf_token": _csrf(step.text)})
     assert replay.status_code == 401 and "log in with your password again" in replay.text

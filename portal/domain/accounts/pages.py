@@ -29,7 +29,8 @@ from portal.domain.accounts.services import ENROLMENT_MINUTES, LOGIN_STEP_MINUTE
 from portal.domain.context import Caller
 from portal.domain.organisations.services import OrganisationService
 from portal.errors import InvalidInput, NotAuthenticated, NotFound, PortalError, TooManyRequests, TotpRequired
-from portal.pages import form_errors, parse_form, render, safe_next
+from portal.i18n import gettext
+from portal.pages import form_errors, parse_form, render, safe_next, see_other
 from portal.problems import status_of
 from portal.runtime import Runtime
 from portal.security import policy
@@ -58,7 +59,9 @@ class AccountPages(Controller):
         # The API's schema, so a page login refuses what the API refuses (NUL, over-long values) before any query.
         credentials, errors = parse_form(Login, {"email": email, "password": str(data.get("password", ""))})
         if credentials is None:
-            return render(request, "login.html", status_code=422, next=target, email="", errors=errors)
+            return render(
+                request, "login.html", status_code=422, next=target, email=email.replace("\x00", ""), errors=errors
+            )
         try:
             row = await accounts.authenticate(caller, credentials.email, credentials.password)
         except (NotAuthenticated, TooManyRequests) as exc:
@@ -84,6 +87,14 @@ class AccountPages(Controller):
             )
             return page
         return await self._open(runtime, accounts, caller, row, target)
+
+    @get(["/login/totp", "/login/enrol"], cache_control=NO_STORE)
+    async def login_step_reloaded(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """A login step's address, reloaded or bookmarked: the step's code is posted once, so this shows the
+        password form to start again (never 405)."""
+        if request.user is not None:
+            return Redirect(path="/")
+        return render(request, "login.html", next="/", email="")
 
     @post("/login/totp", cache_control=NO_STORE)
     async def login_totp(
@@ -118,7 +129,7 @@ class AccountPages(Controller):
             return render(request, "login_enrol.html", status_code=401, next=target, errors=form_errors(exc))
         session_id, expires_at = await accounts.open_session(caller, user)
         _, cookie = session_cookie(runtime, user, session_id, expires_at)
-        return Redirect(path=target, cookies=[cookie, Cookie(key=ENROL_COOKIE, value="", max_age=0, path="/login")])
+        return see_other(path=target, cookies=[cookie, Cookie(key=ENROL_COOKIE, value="", max_age=0, path="/login")])
 
     async def _open(
         self, runtime: RuntimeDep, accounts: AccountService, caller: CallerDep, row: UserRecord, target: str
@@ -126,12 +137,12 @@ class AccountPages(Controller):
         session_id, expires_at = await accounts.open_session(caller, row)
         _, cookie = session_cookie(runtime, row, session_id, expires_at)
         clear = Cookie(key=MFA_COOKIE, value="", max_age=0, path="/login")
-        return Redirect(path=target, cookies=[cookie, clear])
+        return see_other(path=target, cookies=[cookie, clear])
 
     @post("/logout", guards=[requires_login])
     async def logout(self, runtime: RuntimeDep, accounts: Accounts, caller: CallerDep) -> Redirect:
         await accounts.logout(caller)
-        redirect = Redirect(path="/?notice=logged-out")
+        redirect = see_other(path="/?notice=logged-out")
         redirect.delete_cookie(runtime.session_auth.key)
         return redirect
 
@@ -180,30 +191,49 @@ class AccountPages(Controller):
             return render(
                 request, "register_confirm.html", status_code=status_of(exc), errors=form_errors(exc), code=code
             )
-        return Redirect(path="/login?notice=registered")
+        return see_other(path="/login?notice=registered")
 
     @get("/invitations", cache_control=NO_STORE)
     async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
         # The link is /invitations#<secret>: the fragment never reaches the server (nor its access log);
-        # /static/secret-link.js moves it into the form, and without JavaScript the invitee pastes it.
-        return render(request, "invitation.html", invitation="")
+        # /static/secret-link.js posts it in the form, and without JavaScript the invitee pastes it.
+        return render(request, "invitation.html", invitation="", invited=None)
 
     @post("/invitations", cache_control=NO_STORE)
     async def accept_invitation(
         self, request: Request[Any, Any, Any], accounts: Accounts, caller: CallerDep, data: Form
     ) -> Template:
+        """Two steps at one address: the code alone shows whom the invitation is for (or why the link no longer
+        works, with no password form); the code with a password activates the account."""
         secret = str(data.get("invitation", "")).strip().lstrip("#")
         try:
-            if not secret:
-                raise NotFound("this invitation link is not valid or has expired")
+            invited = await accounts.invitation(secret)
+        except PortalError as exc:
+            return render(
+                request,
+                "invitation.html",
+                status_code=status_of(exc),
+                errors=form_errors(exc),
+                invitation=secret,
+                invited=None,
+                dead=bool(secret),
+            )
+        if "password" not in data:
+            return render(request, "invitation.html", invitation=secret, invited=invited)
+        try:
             user = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
         except PortalError as exc:
             # The code stays in the form (a weak password is retried without pasting the link again).
             return render(
-                request, "invitation.html", status_code=status_of(exc), errors=form_errors(exc), invitation=secret
+                request,
+                "invitation.html",
+                status_code=status_of(exc),
+                errors=form_errors(exc),
+                invitation=secret,
+                invited=invited,
             )
         enrol = requires_totp(user.role) and not user.totp_enrolled
-        return render(request, "invitation.html", done=True, enrol=enrol)
+        return render(request, "invitation.html", done=True, enrol=enrol, invited=invited)
 
 
 async def _enrolment_page(
@@ -251,8 +281,8 @@ class OrganisationPages(Controller):
     ) -> Template:
         return await _organisation_page(accounts, organisations, members, request, caller)
 
-    @post("/members")
-    async def invite(
+    @post("/")
+    async def post_form(
         self,
         request: Request[Any, Any, Any],
         accounts: Accounts,
@@ -261,47 +291,40 @@ class OrganisationPages(Controller):
         caller: CallerDep,
         data: Form,
     ) -> Any:
-        member, errors = parse_form(NewMember, {k: v for k, v in data.items() if k != "_csrf_token"})
+        """The page's two forms post to the page's own address (``form`` says which), so an error is shown
+        at /organisation with what was typed, and reloading it never lands on a POST-only address."""
+        fields = {k: v for k, v in data.items() if k not in {"_csrf_token", "form"}}
+        kept: dict[str, Any] = {"invite": {}, "token": {}}
+        errors: list[dict[str, str]] = []
         status = 422
-        if member is not None:
-            try:
-                created = await accounts.invite_member(caller, caller.actor.organisation_id, member)
-                secret = {
-                    "title": f"Invitation link for {created.user.email}",
-                    "value": created.invitation_url,
-                }
-                return await _organisation_page(
-                    accounts, organisations, members, request, caller, created_secret=secret
-                )
-            except PortalError as exc:
-                errors, status = form_errors(exc), status_of(exc)
+        try:
+            if data.get("form") == "invite":
+                kept["invite"] = fields
+                member, errors = parse_form(NewMember, fields)
+                if member is not None:
+                    created = await accounts.invite_member(caller, caller.actor.organisation_id, member)
+                    secret = {
+                        "title": gettext("Invitation link for %(email)s") % {"email": created.user.email},
+                        "value": created.invitation_url,
+                    }
+                    return await _organisation_page(
+                        accounts, organisations, members, request, caller, created_secret=secret
+                    )
+            elif data.get("form") == "token":
+                kept["token"] = fields
+                wanted, errors = parse_form(NewApiToken, fields)
+                if wanted is not None:
+                    token = await accounts.create_api_token(caller, caller.actor.organisation_id, wanted)
+                    secret = {"title": gettext("API token “%(name)s”") % {"name": token.name}, "value": token.token}
+                    return await _organisation_page(
+                        accounts, organisations, members, request, caller, created_secret=secret
+                    )
+            else:
+                raise NotFound("no such form")
+        except PortalError as exc:
+            errors, status = form_errors(exc), status_of(exc)
         return await _organisation_page(
-            accounts, organisations, members, request, caller, errors=errors, status_code=status
-        )
-
-    @post("/api-tokens")
-    async def create_token(
-        self,
-        request: Request[Any, Any, Any],
-        accounts: Accounts,
-        organisations: Organisations,
-        members: Members,
-        caller: CallerDep,
-        data: Form,
-    ) -> Any:
-        wanted, errors = parse_form(NewApiToken, {k: v for k, v in data.items() if k != "_csrf_token"})
-        status = 422
-        if wanted is not None:
-            try:
-                token = await accounts.create_api_token(caller, caller.actor.organisation_id, wanted)
-                secret = {"title": f"API token “{token.name}”", "value": token.token}
-                return await _organisation_page(
-                    accounts, organisations, members, request, caller, created_secret=secret
-                )
-            except PortalError as exc:
-                errors, status = form_errors(exc), status_of(exc)
-        return await _organisation_page(
-            accounts, organisations, members, request, caller, errors=errors, status_code=status
+            accounts, organisations, members, request, caller, errors=errors, status_code=status, kept=kept
         )
 
     @get("/members/{user_id:uuid}/{action:str}")
@@ -343,12 +366,12 @@ class OrganisationPages(Controller):
             return await _organisation_page(
                 accounts, organisations, members, request, caller, errors=form_errors(exc), status_code=status_of(exc)
             )
-        return Redirect(path=f"/organisation?notice=member-{action}")
+        return see_other(path=f"/organisation?notice=member-{action}")
 
     @post("/api-tokens/{token_id:uuid}/revoke")
     async def revoke_token(self, accounts: Accounts, caller: CallerDep, token_id: FromPath[uuid.UUID]) -> Redirect:
         await accounts.revoke_api_token(caller, caller.actor.organisation_id, token_id)
-        return Redirect(path="/organisation?notice=revoked")
+        return see_other(path="/organisation?notice=revoked")
 
 
 async def _set_role(
@@ -395,5 +418,6 @@ async def _organisation_page(
         show_tokens=show_tokens,
         assignable=sorted(policy.assignable_roles(principal)),
         actions=await members.actions(caller, org_id),
+        kept=context.pop("kept", {"invite": {}, "token": {}}),
         **context,
     )

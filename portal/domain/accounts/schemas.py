@@ -97,6 +97,16 @@ class NewMember(Strict):
     role: Role
 
 
+class InvitationOut(msgspec.Struct, kw_only=True):
+    """What an invitation link is for, shown to the invitee before they choose a password."""
+
+    email: str
+    display_name: str
+    role: Role
+    organisation_name: str
+    expires_at: dt.datetime
+
+
 class MemberOut(msgspec.Struct, kw_only=True):
     user: UserOut
     invitation_url: str | None = None

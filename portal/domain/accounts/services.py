@@ -17,6 +17,7 @@ from portal.domain.accounts.repo import ApiTokenRecord, LoginRecord, UserRecord
 from portal.domain.accounts.schemas import (
     ApiTokenCreated,
     ApiTokenOut,
+    InvitationOut,
     MemberOut,
     MemberState,
     NewApiToken,
@@ -361,6 +362,26 @@ class AccountService:
         # After '#': browsers never send the fragment, so the secret stays out of access logs and Referer headers.
         url = f"{self.issuer}/invitations#{secret}"
         return MemberOut(user=user_out(await self._user(user_id)), invitation_url=url, invitation_expires_at=expires_at)
+
+    async def invitation(self, secret: str) -> InvitationOut:
+        """What an invitation link is for (whom, which organisation, which role), before any password is set.
+        A used, expired or unknown link says which it is: the secret is 256 random bits, so telling them apart
+        helps the invitee and no guesser."""
+        invitation = await repo.invitation_by_hash(digest(secret)) if secret else None
+        if invitation is None:
+            raise NotFound("this invitation link is not valid; check that you copied all of it")
+        if invitation.accepted_at is not None:
+            raise NotFound("this invitation has already been used; log in with your email address and password")
+        if invitation.expires_at <= now():
+            raise NotFound("this invitation has expired; ask your organisation's administrator for a new one")
+        invitee = await self._user(invitation.user)
+        return InvitationOut(
+            email=invitee.email,
+            display_name=invitee.display_name,
+            role=invitee.role,
+            organisation_name=invitee.organisation_name,
+            expires_at=invitation.expires_at,
+        )
 
     async def accept_invitation(self, caller: Caller, secret: str, password: str) -> UserOut:
         """The invitee sets a password. A regulator gets no seed here: the link alone is not enough to hold one;

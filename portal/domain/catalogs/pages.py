@@ -12,11 +12,12 @@ from litestar.response import Redirect, Template
 
 import controls
 from portal.deps import CallerDep, Catalogs, EvidenceFiles
-from portal.domain.catalogs.services import filter_controls, parse_upload
+from portal.domain.catalogs.services import CatalogService, filter_controls, parse_upload
+from portal.domain.context import Caller
 from portal.domain.evidence.multipart import StreamedFile
 from portal.errors import InvalidInput, PayloadTooLarge, PortalError
-from portal.i18n import current_language
-from portal.pages import form_errors, render
+from portal.i18n import current_language, gettext
+from portal.pages import form_errors, render, see_other
 from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_role
@@ -162,16 +163,86 @@ class CatalogPages(Controller):
             diff=changes,
         )
 
+    @get("/{catalog_id:str}/{version:str}/publish", guards=[requires_role(Role.REGULATOR_ADMIN)])
+    async def confirm_publish(
+        self,
+        catalogs: Catalogs,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+    ) -> Template:
+        """The confirmation step: what publishing does; nothing changes until its form is posted."""
+        return await _confirm(catalogs, request, caller, catalog_id, version, "publish")
+
+    @get("/{catalog_id:str}/{version:str}/retire", guards=[requires_role(Role.REGULATOR_ADMIN)])
+    async def confirm_retire(
+        self,
+        catalogs: Catalogs,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+    ) -> Template:
+        return await _confirm(catalogs, request, caller, catalog_id, version, "retire")
+
     @post("/{catalog_id:str}/{version:str}/publish", guards=[requires_role(Role.REGULATOR_ADMIN)])
     async def publish(
-        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
-    ) -> Redirect:
-        await catalogs.publish(caller, catalog_id, version)
-        return Redirect(path=_url(catalog_id, version))
+        self,
+        catalogs: Catalogs,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+    ) -> Any:
+        try:
+            await catalogs.publish(caller, catalog_id, version)
+        except PortalError as exc:
+            return await _confirm(catalogs, request, caller, catalog_id, version, "publish", form_errors(exc))
+        return see_other(path=f"{_url(catalog_id, version)}?notice=catalog-published")
 
     @post("/{catalog_id:str}/{version:str}/retire", guards=[requires_role(Role.REGULATOR_ADMIN)])
     async def retire(
-        self, catalogs: Catalogs, caller: CallerDep, catalog_id: FromPath[str], version: FromPath[str]
-    ) -> Redirect:
-        await catalogs.retire(caller, catalog_id, version)
-        return Redirect(path=_url(catalog_id, version))
+        self,
+        catalogs: Catalogs,
+        request: Request[Any, Any, Any],
+        caller: CallerDep,
+        catalog_id: FromPath[str],
+        version: FromPath[str],
+    ) -> Any:
+        try:
+            await catalogs.retire(caller, catalog_id, version)
+        except PortalError as exc:
+            return await _confirm(catalogs, request, caller, catalog_id, version, "retire", form_errors(exc))
+        return see_other(path=f"{_url(catalog_id, version)}?notice=catalog-retired")
+
+
+# The status each change starts from: only a draft is published, only a published version retired.
+CHANGES = {"publish": "draft", "retire": "published"}
+
+
+async def _confirm(
+    catalogs: CatalogService,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    catalog_id: str,
+    version: str,
+    action: str,
+    errors: list[dict[str, str]] | None = None,
+) -> Template:
+    view = await catalogs.get_catalog(caller, catalog_id, version)
+    allowed = view.summary.status == CHANGES[action] and not errors
+    if view.summary.status != CHANGES[action] and not errors:
+        message = gettext("This version is %(status)s; it cannot be changed this way.")
+        errors = [{"field": "", "message": message % {"status": gettext(view.summary.status)}}]
+    return render(
+        request,
+        "catalogs/confirm.html",
+        status_code=200 if allowed else 409,
+        summary=view.summary,
+        controls_count=len(view.catalog.controls),
+        url=_url(catalog_id, version),
+        action=action,
+        allowed=allowed,
+        errors=errors or [],
+    )

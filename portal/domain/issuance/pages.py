@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
@@ -18,7 +19,7 @@ from portal.domain.issuance.schemas import ConditionMetIn, DecideIn, ReinstateIn
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.issuance.states import RevocationReason
 from portal.errors import PortalError
-from portal.pages import form_errors, parse_form, render
+from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_login
@@ -66,7 +67,7 @@ class DecisionPages(Controller):
             else:
                 serial = getattr(outcome, "serial", None)
                 target = f"/attestations/{serial}?notice=issued" if serial else "/decisions?notice=rejected-assessment"
-                return Redirect(path=target)
+                return see_other(path=target)
         return await _decision_page(issuance, request, caller, assessment_id, errors=errors, form=data, status=status)
 
 
@@ -105,6 +106,11 @@ class AttestationPages(Controller):
     ) -> Template:
         return await _attestation_page(issuance, request, caller, serial)
 
+    @get("/{serial:str}/{action:str}")
+    async def reloaded(self, serial: FromPath[str]) -> Redirect:
+        """A lifecycle form's address reloaded after an error is the attestation, never 405."""
+        return see_other(path=f"/attestations/{quote(serial, safe='')}")
+
     @post("/{serial:str}/{action:str}", guards=[requires_login])
     async def act(
         self,
@@ -142,7 +148,7 @@ class AttestationPages(Controller):
         except PortalError as exc:
             errors, status = form_errors(exc), status_of(exc)
         if not errors:
-            return Redirect(path=f"/attestations/{serial}?notice=attestation-{action.split('-')[0]}")
+            return see_other(path=f"/attestations/{serial}?notice=attestation-{action.split('-')[0]}")
         return await _attestation_page(issuance, request, caller, serial, errors=errors, form=data, status=status)
 
 

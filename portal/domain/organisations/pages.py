@@ -7,14 +7,15 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from portal.deps import CallerDep, Organisations
 from portal.domain.context import Caller
 from portal.domain.organisations.schemas import ArabicNameChange, Rejection
 from portal.domain.organisations.services import OrganisationService
-from portal.errors import PortalError
-from portal.pages import form_errors, parse_form, render
+from portal.errors import Forbidden, NotFound, PortalError
+from portal.i18n import gettext
+from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security import policy
 from portal.security.auth import requires_role
@@ -38,13 +39,6 @@ class RegulatorOrganisationPages(Controller):
     ) -> Template:
         return await _page(organisations, request, caller, status)
 
-    @post("/{organisation_id:uuid}/verify")
-    async def verify(
-        self, organisations: Organisations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
-    ) -> Redirect:
-        await organisations.decide(caller, organisation_id, OrganisationStatus.VERIFIED, "")
-        return Redirect(path="/regulator/organisations?notice=verified")
-
     @post("/{organisation_id:uuid}/name-ar")
     async def rename(
         self,
@@ -59,30 +53,85 @@ class RegulatorOrganisationPages(Controller):
             errors = [{"field": "name_ar", "message": "an Arabic name is at most 200 characters"}]
             return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
         organisation = await organisations.set_arabic_name(caller, organisation_id, change.name_ar)
-        return Redirect(path=f"/regulator/organisations?status={organisation.status}&notice=renamed")
+        return see_other(path=f"/regulator/organisations?status={organisation.status}&notice=renamed")
 
-    @post("/{organisation_id:uuid}/reject")
-    async def reject(
+    @get("/{organisation_id:uuid}/{decision:str}")
+    async def confirm(
         self,
-        organisations: Organisations,
         request: Request[Any, Any, Any],
+        organisations: Organisations,
         caller: CallerDep,
         organisation_id: FromPath[uuid.UUID],
+        decision: FromPath[str],
+    ) -> Template:
+        """The confirmation step: what the decision does, and (to reject) the reason; nothing changes yet."""
+        return await _confirm(organisations, request, caller, organisation_id, decision)
+
+    @post("/{organisation_id:uuid}/{decision:str}")
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        organisations: Organisations,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        decision: FromPath[str],
         data: Form,
     ) -> Any:
-        rejection, errors = parse_form(Rejection, {"reason": str(data.get("reason", "")).strip()})
-        if rejection is None:
-            errors = [
-                {"field": "reason", "message": "give the provider a reason for the rejection (3 to 2000 characters)"}
-            ]
-            return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
+        if decision not in DECISIONS:
+            raise NotFound("no such decision")
+        reason = ""
+        if decision == "reject":
+            rejection, errors = parse_form(Rejection, {"reason": str(data.get("reason", "")).strip()})
+            if rejection is None:
+                return await _confirm(
+                    organisations, request, caller, organisation_id, decision, errors, data, status_code=422
+                )
+            reason = rejection.reason
         try:
-            await organisations.decide(caller, organisation_id, OrganisationStatus.REJECTED, rejection.reason)
+            await organisations.decide(caller, organisation_id, DECISIONS[decision], reason)
         except PortalError as exc:
-            return await _page(
-                organisations, request, caller, "pending", errors=form_errors(exc), status_code=status_of(exc)
+            return await _confirm(
+                organisations, request, caller, organisation_id, decision, form_errors(exc), data, status_of(exc)
             )
-        return Redirect(path="/regulator/organisations?notice=rejected")
+        return see_other(path=f"/regulator/organisations?notice={'verified' if decision == 'verify' else 'rejected'}")
+
+
+DECISIONS = {"verify": OrganisationStatus.VERIFIED, "reject": OrganisationStatus.REJECTED}
+
+
+async def _confirm(
+    organisations: OrganisationService,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    organisation_id: uuid.UUID,
+    decision: str,
+    errors: list[dict[str, str]] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int | None = None,
+) -> Template:
+    if decision not in DECISIONS:
+        raise NotFound("no such decision")
+    org = await organisations.get_organisation(caller, organisation_id)
+    verdict = policy.may_decide_registration(caller.principal, org.status)
+    if verdict.refusal == policy.Refusal.FORBIDDEN:
+        raise Forbidden(verdict.reason)
+    if not verdict and not errors:
+        errors = [
+            {
+                "field": "",
+                "message": gettext("This organisation is already %(status)s.") % {"status": gettext(org.status)},
+            }
+        ]
+    return render(
+        request,
+        "regulator_decide.html",
+        status_code=status_code or (200 if verdict else 409),
+        org=org,
+        decision=decision,
+        can_decide=bool(verdict),
+        form=form or {},
+        errors=errors or [],
+    )
 
 
 async def _page(

@@ -27,7 +27,7 @@ from portal.domain.reviews.schemas import (
 )
 from portal.domain.reviews.services import ReviewService
 from portal.errors import PortalError
-from portal.pages import form_errors, parse_form, render
+from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security.auth import requires_login, requires_role
 from portal.security.principal import REGULATOR_ROLES
@@ -67,6 +67,15 @@ class ReviewPages(Controller):
     ) -> Template:
         return await _review_page(reviews, request, caller, assessment_id)
 
+    @get(["/{assessment_id:uuid}/claim", "/{assessment_id:uuid}/release", "/{assessment_id:uuid}/assign"])
+    async def reloaded(self, assessment_id: FromPath[uuid.UUID]) -> Redirect:
+        """A form's address reloaded after an error (or bookmarked) is the review, never 405."""
+        return see_other(path=f"/reviews/{assessment_id}")
+
+    @get("/{assessment_id:uuid}/findings/{control_id:str}")
+    async def finding_reloaded(self, assessment_id: FromPath[uuid.UUID], control_id: FromPath[str]) -> Redirect:
+        return see_other(path=f"/reviews/{assessment_id}#control-{control_id}")
+
     @post("/{assessment_id:uuid}/claim")
     async def claim(
         self, request: Request[Any, Any, Any], reviews: Reviews, caller: CallerDep, assessment_id: FromPath[uuid.UUID]
@@ -77,7 +86,7 @@ class ReviewPages(Controller):
             return await _review_page(
                 reviews, request, caller, assessment_id, errors=form_errors(exc), status_code=status_of(exc)
             )
-        return Redirect(path=f"/reviews/{assessment_id}?notice=claimed")
+        return see_other(path=f"/reviews/{assessment_id}?notice=claimed")
 
     @post("/{assessment_id:uuid}/release")
     async def release(
@@ -89,7 +98,7 @@ class ReviewPages(Controller):
             return await _review_page(
                 reviews, request, caller, assessment_id, errors=form_errors(exc), status_code=status_of(exc)
             )
-        return Redirect(path=f"/reviews/{assessment_id}?notice=released")
+        return see_other(path=f"/reviews/{assessment_id}?notice=released")
 
     @post("/{assessment_id:uuid}/assign")
     async def assign(
@@ -105,7 +114,7 @@ class ReviewPages(Controller):
         if wanted is not None:
             try:
                 await reviews.assign(caller, assessment_id, wanted)
-                return Redirect(path=f"/reviews/{assessment_id}?notice=assigned")
+                return see_other(path=f"/reviews/{assessment_id}?notice=assigned")
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
         return await _review_page(reviews, request, caller, assessment_id, errors=errors, status_code=status)
@@ -126,10 +135,10 @@ class ReviewPages(Controller):
         if wanted is not None:
             try:
                 await reviews.record_finding(caller, assessment_id, control_id, wanted)
-                return Redirect(path=f"/reviews/{assessment_id}?notice=finding-saved#control-{control_id}")
+                return see_other(path=f"/reviews/{assessment_id}?notice=finding-saved#control-{control_id}")
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
-        errors = [{**e, "field": f"{control_id} {e['field']}".strip()} for e in errors]
+        errors = [{**e, "control": control_id} for e in errors]
         return await _review_page(
             reviews, request, caller, assessment_id, errors=errors, status_code=status, draft={control_id: body}
         )
@@ -158,7 +167,7 @@ class ReviewPages(Controller):
         if wanted is not None:
             try:
                 await reviews.request_changes(caller, assessment_id, wanted)
-                return Redirect(path=f"/reviews/{assessment_id}?notice=changes-requested")
+                return see_other(path=f"/reviews/{assessment_id}?notice=changes-requested")
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
         return await _form_page(
@@ -190,7 +199,7 @@ class ReviewPages(Controller):
         if wanted is not None:
             try:
                 await reviews.recommend(caller, assessment_id, wanted)
-                return Redirect(path=f"/reviews/{assessment_id}?notice=recommended")
+                return see_other(path=f"/reviews/{assessment_id}?notice=recommended")
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
                 errors += [{"field": "", "message": p} for p in exc.extra.get("problems", [])]
@@ -240,6 +249,11 @@ class ThreadPages(Controller):
     include_in_schema = False
     guards = [requires_login]
 
+    @get("/")
+    async def reloaded(self, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> Redirect:
+        back = "/reviews" if caller.actor.is_regulator else "/assessments"
+        return see_other(path=f"{back}/{assessment_id}#threads")
+
     @post("/")
     async def comment(
         self,
@@ -256,7 +270,7 @@ class ThreadPages(Controller):
         if wanted is not None:
             try:
                 await reviews.comment(caller, assessment_id, wanted)
-                return Redirect(path=f"{back}/{assessment_id}?notice=commented{_anchor(control_id)}")
+                return see_other(path=f"{back}/{assessment_id}?notice=commented{_anchor(control_id)}")
             except PortalError as exc:
                 errors, status = form_errors(exc), status_of(exc)
         return render(

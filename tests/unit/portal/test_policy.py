@@ -87,15 +87,18 @@ def test_anonymous_and_the_system_never_see_a_filing() -> None:
         assert outcome(policy.may_open_assessment(actor)) == "forbidden"
 
 
-def test_a_pending_organisation_prepares_but_neither_opens_nor_submits() -> None:
+def test_a_pending_organisation_prepares_but_does_not_submit() -> None:
     pending = who(ADMIN, status=OrganisationStatus.PENDING)
     assert policy.may_prepare_assessments(pending)
-    verdict = policy.may_open_assessment(pending)
+    assert outcome(policy.may_open_assessment(pending)) == "allow"
+    assert outcome(policy.may_edit_answers(pending, filing(State.DRAFT))) == "allow"
+    verdict = policy.may_submit(pending, filing(State.DRAFT))
     assert (verdict.refusal, verdict.reason) == (
         Refusal.FORBIDDEN,
-        "only verified organisations can file; yours is pending",
+        "only verified organisations can submit; yours is pending",
     )
-    assert outcome(policy.may_submit(pending, filing(State.DRAFT))) == "forbidden"
+    rejected = who(ADMIN, status=OrganisationStatus.REJECTED)
+    assert outcome(policy.may_open_assessment(rejected)) == "forbidden"
     assert outcome(policy.may_open_assessment(who(REVIEWER))) == "forbidden"
     assert outcome(policy.may_open_assessment(who(EDITOR))) == "allow"
 

@@ -23,10 +23,12 @@ from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
+from portal.domain.verification.services import VerificationService
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
+from portal.security.ratelimit import RateLimiter
 from portal.security.sealed import SealedBox, derive_key
-from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, RedisCounters
+from portal.security.throttle import Counters, DatabaseCounters, LoginThrottle, MemoryCounters, RedisCounters
 from portal.settings import Settings
 
 
@@ -46,11 +48,26 @@ class Runtime(msgspec.Struct, kw_only=True):
     inbox: InboxService
     issuance: IssuanceService
     log: LogService
+    rate_limiter: RateLimiter
+    verification: VerificationService
 
 
 def _throttle_counters(settings: Settings) -> Counters:
     # Either is shared by every worker process: Redis across hosts, the database across one database's users.
     return RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters()
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    # Redis when configured (shared by every worker); else this process: a public read never writes the database.
+    counters: Counters = (
+        RedisCounters(settings.redis_url, namespace="portal-rate") if settings.redis_url else MemoryCounters()
+    )
+    return RateLimiter(
+        counters,
+        window=settings.rate_limit_window,
+        default=settings.rate_limit_public,
+        groups={"verify": settings.rate_limit_verify},
+    )
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -71,6 +88,17 @@ def build_runtime(settings: Settings) -> Runtime:
     status_lists = StatusListService(keys, settings.issuer)
     log = LogService(keys, settings.issuer)
     keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
+    evidence = EvidenceService(
+        FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
+    )
+    issuance = IssuanceService(
+        assessments,
+        keys,
+        status_lists,
+        CertificateStore(settings.data_path / "certificates"),
+        settings.issuer,
+        log,
+    )
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -80,20 +108,15 @@ def build_runtime(settings: Settings) -> Runtime:
         organisations=OrganisationService(),
         catalogs=catalogs,
         assessments=assessments,
-        evidence=EvidenceService(
-            FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
-        ),
+        evidence=evidence,
         keys=keys,
         status_lists=status_lists,
         reviews=reviews,
         inbox=InboxService(reviews),
-        issuance=IssuanceService(
-            assessments,
-            keys,
-            status_lists,
-            CertificateStore(settings.data_path / "certificates"),
-            settings.issuer,
-            log,
-        ),
+        issuance=issuance,
         log=log,
+        rate_limiter=_rate_limiter(settings),
+        verification=VerificationService(
+            issuance, keys, status_lists, log, settings.issuer, max_upload_bytes=evidence.max_body_bytes
+        ),
     )

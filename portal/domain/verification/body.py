@@ -16,7 +16,7 @@ from python_multipart.multipart import parse_options_header
 
 from portal.domain.evidence.multipart import StreamedFile
 from portal.domain.verification.schemas import VerifyIn
-from portal.errors import BadRequest, PayloadTooLarge
+from portal.errors import BadRequest, InvalidInput, PayloadTooLarge
 
 Kind = Literal["token", "serial", "certificate"]
 WHAT = "verify uploads"
@@ -49,11 +49,14 @@ async def submission(
         raise _too_large(limit)  # said up front: refused before a byte of the body is read
     kind = parse_options_header(content_type)[0].decode("latin-1").lower()
     if kind == "multipart/form-data":
-        upload = StreamedFile(content_type, stream, limit=limit, what=WHAT)
-        await upload.open()
         pdf = bytearray()
-        async for chunk in upload.chunks():
-            pdf += chunk
+        try:
+            upload = StreamedFile(content_type, stream, limit=limit, what=WHAT)
+            await upload.open()
+            async for chunk in upload.chunks():
+                pdf += chunk
+        except InvalidInput as exc:  # a malformed form, or one without its file: not a PDF at all
+            raise BadRequest(exc.detail, field="file") from exc
         return "certificate", bytes(pdf)
     body = await _read(stream, limit)
     if body.startswith(b"%PDF-"):

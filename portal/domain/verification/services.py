@@ -15,11 +15,11 @@ import msgspec
 
 from attestations._jose import parse_compact
 from attestations.certificate import extract_token
-from attestations.errors import AttestationError
+from attestations.errors import AttestationError, VerificationError
 from attestations.keys import Keyring
 from attestations.log_proof import LogProof
 from attestations.policy import ExpectedIssuer
-from attestations.verify import Check, VerificationError, verify_token
+from attestations.verify import Check, verify_token
 from portal.domain.issuance import repo as issuance_repo
 from portal.domain.issuance.rules import SERIAL_FORM as SERIAL
 from portal.domain.issuance.services import IssuanceService
@@ -104,6 +104,7 @@ class VerificationService:
             decoded = None  # the claims check reports it
         claimed = decoded if isinstance(decoded, dict) else {}
         serial = claimed.get("jti") if isinstance(claimed.get("jti"), str) else None
+        status, registry = await self._registry(token, serial)  # first: it records an expiry that is due
         status_list, proof = await self._evidence(claimed, serial)
         keyring = Keyring.from_jwks(self.keys.jwks())
         try:
@@ -121,7 +122,6 @@ class VerificationService:
         checks += [
             Check(name, "skipped", "not checked: an earlier check failed") for name in STEPS if name not in reached
         ]
-        status, registry = await self._registry(token, serial)
         checks.append(registry)
         out = [
             CheckOut(step=n, name=c.name, passed=c.status == "passed", outcome=c.status, detail=c.detail)

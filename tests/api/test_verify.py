@@ -88,6 +88,17 @@ async def test_bodies_that_are_neither_a_token_nor_a_pdf_are_400(anon) -> None:
         assert response.status_code == 400, (request, response.text)
         assert response.headers["content-type"] == "application/problem+json"
 
+    # A well-formed JWS with odd claims is a verdict, not an error: its signature fails, and it names no issue.
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    header = part({"alg": "EdDSA", "typ": "attestation+jwt", "kid": "x"})
+    odd = f"{header}.{part({'status': 'x', 'jti': 'PA-2026-000007'})}"
+    signature = base64.urlsafe_b64encode(b"\0" * 64).rstrip(b"=").decode()
+    verdict = await anon.post("/api/v1/verify", json={"token": f"{odd}.{signature}"})
+    assert verdict.status_code == 200 and verdict.json()["valid"] is False
+    assert verdict.json()["status"] == "never-issued" and _outcomes(verdict.json())["key id"] == "failed"
+
 
 async def test_a_1_gb_upload_is_refused_while_it_streams(anon, runtime) -> None:
     sent = 0

@@ -100,7 +100,7 @@ class VerificationService:
             raise BadRequest(f"this is not an attestation token (a compact JWS): {exc}", field="token") from exc
         try:
             decoded = msgspec.json.decode(presented.payload)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             decoded = None  # the claims check reports it
         claimed = decoded if isinstance(decoded, dict) else {}
         serial = claimed.get("jti") if isinstance(claimed.get("jti"), str) else None
@@ -117,6 +117,8 @@ class VerificationService:
             )
         except VerificationError as exc:
             result = exc.result
+        except (AttestationError, RecursionError, OverflowError, ValueError) as exc:
+            raise BadRequest(f"the token cannot be verified: {exc.__class__.__name__}: {exc}", field="token") from exc
         checks = list(result.checks)
         reached = {c.name for c in checks}
         checks += [
@@ -134,7 +136,8 @@ class VerificationService:
         """The portal's current signed status list for the token's entry, and the log proof of its serial."""
         status_list: str | None = None
         reference = claimed.get("status")
-        uri = reference.get("status_list", {}).get("uri") if isinstance(reference, dict) else None
+        entry = reference.get("status_list") if isinstance(reference, dict) else None
+        uri = entry.get("uri") if isinstance(entry, dict) else None
         prefix = f"{self.issuer}/api/v1/status-lists/"
         if isinstance(uri, str) and uri.startswith(prefix) and uri.removeprefix(prefix).isdecimal():
             list_id = int(uri.removeprefix(prefix))

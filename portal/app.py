@@ -38,6 +38,8 @@ from portal.domain.organisations.pages import RegulatorOrganisationPages
 from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
 from portal.domain.reviews.pages import InboxPages, ReviewPages, ThreadPages
 from portal.domain.status.controllers import StatusListsController
+from portal.domain.verification.controllers import VerifyController
+from portal.domain.verification.pages import VerifyPages
 from portal.openapi import AnyOfSchemas, ProblemResponses, StrictBodies
 from portal.pages import set_language
 from portal.problems import EXCEPTION_HANDLERS
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ThreadPages,
             LogTilesController,
             LogController,
+            VerifyController,
+            VerifyPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),

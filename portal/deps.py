@@ -21,6 +21,7 @@ from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
+from portal.domain.verification.services import VerificationService
 from portal.problems import caller_of
 from portal.runtime import Runtime
 from portal.settings import Settings
@@ -54,6 +55,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
         "log": _constant(runtime.log),
+        "verification": _constant(runtime.verification),
     }
 
 
@@ -74,3 +76,4 @@ Issuance = NamedDependency[IssuanceService]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]
 Log = NamedDependency[LogService]
+Verification = NamedDependency[VerificationService]

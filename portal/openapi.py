@@ -33,6 +33,7 @@ from msgspec import UNSET, UnsetType
 from portal.problems import PROBLEM_JSON
 from portal.security.auth import requires_login
 from portal.security.csrf import SAFE_METHODS, requires_json
+from portal.security.ratelimit import RateLimited
 
 BODY_KWARGS = {"data", "body"}
 
@@ -73,7 +74,7 @@ WHY = {
     415: "The body must be application/json (unsupported-media-type)",
     422: "The input breaks a rule (invalid-input, with field, problems or missing)",
     428: "Replacing an answer needs If-Match (precondition-required)",
-    429: "Too many failed attempts; see Retry-After (too-many-requests)",
+    429: "Too many attempts, or too many requests from this address; see Retry-After (too-many-requests)",
 }
 
 
@@ -95,7 +96,9 @@ def problem_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> set[int]:
         statuses.add(413)
     if not handler.http_methods <= SAFE_METHODS and not handler.opt.get("exclude_from_csrf"):
         statuses.add(403)
-    if any(guard not in (requires_login, requires_json) for guard in guards):
+    if any(isinstance(guard, RateLimited) for guard in guards):
+        statuses.add(429)  # a public route's rate limit
+    if any(guard not in (requires_login, requires_json) and not isinstance(guard, RateLimited) for guard in guards):
         statuses.add(403)  # a role guard
     if requires_json in guards:
         statuses.add(415)

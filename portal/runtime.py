@@ -26,15 +26,18 @@ from portal.domain.organisations.services import OrganisationService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
+from portal.domain.verification.services import VerificationService
 from portal.mail import Mailer
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
+from portal.security.ratelimit import RateLimiter
 from portal.security.sealed import SealedBox, derive_key
 from portal.security.throttle import (
     Counters,
     DatabaseCounters,
     InvitationThrottle,
     LoginThrottle,
+    MemoryCounters,
     RedisCounters,
     RegistrationThrottle,
 )
@@ -59,11 +62,26 @@ class Runtime(msgspec.Struct, kw_only=True):
     issuance: IssuanceService
     log: LogService
     audit_anchors: AuditAnchors
+    rate_limiter: RateLimiter
+    verification: VerificationService
 
 
 def _throttle_counters(settings: Settings) -> Counters:
     # Either is shared by every worker process: Redis across hosts, the database across one database's users.
     return RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters()
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    # Redis when configured (shared by every worker); else this process: a public read never writes the database.
+    counters: Counters = (
+        RedisCounters(settings.redis_url, namespace="portal-rate") if settings.redis_url else MemoryCounters()
+    )
+    return RateLimiter(
+        counters,
+        window=settings.rate_limit_window,
+        default=settings.rate_limit_public,
+        groups={"verify": settings.rate_limit_verify},
+    )
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -87,6 +105,17 @@ def build_runtime(settings: Settings) -> Runtime:
     keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
     anchors = AuditAnchors(log, events=settings.audit_anchor_events, minutes=settings.audit_anchor_minutes)
     install_anchors(anchors)  # the audit trail's head goes into the log as it grows
+    evidence = EvidenceService(
+        FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
+    )
+    issuance = IssuanceService(
+        assessments,
+        keys,
+        status_lists,
+        CertificateStore(settings.data_path / "certificates"),
+        settings.issuer,
+        log,
+    )
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -101,21 +130,16 @@ def build_runtime(settings: Settings) -> Runtime:
         organisations=OrganisationService(),
         catalogs=catalogs,
         assessments=assessments,
-        evidence=EvidenceService(
-            FileEvidenceStore(settings.data_path / "evidence"), assessments, settings.max_upload_bytes
-        ),
+        evidence=evidence,
         keys=keys,
         status_lists=status_lists,
         reviews=reviews,
         inbox=InboxService(reviews),
-        issuance=IssuanceService(
-            assessments,
-            keys,
-            status_lists,
-            CertificateStore(settings.data_path / "certificates"),
-            settings.issuer,
-            log,
-        ),
+        issuance=issuance,
         log=log,
         audit_anchors=anchors,
+        rate_limiter=_rate_limiter(settings),
+        verification=VerificationService(
+            issuance, keys, status_lists, log, settings.issuer, max_upload_bytes=evidence.max_body_bytes
+        ),
     )

@@ -38,6 +38,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_upload_bytes: int = 50 * 1024 * 1024
     body_idle_seconds: float = 20.0  # the longest a client may pause while sending a body
     body_total_seconds: float = 600.0  # the longest any request body may take to arrive
+    # Public routes, per client address and route group in each window (portal.security.ratelimit): high
+    # enough that a person, a script polling the status or the test suite never meets them.
+    rate_limit_window: int = 60
+    rate_limit_public: int = 1200
+    rate_limit_verify: int = 300
     # argon2id cost; production keeps the library's recommended defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -84,6 +84,29 @@ class DatabaseCounters:
         await repo.delete_counter(key, forgotten_before=now)
 
 
+class MemoryCounters:
+    """Counters in this process only: for the public rate limits without Redis (never for logins, whose
+    counters every worker must share). Keys past their ``forget_at`` are swept as the table grows."""
+
+    def __init__(self, sweep_above: int = 10_000) -> None:
+        self._states: dict[str, CounterRecord] = {}
+        self._sweep_above = sweep_above
+
+    async def reserve(self, key: str, limit: Limit, now: float) -> float:
+        if len(self._states) > self._sweep_above:
+            self._states = {k: v for k, v in self._states.items() if v.forget_at > now}
+        state = self._states.get(key, CounterRecord(failures=0, blocked_until=0.0, forget_at=0.0))
+        self._states[key], wait = counted(state, now, limit)
+        return wait
+
+    async def release(self, key: str) -> None:
+        if key in self._states:
+            self._states[key] = given_back(self._states[key])
+
+    async def clear(self, key: str, now: float) -> None:
+        self._states.pop(key, None)
+
+
 # The same steps as `counted` and `given_back`, run atomically inside Redis.
 _RESERVE = """
 local now, free, first, max_wait, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
@@ -135,9 +158,12 @@ class Reservation(msgspec.Struct, frozen=True):
     keys: tuple[str, ...]
 
 
-def _key(kind: str, value: str) -> str:
-    # Hashed, so neither the database nor Redis holds the email addresses that were tried.
+def hashed_key(kind: str, value: str) -> str:
+    # Hashed, so neither the database nor Redis holds the email addresses (or client addresses) that were tried.
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+_key = hashed_key
 
 
 class LoginThrottle:

@@ -15,7 +15,13 @@ class StreamedFile:
     """The ``file`` field of a multipart body, read chunk by chunk from the request stream."""
 
     def __init__(
-        self, content_type: str, stream: AsyncIterator[bytes], field: str = "file", *, limit: int | None = None
+        self,
+        content_type: str,
+        stream: AsyncIterator[bytes],
+        field: str = "file",
+        *,
+        limit: int | None = None,
+        what: str = "evidence uploads",
     ) -> None:
         kind, options = parse_options_header(content_type)
         boundary = options.get(b"boundary")
@@ -25,6 +31,7 @@ class StreamedFile:
         self.filename = ""
         # The whole body counts, not only the file part: other fields cannot smuggle in a huge body.
         self._limit = limit
+        self._what = what
         self._received = 0
         self._stream = stream
         self._ready: list[bytes] = []  # data of the file part not yet handed out
@@ -88,7 +95,7 @@ class StreamedFile:
         if chunk is not None and self._limit is not None:
             self._received += len(chunk)
             if self._received > self._limit:
-                raise PayloadTooLarge(f"evidence uploads are limited to {self._limit // (1024 * 1024)} MB")
+                raise PayloadTooLarge(f"{self._what} are limited to {self._limit // (1024 * 1024)} MB")
         try:
             if chunk is None:
                 self._parser.finalize()

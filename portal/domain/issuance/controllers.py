@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -10,6 +9,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.deps import CallerDep, Issuance
+from portal.domain.issuance.rules import SERIAL_FORM
 from portal.domain.issuance.schemas import (
     AttestationOut,
     AttestationSummary,
@@ -22,8 +22,12 @@ from portal.domain.issuance.schemas import (
 )
 from portal.errors import BadRequest
 from portal.security.auth import requires_login
+from portal.security.ratelimit import RateLimited
 
-SERIAL = re.compile(r"PA-[0-9]{4}-[0-9]{6}")
+SERIAL = SERIAL_FORM
+PUBLIC = RateLimited("attestations")  # the public reads (the registry's status route joins this group)
+# A status read by anyone: no cache in between may keep a change hidden longer than a second.
+STATUS_CACHE = "public, max-age=1"
 
 
 def checked(serial: str) -> str:
@@ -61,13 +65,18 @@ class AttestationsController(Controller):
     ) -> list[AttestationSummary]:
         return await issuance.listing(caller, organisation_id)
 
-    @get("/{serial:str}", summary="One attestation: what it covers, its status and its history (public)")
+    @get(
+        "/{serial:str}",
+        guards=[PUBLIC],
+        summary="One attestation: what it covers, its status and its history (public)",
+    )
     async def detail(self, issuance: Issuance, serial: FromPath[str]) -> Response[AttestationOut]:
         found = await issuance.get(checked(serial))
-        return Response(found, headers={"Cache-Control": "public, max-age=1"})
+        return Response(found, headers={"Cache-Control": STATUS_CACHE})
 
     @get(
         "/{serial:str}/certificate.pdf",
+        guards=[PUBLIC],
         summary="The certificate PDF, with the signed token attached (public)",
         media_type="application/pdf",
     )

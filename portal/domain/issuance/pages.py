@@ -14,11 +14,11 @@ from litestar.response import Redirect, Template
 
 from portal.deps import CallerDep, Issuance
 from portal.domain.context import Caller
-from portal.domain.issuance.controllers import checked
+from portal.domain.issuance.controllers import PUBLIC, checked
 from portal.domain.issuance.schemas import ConditionMetIn, DecideIn, ReinstateIn, RevokeIn, SuspendIn
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.issuance.states import RevocationReason
-from portal.errors import PortalError
+from portal.errors import NeverIssued, PortalError
 from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security import policy
@@ -100,11 +100,15 @@ class AttestationPages(Controller):
     async def listing(self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep) -> Template:
         return render(request, "issuance/list.html", attestations=await issuance.listing(caller))
 
-    @get("/{serial:str}")
+    @get("/{serial:str}", guards=[PUBLIC])
     async def detail(
         self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep, serial: FromPath[str]
     ) -> Template:
-        return await _attestation_page(issuance, request, caller, serial)
+        try:
+            return await _attestation_page(issuance, request, caller, serial)
+        except NeverIssued:
+            # Said in plain words, and unlike any status: nothing was ever issued under this serial.
+            return render(request, "issuance/never_issued.html", status_code=404, serial=serial)
 
     @get("/{serial:str}/{action:str}")
     async def reloaded(self, serial: FromPath[str]) -> Redirect:
@@ -170,7 +174,7 @@ async def _attestation_page(
     status: int = 200,
 ) -> Template:
     attestation = await issuance.get(checked(serial))
-    return render(
+    page = render(
         request,
         "issuance/attestation.html",
         status_code=status,
@@ -181,3 +185,6 @@ async def _attestation_page(
         errors=errors or [],
         form=form or {},
     )
+    # The status is on the page: revalidated on every view (private when it carries a signed-in user's forms).
+    page.headers["Cache-Control"] = "private, no-cache" if caller.principal is not None else "no-cache"
+    return page

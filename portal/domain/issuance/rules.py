@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import controls
 
 RESULT_KEYS = ("implemented", "partially_implemented", "planned", "not_implemented", "not_applicable")
+
+SERIAL_FORM = re.compile(r"PA-[0-9]{4}-[0-9]{6}")  # what rules.serial makes
 
 
 def result_per_family(catalog: controls.Catalog, revision_document: dict[str, Any]) -> dict[str, dict[str, int]]:

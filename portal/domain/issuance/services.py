@@ -123,7 +123,11 @@ def _epoch(value: dt.datetime) -> int:
     return int(value.timestamp())
 
 
-def attestation_out(row: AttestationRecord, events: list[repo.EventRecord]) -> AttestationOut:
+PUBLIC_CONDITION = ("control_id", "text", "due_date", "state", "met_at")
+
+
+def attestation_out(row: AttestationRecord, events: list[EventOut]) -> AttestationOut:
+    """The public attestation: a condition's state and date, never the regulator's note on how it was met."""
     document = row.document
     return AttestationOut(
         serial=row.serial,
@@ -135,12 +139,12 @@ def attestation_out(row: AttestationRecord, events: list[repo.EventRecord]) -> A
         revision=document["revision"],
         level=row.level,
         result=document["result"],
-        conditions=document["conditions"],
+        conditions=[{k: c[k] for k in PUBLIC_CONDITION if k in c} for c in document["conditions"]],
         valid_from=row.valid_from,
         expires_at=row.expires_at,
         superseded_by=row.superseded_by,
         suspended_until=row.suspended_until if row.status == Lifecycle.SUSPENDED else None,
-        events=[EventOut(event=e.event, at=e.at, log_index=e.log_index) for e in events],
+        events=events,
     )
 
 
@@ -412,7 +416,9 @@ class IssuanceService:
 
     async def get(self, serial: str) -> AttestationOut:
         found = await self._fresh(serial)
-        return attestation_out(found, await repo.events(serial))
+        # Each event's date is the one its transparency log entry records: what a monitor replaying the log sees.
+        history = await self.log.history(serial)
+        return attestation_out(found, [EventOut(event=e, at=at, log_index=i) for i, e, at in history])
 
     async def certificate(self, serial: str) -> tuple[str, bytes]:
         found = await self._fresh(serial)

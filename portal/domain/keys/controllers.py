@@ -12,12 +12,14 @@ from litestar.params import JSONBody
 from portal.deps import CallerDep, Keys
 from portal.domain.keys.schemas import KeyOut, RotateKey, RotationOut
 from portal.security.auth import requires_login
+from portal.security.ratelimit import RateLimited
 
 JWKS_MAX_AGE = 300  # a key is published before it signs anything, so a few minutes' caching loses nothing
 
 
 class JwksController(Controller):
     tags = ["keys"]
+    guards = [RateLimited("jwks")]
 
     @get(
         "/.well-known/jwks.json",

@@ -14,6 +14,7 @@ from portal.domain.log.schemas import ConsistencyOut, EntriesOut
 from portal.domain.log.tree import TILE_WIDTH, BadTilePath, parse_tile_path
 from portal.errors import NotFound
 from portal.openapi import problem_responses
+from portal.security.ratelimit import RateLimited
 
 NOTE_MEDIA_TYPE = "text/plain"  # Litestar adds the charset (utf-8)
 IMMUTABLE = "public, max-age=31536000, immutable"  # a full tile never changes
@@ -31,6 +32,7 @@ class LogTilesController(Controller):
 
     path = "/log"
     tags = ["log"]
+    guards = [RateLimited("log")]
 
     @get("/checkpoint", summary="The latest signed checkpoint (C2SP signed note)", media_type=NOTE_MEDIA_TYPE)
     async def checkpoint(self, log: Log) -> Response[str]:
@@ -42,7 +44,7 @@ class LogTilesController(Controller):
         media_type="application/octet-stream",
         # Declared here rather than with problems=[...]: Litestar copies a handler with a path parameter
         # without its opt, and the copy is the one the OpenAPI document describes.
-        responses=problem_responses([400, 401, 404]),
+        responses=problem_responses([400, 401, 404, 429]),
     )
     async def tile(self, log: Log, tile_path: FromPath[str]) -> Response[bytes]:
         try:
@@ -57,6 +59,7 @@ class LogTilesController(Controller):
 class LogController(Controller):
     path = "/api/v1/log"
     tags = ["log"]
+    guards = [RateLimited("log")]
 
     @get(
         "/checkpoint",

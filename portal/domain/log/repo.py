@@ -131,6 +131,12 @@ async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:
     return None if row is None else msgspec.convert(row, EntryRow)
 
 
+async def entries_of(jti: str) -> list[EntryRow]:
+    """Every entry of serial ``jti``, in log order."""
+    rows = await LogEntry.select().where(LogEntry.jti == jti).order_by(LogEntry.index).run()
+    return msgspec.convert(rows, list[EntryRow])
+
+
 async def latest_checkpoint() -> CheckpointRow | None:
     row = await LogCheckpoint.select().order_by(LogCheckpoint.size, ascending=False).first()
     return None if row is None else msgspec.convert(row, CheckpointRow)

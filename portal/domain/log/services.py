@@ -9,6 +9,7 @@ nodes they need (``portal.domain.log.tree``), never the whole tree.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -193,6 +194,15 @@ class LogService:
                 for r in rows
             ],
         )
+
+    async def history(self, serial: str) -> list[tuple[int, str, dt.datetime]]:
+        """Serial's entries as (log index, event, the entry's own ``at``), in log order."""
+        out = []
+        for row in await repo.entries_of(serial):
+            at = json.loads(row.body).get("at")
+            moment = dt.datetime.fromtimestamp(at, dt.UTC) if isinstance(at, int) else row.at
+            out.append((row.index, row.event, moment))
+        return out
 
     async def proof(self, serial: str, *, event: str = "issue") -> LogProof:
         """The ``log-proof.json`` of serial's ``issue`` entry (or its ``latest``) against the latest checkpoint."""

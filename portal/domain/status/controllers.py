@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
 
 from portal.deps import StatusLists
+from portal.security.ratelimit import RateLimited
 
 MEDIA_TYPE = "application/statuslist+jwt"
 
@@ -15,6 +16,7 @@ MEDIA_TYPE = "application/statuslist+jwt"
 class StatusListsController(Controller):
     path = "/api/v1/status-lists"
     tags = ["status"]
+    guards = [RateLimited("status-lists")]
 
     @get(
         "/{list_id:int}",

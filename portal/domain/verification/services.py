@@ -1,0 +1,176 @@
+"""Online verification: the offline verifier's checklist (``attestations.verify``) run with the portal's own JWKS,
+status list and log, plus the registry's record of the serial.
+
+Whatever is presented (a token, a certificate PDF, a serial), the verdict is valid only when every check passed,
+none was skipped, and the registry holds exactly this token as active: a forged, altered, revoked, suspended,
+expired or superseded attestation is never valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import msgspec
+
+from attestations._jose import parse_compact
+from attestations.certificate import extract_token
+from attestations.errors import AttestationError, VerificationError
+from attestations.keys import Keyring
+from attestations.log_proof import LogProof
+from attestations.policy import ExpectedIssuer
+from attestations.verify import Check, verify_token
+from portal.domain.issuance import repo as issuance_repo
+from portal.domain.issuance.rules import SERIAL_FORM as SERIAL
+from portal.domain.issuance.services import IssuanceService
+from portal.domain.keys.services import KeyService
+from portal.domain.log.services import LogService
+from portal.domain.status.services import StatusListService
+from portal.domain.verification.schemas import CheckOut, VerifyOut
+from portal.errors import BadRequest, NotFound
+
+# The offline verifier's steps, in order; a step not reached (an earlier one failed) is listed as skipped.
+STEPS = (
+    "token format",
+    "algorithm",
+    "key id",
+    "signature",
+    "type",
+    "claims",
+    "issuer",
+    "not before",
+    "expiry",
+    "status",
+    "log inclusion",
+)
+REGISTRY = "registry record"
+NEVER_ISSUED = "never-issued"
+
+
+class VerificationService:
+    def __init__(
+        self,
+        issuance: IssuanceService,
+        keys: KeyService,
+        status_lists: StatusListService,
+        log: LogService,
+        issuer: str,
+        *,
+        max_upload_bytes: int,
+    ) -> None:
+        self.issuance = issuance
+        self.keys = keys
+        self.status_lists = status_lists
+        self.log = log
+        self.issuer = issuer.rstrip("/")
+        self.max_upload_bytes = max_upload_bytes
+
+    async def certificate(self, pdf: bytes) -> VerifyOut:
+        """A certificate PDF: the token attached to it, checked online (the attached proof is not needed)."""
+        if not pdf.startswith(b"%PDF-"):
+            raise BadRequest("the file is not a PDF; upload the certificate PDF", field="file")
+        try:
+            token = await asyncio.to_thread(extract_token, pdf)
+        except AttestationError as exc:
+            raise BadRequest(f"the PDF is not a certificate of this portal: {exc}", field="file") from exc
+        return await self.token(token, source="certificate")
+
+    async def serial(self, serial: str) -> VerifyOut:
+        """A serial: the token the registry issued under it, checked like any other."""
+        serial = serial.strip()
+        if not SERIAL.fullmatch(serial):
+            raise BadRequest("a serial looks like PA-2026-000123", field="serial")
+        record = await issuance_repo.by_serial(serial)
+        if record is None:
+            check = CheckOut(
+                step=1,
+                name=REGISTRY,
+                passed=False,
+                outcome="failed",
+                detail=f"no attestation {serial} was ever issued by this registry",
+            )
+            return VerifyOut(valid=False, serial=serial, status=NEVER_ISSUED, checks=[check], source="serial")
+        return await self.token(record.token, source="serial")
+
+    async def token(self, token: str, *, source: Literal["token", "serial", "certificate"] = "token") -> VerifyOut:
+        token = token.strip()
+        try:
+            presented = parse_compact(token)
+        except AttestationError as exc:
+            raise BadRequest(f"this is not an attestation token (a compact JWS): {exc}", field="token") from exc
+        try:
+            decoded = msgspec.json.decode(presented.payload)
+        except (msgspec.DecodeError, RecursionError):
+            decoded = None  # the claims check reports it
+        claimed = decoded if isinstance(decoded, dict) else {}
+        serial = claimed.get("jti") if isinstance(claimed.get("jti"), str) else None
+        status, registry = await self._registry(token, serial)  # first: it records an expiry that is due
+        status_list, proof = await self._evidence(claimed, serial)
+        keyring = Keyring.from_jwks(self.keys.jwks())
+        try:
+            result = verify_token(
+                token,
+                keyring,
+                issuer=ExpectedIssuer(self.issuer),
+                status_list_token=status_list,
+                log_proof=proof,
+            )
+        except VerificationError as exc:
+            result = exc.result
+        except (AttestationError, RecursionError, OverflowError, ValueError) as exc:
+            raise BadRequest(f"the token cannot be verified: {exc.__class__.__name__}: {exc}", field="token") from exc
+        checks = list(result.checks)
+        reached = {c.name for c in checks}
+        checks += [
+            Check(name, "skipped", "not checked: an earlier check failed") for name in STEPS if name not in reached
+        ]
+        checks.append(registry)
+        out = [
+            CheckOut(step=n, name=c.name, passed=c.status == "passed", outcome=c.status, detail=c.detail)
+            for n, c in enumerate(checks, start=1)
+        ]
+        valid = all(c.outcome == "passed" for c in out) and status == "active"
+        return VerifyOut(valid=valid, serial=serial, status=status, checks=out, source=source)
+
+    async def _evidence(self, claimed: dict[str, object], serial: str | None) -> tuple[str | None, LogProof | None]:
+        """The portal's current signed status list for the token's entry, and the log proof of its serial."""
+        status_list: str | None = None
+        reference = claimed.get("status")
+        entry = reference.get("status_list") if isinstance(reference, dict) else None
+        uri = entry.get("uri") if isinstance(entry, dict) else None
+        prefix = f"{self.issuer}/api/v1/status-lists/"
+        if isinstance(uri, str) and uri.startswith(prefix) and uri.removeprefix(prefix).isdecimal():
+            list_id = int(uri.removeprefix(prefix))
+            if 1 <= list_id < 2**31:
+                try:
+                    status_list = (await self.status_lists.signed(list_id)).token
+                except NotFound:
+                    status_list = None
+        proof: LogProof | None = None
+        if serial is not None and SERIAL.fullmatch(serial):
+            try:
+                proof = await self.log.proof(serial)
+            except NotFound:
+                proof = None
+        return status_list, proof
+
+    async def _registry(self, token: str, serial: str | None) -> tuple[str, Check]:
+        """The registry's current status for the serial, and whether it issued exactly this token."""
+        if serial is None or not SERIAL.fullmatch(serial):
+            return NEVER_ISSUED, Check(REGISTRY, "failed", "the token names no serial of this registry")
+        try:
+            current = await self.issuance.get(serial)  # records an expiry that is due
+        except NotFound:
+            return NEVER_ISSUED, Check(REGISTRY, "failed", f"no attestation {serial} was ever issued by this registry")
+        if token != current.token:
+            return current.status, Check(
+                REGISTRY, "failed", f"{serial} exists, but the registry issued a different token under it"
+            )
+        if current.status != "active":
+            detail = f"{serial} is {current.status}"
+            if current.superseded_by:
+                detail += f", replaced by {current.superseded_by}"
+            return current.status, Check(REGISTRY, "failed", detail)
+        return current.status, Check(
+            REGISTRY, "passed", f"{serial} is active, valid until {current.expires_at:%Y-%m-%d}"
+        )

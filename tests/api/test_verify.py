@@ -1,0 +1,143 @@
+"""POST /api/v1/verify and the /verify page: a certificate PDF online (genuine and altered), a tampered token,
+bodies that are neither, a 1 GB upload refused while it streams, and the public rate limit's 429."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from attestations.certificate import CertificateData, render_certificate
+from portal.security.throttle import MemoryCounters
+from tests.api.test_issuance import issued
+
+pytestmark = pytest.mark.usefixtures("baseline")
+
+
+def _outcomes(verdict: dict) -> dict[str, str]:
+    return {c["name"]: c["outcome"] for c in verdict["checks"]}
+
+
+def _tampered(token: str) -> str:
+    """The same token with its payload's level changed: the signature no longer covers it."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["att"]["level"] = "full" if claims["att"]["level"] != "full" else "conditional"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+async def test_certificates_and_tokens_are_verified_online(actors, anon) -> None:
+    _, _, _, _, body = await issued(actors)
+    serial, token = body["serial"], body["token"]
+    pdf = (await anon.get(f"/api/v1/attestations/{serial}/certificate.pdf")).content
+    genuine = await anon.post("/api/v1/verify", files={"file": ("certificate.pdf", pdf, "application/pdf")})
+    assert genuine.status_code == 200, genuine.text
+    verdict = genuine.json()
+    assert verdict["valid"] is True and verdict["serial"] == serial and verdict["status"] == "active"
+    assert [c["step"] for c in verdict["checks"]] == list(range(1, 13))
+    assert [c["name"] for c in verdict["checks"]] == [
+        "token format", "algorithm", "key id", "signature", "type", "claims", "issuer", "not before", "expiry",
+        "status", "log inclusion", "registry record",
+    ]  # fmt: skip
+    assert all(c["passed"] and c["outcome"] == "passed" for c in verdict["checks"])
+    assert verdict["source"] == "certificate"
+    raw = await anon.post("/api/v1/verify", content=pdf, headers={"content-type": "application/pdf"})
+    assert raw.json()["valid"] is True
+
+    header, payload, signature = token.split(".")
+    altered_pdf = render_certificate(
+        CertificateData.from_token(f"{header}.{payload}.{('A' if signature[0] != 'A' else 'B') + signature[1:]}")
+    )
+    altered = (await anon.post("/api/v1/verify", files={"file": ("c.pdf", altered_pdf, "application/pdf")})).json()
+    assert altered["valid"] is False and _outcomes(altered)["signature"] == "failed"
+    assert _outcomes(altered)["expiry"] == "skipped" and _outcomes(altered)["registry record"] == "failed"
+
+    tampered = (await anon.post("/api/v1/verify", json={"token": _tampered(token)})).json()
+    assert tampered["valid"] is False and _outcomes(tampered)["signature"] == "failed"
+    assert tampered["status"] == "active"  # the serial's record is fine; this token is not it
+    assert "different token" in tampered["checks"][-1]["detail"]
+
+    # The page: each of the three forms, without JavaScript or a CSRF token.
+    page = await anon.post("/verify", files={"file": ("certificate.pdf", pdf, "application/pdf")})
+    assert page.status_code == 200 and "This attestation is genuine and in force." in page.text
+    assert page.headers["cache-control"] == "no-store"
+    pasted = await anon.post("/verify", data={"token": _tampered(token)})
+    assert pasted.status_code == 200 and "Not valid" in pasted.text and "a check below failed" in pasted.text
+    typed = await anon.get(f"/verify?serial={serial}")
+    assert typed.status_code == 200 and "genuine and in force" in typed.text
+    assert (await anon.post("/verify", data={"token": "nonsense"})).status_code == 400
+
+
+async def test_bodies_that_are_neither_a_token_nor_a_pdf_are_400(anon) -> None:
+    for request in (
+        {"json": {"token": "not-a-token"}},
+        {"json": {"token": "a.b.c"}},
+        {"json": {"serial": "not-a-serial"}},
+        {"json": {}},
+        {"json": {"token": "x", "serial": "PA-2026-000001"}},
+        {"json": {"unknown": 1}},
+        {"content": b"\x00\x01binary", "headers": {"content-type": "application/octet-stream"}},
+        {"content": b"", "headers": {"content-type": "text/plain"}},
+        {"files": {"file": ("c.pdf", b"GIF89a not a pdf", "application/pdf")}},
+        {"files": {"file": ("c.pdf", b"%PDF-1.4 broken", "application/pdf")}},
+        {"files": {"other": ("c.pdf", b"%PDF-1.4", "application/pdf")}},
+    ):
+        response = await anon.post("/api/v1/verify", **request)
+        assert response.status_code == 400, (request, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+
+    # A well-formed JWS with odd claims is a verdict, not an error: its signature fails, and it names no issue.
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    header = part({"alg": "EdDSA", "typ": "attestation+jwt", "kid": "x"})
+    odd = f"{header}.{part({'status': 'x', 'jti': 'PA-2026-000007'})}"
+    signature = base64.urlsafe_b64encode(b"\0" * 64).rstrip(b"=").decode()
+    verdict = await anon.post("/api/v1/verify", json={"token": f"{odd}.{signature}"})
+    assert verdict.status_code == 200 and verdict.json()["valid"] is False
+    assert verdict.json()["status"] == "never-issued" and _outcomes(verdict.json())["key id"] == "failed"
+
+
+async def test_a_1_gb_upload_is_refused_while_it_streams(anon, runtime) -> None:
+    sent = 0
+    chunk = b"\0" * (1024 * 1024)
+
+    async def body():
+        nonlocal sent
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="c.pdf"\r\n\r\n%PDF-1.7\n'
+        for _ in range(1024):
+            sent += len(chunk)
+            yield chunk
+
+    response = await anon.post(
+        "/api/v1/verify", content=body(), headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 413 and response.json()["type"] == "/problems/too-large"
+    limit = runtime.verification.max_upload_bytes
+    assert limit < sent <= limit + len(chunk)  # stopped at the limit, not after the gigabyte
+    declared = await anon.post(
+        "/api/v1/verify", content=b"x", headers={"content-type": "application/pdf", "content-length": str(2**30)}
+    )
+    assert declared.status_code == 413
+
+
+async def test_public_routes_answer_429_with_retry_after_over_the_limit(anon, runtime) -> None:
+    limiter = runtime.rate_limiter
+    saved = limiter.counters, dict(limiter.groups)
+    limiter.counters = MemoryCounters()  # this test's counts only
+    limiter.groups.update({"jwks": 3, "verify": 2})
+    try:
+        assert [(await anon.get("/.well-known/jwks.json")).status_code for _ in range(3)] == [200, 200, 200]
+        refused = await anon.get("/.well-known/jwks.json")
+        assert refused.status_code == 429 and refused.json()["type"] == "/problems/too-many-requests"
+        assert 1 <= int(refused.headers["retry-after"]) <= limiter.window
+        # Groups are counted apart: the log is still open to this address.
+        assert (await anon.get("/api/v1/log/checkpoint")).status_code == 200
+        codes = [(await anon.post("/api/v1/verify", json={"serial": "PA-2026-999999"})).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert (await anon.get("/verify")).status_code == 429
+    finally:
+        limiter.counters, limiter.groups = saved
+    assert (await anon.get("/.well-known/jwks.json")).status_code == 200

@@ -50,6 +50,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # A fresh installation gets the published baseline catalog, so providers can file against it at
         # once, and a signing key per purpose, so the JWKS is complete before anything is signed.
         runtime.keys.ensure_all()
+        await runtime.registry.fill_missing()  # attestations issued before the registry's read model existed
         return await runtime.catalogs.ensure_baseline()
 
     try:

@@ -20,6 +20,7 @@ from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.registry.services import RegistryService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
@@ -45,6 +46,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     reviews: ReviewService
     inbox: InboxService
     issuance: IssuanceService
+    registry: RegistryService
     log: LogService
 
 
@@ -71,6 +73,14 @@ def build_runtime(settings: Settings) -> Runtime:
     status_lists = StatusListService(keys, settings.issuer)
     log = LogService(keys, settings.issuer)
     keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
+    issuance = IssuanceService(
+        assessments,
+        keys,
+        status_lists,
+        CertificateStore(settings.data_path / "certificates"),
+        settings.issuer,
+        log,
+    )
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -87,13 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
         status_lists=status_lists,
         reviews=reviews,
         inbox=InboxService(reviews),
-        issuance=IssuanceService(
-            assessments,
-            keys,
-            status_lists,
-            CertificateStore(settings.data_path / "certificates"),
-            settings.issuer,
-            log,
-        ),
+        issuance=issuance,
+        registry=RegistryService(issuance, settings.issuer),
         log=log,
     )

@@ -35,6 +35,8 @@ from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.log.controllers import LogController, LogTilesController
 from portal.domain.organisations.controllers import OrganisationsController
 from portal.domain.organisations.pages import RegulatorOrganisationPages
+from portal.domain.registry.controllers import RegistryController
+from portal.domain.registry.pages import RegistryPages
 from portal.domain.reviews.controllers import ReviewQueueController, ReviewsController
 from portal.domain.reviews.pages import InboxPages, ReviewPages, ThreadPages
 from portal.domain.status.controllers import StatusListsController
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttestationsController,
             DecisionPages,
             AttestationPages,
+            RegistryController,
+            RegistryPages,
             ReviewQueueController,
             ReviewsController,
             ReviewPages,

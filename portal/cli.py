@@ -51,6 +51,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # once, and a signing key per purpose, so the JWKS is complete before anything is signed.
         runtime.keys.ensure_all()
         await runtime.keys.log_unlogged()  # the first key of each purpose is a `key` entry of the log
+        await runtime.registry.fill_missing()  # attestations issued before the registry's read model existed
         return await runtime.catalogs.ensure_baseline()
 
     try:

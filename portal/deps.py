@@ -18,6 +18,7 @@ from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.registry.services import RegistryService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
@@ -52,6 +53,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "keys": _constant(runtime.keys),
         "status_lists": _constant(runtime.status_lists),
         "issuance": _constant(runtime.issuance),
+        "registry": _constant(runtime.registry),
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
         "log": _constant(runtime.log),
@@ -73,6 +75,7 @@ EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
 StatusLists = NamedDependency[StatusListService]
 Issuance = NamedDependency[IssuanceService]
+Registry = NamedDependency[RegistryService]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]
 Log = NamedDependency[LogService]

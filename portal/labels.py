@@ -39,6 +39,7 @@ CATEGORIES = (
     N_("software_producer"),
     N_("digital_platform"),
 )
+ATTESTATION_STATUSES = (N_("active"), N_("suspended"), N_("revoked"), N_("expired"), N_("superseded"))
 CATALOG_STATUSES = (N_("published"), N_("retired"))
 FINDING_VERDICTS = (N_("satisfied"), N_("not_satisfied"), N_("needs_clarification"))
 REVIEW_STATUSES = (N_("unreviewed"), N_("recorded"), N_("carried"), N_("to_recheck"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request
 from litestar.datastructures import Cookie
@@ -58,7 +59,11 @@ NOTICES = {
 
 
 def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
-    items: list[tuple[str, str]] = [("/", gettext("Home")), ("/catalogs", gettext("Catalogs"))]
+    items: list[tuple[str, str]] = [
+        ("/", gettext("Home")),
+        ("/registry", gettext("Registry")),
+        ("/catalogs", gettext("Catalogs")),
+    ]
     if user is not None:
         items.append(("/inbox", gettext("Inbox")))
         items.append(("/assessments", gettext("Assessments")))
@@ -76,6 +81,12 @@ def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
     if user is None:
         items.append(("/register", gettext("Register")))
     return [{"href": href, "label": label, "current": path == href} for href, label in items]
+
+
+def language_href(request: Request[Any, Any, Any], language: str) -> str:
+    """The other language's link for this page, keeping its query (a registry search stays shareable)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "notice")]
+    return "?" + urlencode([*kept, ("lang", "ar" if language == "en" else "en")])
 
 
 async def set_language(request: Request[Any, Any, Any]) -> None:
@@ -104,6 +115,7 @@ def render(request: Request[Any, Any, Any], template: str, *, status_code: int =
         "nav": navigation(user, str(request.scope.get("path", ""))),
         "flash": flash,
         "errors": [],
+        "lang_href": language_href(request, language),
     }
     return Template(
         template, context={**base, **context}, status_code=status_code, cookies=cookies, media_type=MediaType.HTML

@@ -23,6 +23,7 @@ from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.log.services import LogService
 from portal.domain.organisations.services import OrganisationService
+from portal.domain.registry.services import RegistryService
 from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
@@ -60,6 +61,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     reviews: ReviewService
     inbox: InboxService
     issuance: IssuanceService
+    registry: RegistryService
     log: LogService
     audit_anchors: AuditAnchors
     rate_limiter: RateLimiter
@@ -136,6 +138,7 @@ def build_runtime(settings: Settings) -> Runtime:
         reviews=reviews,
         inbox=InboxService(reviews),
         issuance=issuance,
+        registry=RegistryService(issuance, settings.issuer),
         log=log,
         audit_anchors=anchors,
         rate_limiter=_rate_limiter(settings),

@@ -348,6 +348,34 @@ class AttestationEvent(Table, tablename="attestation_event"):
     at = Timestamptz()
 
 
+class RegistryEntry(Table, tablename="registry_entry"):
+    """The public registry's read model: one row per attestation, rewritten in the transaction of each change.
+
+    Only what is public (``portal.domain.registry.rows``). ``search`` is the normalised text a query matches
+    (trigram-indexed on PostgreSQL); ``sort_name`` the normalised provider name the registry sorts by.
+    """
+
+    serial = Varchar(length=16, primary_key=True)
+    organisation = UUID(index=True)
+    status = Varchar(length=16, index=True)
+    level = Varchar(length=16)
+    provider_name = Varchar(length=200)
+    provider_name_ar = Varchar(length=200, default="")
+    legal_name = Varchar(length=300)
+    registration_number = Varchar(length=100)
+    category = Varchar(length=40, index=True)
+    country = Varchar(length=2, index=True)
+    catalog_id = Varchar(length=64, index=True)
+    catalog_version = Varchar(length=32)
+    document = JSON()  # the public item: provider, scope, catalog, level, result
+    search = Text()
+    sort_name = Varchar(length=200, index=True)
+    valid_from = Timestamptz(index=True)
+    expires_at = Timestamptz(index=True)
+    superseded_by = Varchar(length=16, null=True, default=None)
+    updated_at = Timestamptz(index=True)
+
+
 class ThrottleCounter(Table, tablename="throttle_counter"):
     """Login attempts per hashed key (account or client address), shared by every worker process."""
 
@@ -411,6 +439,7 @@ ALL_TABLES: list[type[Table]] = [
     Decision,
     AttestationRow,
     AttestationEvent,
+    RegistryEntry,
     ThrottleCounter,
     LoginStep,
     TotpEnrolment,

@@ -67,6 +67,7 @@ from portal.domain.issuance.states import Status as Lifecycle
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
 from portal.domain.organisations import repo as organisations_repo
+from portal.domain.registry import repo as registry_repo
 from portal.domain.reviews import repo as reviews_repo
 from portal.domain.status.services import StatusListService
 from portal.errors import Conflict, InvalidInput, NeverIssued, NotFound
@@ -341,6 +342,7 @@ class IssuanceService:
                 log_index=appended.index,
                 at=issued,
             )
+            await registry_repo.refresh(serial)  # the public registry's row, in this transaction
             for older in await repo.current_for_scope(row.organisation_id, scope_sha256):
                 if older.serial != serial:
                     await self._move(caller, older, Lifecycle.SUPERSEDED, "supersede", values={"superseded_by": serial})
@@ -486,6 +488,7 @@ class IssuanceService:
         if values and values.get("superseded_by"):
             entry["superseded_by"] = values["superseded_by"]
         appended = await self.log.append(entry)
+        await registry_repo.refresh(row.serial)
         await repo.add_event(
             row.id,
             log_index=appended.index,
@@ -570,6 +573,7 @@ class IssuanceService:
         }
         async with atomic():
             await repo.set_document(serial, document, now())
+            await registry_repo.refresh(serial)
             entry = attestation_log_entry(row.token, jti=serial, event="condition", at=_epoch(now()))
             appended = await self.log.append({**entry, "condition": number, "state": "met"})
             await repo.add_event(

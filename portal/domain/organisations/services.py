@@ -13,6 +13,7 @@ from portal.domain.context import SYSTEM, Caller
 from portal.domain.organisations import repo
 from portal.domain.organisations.repo import OrganisationRecord
 from portal.domain.organisations.schemas import OrganisationOut
+from portal.domain.registry import repo as registry_repo
 from portal.errors import Conflict, NotFound
 from portal.security import policy
 from portal.security.principal import OrganisationKind, OrganisationStatus
@@ -82,6 +83,7 @@ class OrganisationService:
                 raise NotFound("no such provider organisation")
             if row.name_ar != name_ar:
                 await repo.set_arabic_name(organisation_id, name_ar)
+                await registry_repo.rename(organisation_id, now())
                 await record(
                     caller,
                     "organisation.renamed",

@@ -92,7 +92,6 @@ class FamilyResult(msgspec.Struct, frozen=True):
     family: str
     title: str
     counts: dict[str, int]
-    title_ar: str | None = None
 
 
 class CertificateData(msgspec.Struct, frozen=True):
@@ -134,12 +133,13 @@ class CertificateData(msgspec.Struct, frozen=True):
         provider_name_ar: str | None = None,
         scope_summary_ar: str | None = None,
         category: tuple[str, str | None] | None = None,
-        family_titles: dict[str, tuple[str, str | None]] | None = None,
+        family_titles: dict[str, str] | None = None,
     ) -> CertificateData:
         """Fill the certificate from a token's claims (read, not verified: the caller just signed it).
 
         ``category`` gives the provider category in words (English, Arabic) instead of its code, and
-        ``family_titles`` each family id's title (English, Arabic) for the results table.
+        ``family_titles`` each family id's title for the results table (English: a second language per family
+        does not fit one page beside the counts; the column headings are in both).
         """
         claims = unverified_claims(token)
         kid = parse_compact(token).header.get("kid")
@@ -147,12 +147,7 @@ class CertificateData(msgspec.Struct, frozen=True):
         conditions = tuple(f"{c.text} (due {c.due})" if c.due else c.text for c in att.conditions)
         titles = family_titles or {}
         results = tuple(
-            FamilyResult(
-                family=family,
-                title=titles.get(family, (family, None))[0],
-                title_ar=titles.get(family, (family, None))[1],
-                counts=dict(counts),
-            )
+            FamilyResult(family=family, title=titles.get(family, family), counts=dict(counts))
             for family, counts in att.result.items()
         )
         return cls(

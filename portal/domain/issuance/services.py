@@ -116,7 +116,7 @@ def certificate_data(token: str, proof: bytes, document: dict[str, Any], catalog
         log_proof=proof,
         provider_name_ar=document["provider"].get("name_ar") or None,
         category=(category.label, category.label_ar) if category else None,
-        family_titles={family.id: (family.title, None) for family in catalog.families},
+        family_titles={family.id: family.title for family in catalog.families},
     )
 
 

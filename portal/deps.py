@@ -13,6 +13,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
+from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
@@ -49,6 +50,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "keys": _constant(runtime.keys),
         "status_lists": _constant(runtime.status_lists),
         "issuance": _constant(runtime.issuance),
+        "status_lookup": _constant(runtime.status_lookup),
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
         "log": _constant(runtime.log),
@@ -68,6 +70,7 @@ EvidenceFiles = NamedDependency[EvidenceService]
 Keys = NamedDependency[KeyService]
 StatusLists = NamedDependency[StatusListService]
 Issuance = NamedDependency[IssuanceService]
+StatusLookups = NamedDependency[StatusLookup]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]
 Log = NamedDependency[LogService]

@@ -70,7 +70,9 @@ def navigation(user: Principal | None, path: str) -> list[dict[str, Any]]:
 
 
 async def set_language(request: Request[Any, Any, Any]) -> None:
-    """Before-request hook: pick the page language for this request."""
+    """Before-request hook: pick the page language for this request (pages only: the API speaks JSON)."""
+    if request.scope["path"].startswith("/api/"):
+        return
     current_language.set(
         choose_language(
             request.query_params.get("lang"),

@@ -10,12 +10,14 @@ from typing import Any
 
 import msgspec
 
+from portal.db.reads import Reader
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.services import AccountService
 from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
+from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.log.services import LogService
@@ -45,6 +47,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     reviews: ReviewService
     inbox: InboxService
     issuance: IssuanceService
+    status_lookup: StatusLookup  # the public status read model (one per worker process)
     log: LogService
 
 
@@ -71,6 +74,16 @@ def build_runtime(settings: Settings) -> Runtime:
     status_lists = StatusListService(keys, settings.issuer)
     log = LogService(keys, settings.issuer)
     keys.log = log  # every rotation is a `key` entry in the log, in the transaction of its audit event
+    issuance = IssuanceService(
+        assessments,
+        keys,
+        status_lists,
+        CertificateStore(settings.data_path / "certificates"),
+        settings.issuer,
+        log,
+    )
+    status_lookup = StatusLookup(Reader(), issuance.expire_due, max_entries=settings.status_cache_entries)
+    issuance.on_change.append(status_lookup.forget)  # this worker's own changes: forgotten at commit
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -87,13 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
         status_lists=status_lists,
         reviews=reviews,
         inbox=InboxService(reviews),
-        issuance=IssuanceService(
-            assessments,
-            keys,
-            status_lists,
-            CertificateStore(settings.data_path / "certificates"),
-            settings.issuer,
-            log,
-        ),
+        issuance=issuance,
+        status_lookup=status_lookup,
         log=log,
     )

@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     log_level: str = "INFO"
+    # Status answers each worker keeps (portal.domain.issuance.lookup); 0 reads the database every time.
+    status_cache_entries: int = 200_000
 
     @property
     def production(self) -> bool:

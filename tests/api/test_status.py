@@ -157,12 +157,10 @@ async def test_a_revoke_is_seen_by_every_worker_of_a_served_portal(actors, setti
         path = f"{server.base}/api/v1/attestations/{serial}/status"
 
         async def round_of(count: int) -> list[str]:
-            # A new connection each time, so the kernel spreads the requests over both workers' accepts.
-            answers = []
-            for _ in range(count):
-                async with httpx.AsyncClient(headers={"host": "127.0.0.1"}) as client:
-                    answers.append((await client.get(path)).json()["status"])
-            return answers
+            # No keep-alive: a new connection each time, so the kernel spreads the requests over both workers.
+            limits = httpx.Limits(max_keepalive_connections=0)
+            async with httpx.AsyncClient(headers={"host": "127.0.0.1"}, limits=limits) as client:
+                return [(await client.get(path)).json()["status"] for _ in range(count)]
 
         assert await round_of(20) == ["active"] * 20  # both workers now hold the active answer
         # The change is made by this test's process, not by either worker: they learn of it from the log.

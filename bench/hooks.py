@@ -52,4 +52,8 @@ def proofs_and_tiles(database: Database, smoke: bool) -> list[Figure]:
     return figures
 
 
+# Which engines each runs on: the registry's target is PostgreSQL's; the others need one served database.
+verify_endpoint.engines = ("sqlite",)  # type: ignore[attr-defined]
+registry_search.engines = ("postgres",)  # type: ignore[attr-defined]
+proofs_and_tiles.engines = ("sqlite", "postgres")  # type: ignore[attr-defined]
 HOOKS = [verify_endpoint, registry_search, proofs_and_tiles]

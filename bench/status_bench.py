@@ -6,8 +6,8 @@ seeded serials of every status; bare and portal runs alternate, three each, the 
 
 Revoke visibility: ``portal serve --workers 4``; every worker holds the serial's active answer, the demo's
 bench's signing officer revokes it over HTTP, and rounds of 8 requests on fresh connections (spread over the workers
-by the kernel) plus the signed status list are read until every answer says revoked. The time from sending
-the revoke to that round, median of three serials.
+by the kernel) plus the signed status list are read until four rounds in a row say revoked. The time from
+sending the revoke to the end of the first of those rounds, median of three serials.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ async def _login(base: str, database: Database, email: str) -> str:
     raise RuntimeError(f"login as {email} failed: {response.status_code} {response.text}")
 
 
-async def _visibility(base: str, database: Database, serials: list[str], token: str) -> list[float]:
+async def _visibility(base: str, entries: dict[str, tuple[int, int]], token: str) -> list[float]:
     from attestations.keys import Keyring
     from attestations.status_list import TokenStatus, decode_status_list_token
 
@@ -80,10 +80,7 @@ async def _visibility(base: str, database: Database, serials: list[str], token: 
     )
     async with fresh, httpx.AsyncClient(base_url=base, headers=servers.HOST, timeout=30) as client:
         keyring = Keyring.from_jwks((await client.get("/.well-known/jwks.json")).json())
-        for serial in serials:
-            ((list_id, index),) = query(
-                database, f"SELECT status_list, status_index FROM attestation WHERE serial = '{serial}'"
-            )
+        for serial, (list_id, index) in entries.items():
 
             async def round_of(serial: str = serial) -> list[str]:
                 async def one() -> str:
@@ -104,23 +101,29 @@ async def _visibility(base: str, database: Database, serials: list[str], token: 
                 headers={"authorization": f"Bearer {token}"},
             )
             assert revoked.status_code == 200, revoked.text
-            while True:
+            # Visible everywhere: from the first round of a run of four all-revoked rounds (32 requests, so
+            # every one of the 4 workers answers in it with near certainty), timed at that round's end.
+            streak: list[float] = []
+            while len(streak) < 4:
                 answers, status = await round_of(), await listed()
                 if answers == ["revoked"] * 8 and status == TokenStatus.INVALID:
-                    seconds.append(time.perf_counter() - sent)
-                    break
-                if time.perf_counter() - sent > 10:
-                    raise RuntimeError(f"{serial} still not revoked everywhere after 10 s: {answers} {status}")
-            for _ in range(3):  # and it stays so on every worker
-                assert await round_of() == ["revoked"] * 8
+                    streak.append(time.perf_counter() - sent)
+                else:
+                    streak = []
+                if time.perf_counter() - sent > 15:
+                    raise RuntimeError(f"{serial} still not revoked everywhere after 15 s: {answers} {status}")
+            seconds.append(streak[0])
     return seconds
 
 
 def revoke_visibility(database: Database) -> list[Figure]:
-    serials = database.serials("active", limit=3)
+    entries = {}
+    for serial in database.serials("active", limit=3):
+        found = query(database, f"SELECT status_list, status_index FROM attestation WHERE serial = '{serial}'")
+        entries[serial] = (int(found[0][0]), int(found[0][1]))
     with servers.portal(database.env, workers=4) as portal:
         token = asyncio.run(_login(portal.base, database, SIGNER))
-        seconds = asyncio.run(_visibility(portal.base, database, serials, token))
+        seconds = asyncio.run(_visibility(portal.base, entries, token))
     return [
         Figure(f"revoke visible on status + status list, 4 workers, {database.label}", median(seconds), "s", 1.0,
                at_least=False, detail="runs " + ", ".join(f"{s * 1000:.0f} ms" for s in seconds)),

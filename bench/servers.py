@@ -45,7 +45,7 @@ class Server:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine can take a minute to start 4 workers
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{command[0]} exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]

@@ -7,7 +7,8 @@ seeded serials of every status; bare and portal runs alternate, three each, the 
 Revoke visibility: ``portal serve --workers 4``; every worker holds the serial's active answer, the demo's
 bench's signing officer revokes it over HTTP, and rounds of 8 requests on fresh connections (spread over the workers
 by the kernel) plus the signed status list are read until four rounds in a row say revoked. The time from
-sending the revoke to the end of the first of those rounds, median of three serials.
+sending the revoke's answer (its transaction has committed) to the end of the first of those rounds, median of three
+serials; the revoke request's own time is printed beside it.
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ async def _login(base: str, database: Database, email: str) -> str:
     raise RuntimeError(f"login as {email} failed: {response.status_code} {response.text}")
 
 
-async def _visibility(base: str, entries: dict[str, tuple[int, int]], token: str) -> list[float]:
+async def _visibility(base: str, entries: dict[str, tuple[int, int]], token: str) -> list[tuple[float, float]]:
+    """Per serial: (seconds from the revoke's answer, when it has committed, to visible everywhere; seconds the
+    revoke request itself took)."""
     from attestations.keys import Keyring
     from attestations.status_list import TokenStatus, decode_status_list_token
 
-    seconds = []
+    seconds: list[tuple[float, float]] = []
     # No keep-alive: every request opens its own connection, which the kernel hands to any of the workers.
     fresh = httpx.AsyncClient(
         base_url=base, headers=servers.HOST, timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
@@ -105,18 +108,19 @@ async def _visibility(base: str, entries: dict[str, tuple[int, int]], token: str
                 headers={"authorization": f"Bearer {token}"},
             )
             assert revoked.status_code == 200, revoked.text
+            committed = time.perf_counter()
             # Visible everywhere: from the first round of a run of four all-revoked rounds (32 requests, so
             # every one of the 4 workers answers in it with near certainty), timed at that round's end.
             streak: list[float] = []
             while len(streak) < 4:
                 answers, status = await round_of(), await listed()
                 if answers == ["revoked"] * 8 and status == TokenStatus.INVALID:
-                    streak.append(time.perf_counter() - sent)
+                    streak.append(time.perf_counter() - committed)
                 else:
                     streak = []
                 if time.perf_counter() - sent > 15:
                     raise RuntimeError(f"{serial} still not revoked everywhere after 15 s: {answers} {status}")
-            seconds.append(streak[0])
+            seconds.append((streak[0], committed - sent))
     return seconds
 
 
@@ -129,6 +133,8 @@ def revoke_visibility(database: Database) -> list[Figure]:
         token = asyncio.run(_login(portal.base, database, SIGNER))
         seconds = asyncio.run(_visibility(portal.base, entries, token))
     return [
-        Figure(f"revoke visible on status + status list, 4 workers, {database.label}", median(seconds), "s", 1.0,
-               at_least=False, detail="runs " + ", ".join(f"{s * 1000:.0f} ms" for s in seconds)),
+        Figure(f"revoke visible on status + status list, 4 workers, {database.label}",
+               median([after for after, _ in seconds]), "s", 1.0, at_least=False,
+               detail="from its commit; runs " + ", ".join(f"{a * 1000:.0f} ms" for a, _ in seconds)
+               + "; the revoke request itself " + ", ".join(f"{r * 1000:.0f} ms" for _, r in seconds)),
     ]  # fmt: skip

@@ -4,10 +4,10 @@ Status lookup: ``portal serve`` (1 worker) on a seeded database and ``bench.bare
 way in the same run, each loaded by wrk (1 thread, 32 connections) cycling through a random sample of the
 seeded serials of every status; bare and portal runs alternate, three each, the median kept.
 
-Revoke visibility: ``portal serve --workers 4``; every worker holds the serial's active answer, the demo's
-bench's signing officer revokes it over HTTP, and rounds of 8 requests on fresh connections (spread over the workers
+Revoke visibility: ``portal serve --workers 4``; every worker holds the serial's active answer, the bench's
+signing officer revokes it over HTTP, and rounds of 8 requests on fresh connections (spread over the workers
 by the kernel) plus the signed status list are read until four rounds in a row say revoked. The time from
-sending the revoke's answer (its transaction has committed) to the end of the first of those rounds, median of three
+the revoke's answer (its transaction has committed) to the end of the first of those rounds, median of three
 serials; the revoke request's own time is printed beside it.
 """
 

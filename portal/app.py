@@ -80,9 +80,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await open_engine(engine)
         await runtime.evidence.sweep()  # what a crash can leave: dead uploads' temporaries, unrecorded files
         await runtime.keys.log_unlogged()  # every key's history is public from its first use
+        runtime.status_lookup.start()  # this worker follows the log to forget changed statuses
         try:
             yield
         finally:
+            await runtime.status_lookup.stop()
             await close_engine(engine)
 
     csrf = csrf_config(runtime.csrf_secret, secure=settings.production)

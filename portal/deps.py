@@ -14,6 +14,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence.services import EvidenceService
+from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
@@ -54,6 +55,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "status_lists": _constant(runtime.status_lists),
         "issuance": _constant(runtime.issuance),
         "registry": _constant(runtime.registry),
+        "status_lookup": _constant(runtime.status_lookup),
         "reviews": _constant(runtime.reviews),
         "inbox": _constant(runtime.inbox),
         "log": _constant(runtime.log),
@@ -76,6 +78,7 @@ Keys = NamedDependency[KeyService]
 StatusLists = NamedDependency[StatusListService]
 Issuance = NamedDependency[IssuanceService]
 Registry = NamedDependency[RegistryService]
+StatusLookups = NamedDependency[StatusLookup]
 Reviews = NamedDependency[ReviewService]
 Inbox = NamedDependency[InboxService]
 Log = NamedDependency[LogService]

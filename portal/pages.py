@@ -90,7 +90,9 @@ def language_href(request: Request[Any, Any, Any], language: str) -> str:
 
 
 async def set_language(request: Request[Any, Any, Any]) -> None:
-    """Before-request hook: pick the page language for this request."""
+    """Before-request hook: pick the page language for this request (pages only: the API speaks JSON)."""
+    if request.scope["path"].startswith("/api/"):
+        return
     current_language.set(
         choose_language(
             request.query_params.get("lang"),

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from portal.db.reads import Reader
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
@@ -19,6 +20,7 @@ from portal.domain.audit.services import install_anchors
 from portal.domain.catalogs.services import CatalogService
 from portal.domain.evidence.services import EvidenceService
 from portal.domain.evidence.storage import FileEvidenceStore
+from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.services import CertificateStore, IssuanceService
 from portal.domain.keys.services import KeyService, key_passphrase
 from portal.domain.log.services import LogService
@@ -62,6 +64,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     inbox: InboxService
     issuance: IssuanceService
     registry: RegistryService
+    status_lookup: StatusLookup  # the public status read model (one per worker process)
     log: LogService
     audit_anchors: AuditAnchors
     rate_limiter: RateLimiter
@@ -118,6 +121,8 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.issuer,
         log,
     )
+    status_lookup = StatusLookup(Reader(), issuance.expire_due, max_entries=settings.status_cache_entries)
+    issuance.on_change.append(status_lookup.forget)  # this worker's own changes: forgotten at commit
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),
@@ -139,6 +144,7 @@ def build_runtime(settings: Settings) -> Runtime:
         inbox=InboxService(reviews),
         issuance=issuance,
         registry=RegistryService(issuance, settings.issuer),
+        status_lookup=status_lookup,
         log=log,
         audit_anchors=anchors,
         rate_limiter=_rate_limiter(settings),

@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # comes first (portal.domain.audit.anchors).
     audit_anchor_events: int = 1000
     audit_anchor_minutes: float = 15.0
+    # Status answers each worker keeps (portal.domain.issuance.lookup); 0 reads the database every time.
+    status_cache_entries: int = 200_000
 
     @property
     def production(self) -> bool:

@@ -3,7 +3,6 @@ the security headers) rather than its own bare JSON body."""
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import ClientException
 from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 from litestar.types import Receive, Scope, Send
@@ -13,7 +12,7 @@ INVALID_HOST = "Invalid host header"  # Litestar's router refuses a malformed Ho
 
 class AllowedHosts(AllowedHostsMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        host = MutableScopeHeaders(scope=scope).get("host")
+        host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"), None)
         if self.allowed_hosts_regex is None or (host is not None and self.allowed_hosts_regex.fullmatch(host)):
             await self.app(scope, receive, send)
             return

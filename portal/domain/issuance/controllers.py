@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from portal.deps import CallerDep, Issuance
+from portal.deps import CallerDep, Issuance, StatusLookups
+from portal.domain.issuance.lookup import parse_instant
 from portal.domain.issuance.rules import SERIAL_FORM
 from portal.domain.issuance.schemas import (
     AttestationOut,
@@ -18,6 +22,7 @@ from portal.domain.issuance.schemas import (
     ReinstateIn,
     RejectionOut,
     RevokeIn,
+    StatusOut,
     SuspendIn,
 )
 from portal.errors import BadRequest
@@ -28,6 +33,23 @@ SERIAL = SERIAL_FORM
 PUBLIC = RateLimited("attestations")  # the public reads (the registry's status route joins this group)
 # A status read by anyone: no cache in between may keep a change hidden longer than a second.
 STATUS_CACHE = "public, max-age=1"
+
+
+class JsonAnswer:
+    """A 200 JSON response of bytes encoded beforehand: the status lookup's answer, with no response object to
+    build (the app's before-send hook still adds the security headers)."""
+
+    __slots__ = ("body",)
+    # A shared cache may keep a status answer but must ask again each time: a change is public within 1 s.
+    HEADERS = ((b"content-type", b"application/json"), (b"cache-control", b"public, no-cache"))
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [*self.HEADERS, (b"content-length", str(len(self.body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
 
 def checked(serial: str) -> str:
@@ -73,6 +95,24 @@ class AttestationsController(Controller):
     async def detail(self, issuance: Issuance, serial: FromPath[str]) -> Response[AttestationOut]:
         found = await issuance.get(checked(serial))
         return Response(found, headers={"Cache-Control": STATUS_CACHE})
+
+    @get(
+        "/{serial:str}/status",
+        guards=[PUBLIC],
+        summary="Is it valid? The status now (the status list's answer), or at an instant with ?at= (public)",
+        # Public and read-only: no session to decode, no CSRF cookie to set on the hottest route.
+        opt={"exclude_from_auth": True, "exclude_from_csrf": True},
+        responses={
+            200: ResponseSpec(data_container=StatusOut, description="The status", media_type="application/json")
+        },
+    )
+    async def status(
+        self, status_lookup: StatusLookups, serial: FromPath[str], at: FromQuery[str | None] = None
+    ) -> ASGIApp:
+        checked(serial)
+        if at is None:
+            return JsonAnswer(await status_lookup.current(serial))
+        return JsonAnswer(msgspec.json.encode(await status_lookup.at(serial, parse_instant(at))))
 
     @get(
         "/{serial:str}/certificate.pdf",

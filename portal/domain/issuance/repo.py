@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from portal.db.reads import Reader
 from portal.db.tables import AttestationEvent, AttestationRow, Decision
 from portal.domain.issuance.states import LIFECYCLE, Status
 
@@ -179,3 +180,26 @@ async def events(serial: str) -> list[EventRecord]:
         .order_by(AttestationEvent.at)
     )
     return [msgspec.convert(row, EventRecord) for row in rows]
+
+
+# --- the public read path (plain SQL through portal.db.reads: the status endpoint's hot query) --------------
+
+_STATUS_SQL = "SELECT status, expires_at, superseded_by FROM attestation WHERE serial = ?"
+
+
+class StatusRow(msgspec.Struct, frozen=True):
+    status: Status
+    expires_at: dt.datetime
+    superseded_by: str | None
+
+
+def _moment(value: Any) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+async def status_row(reader: Reader, serial: str) -> StatusRow | None:
+    found = await reader.row(_STATUS_SQL, serial)
+    if found is None:
+        return None
+    return StatusRow(Status(found[0]), _moment(found[1]), found[2])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import controls
 
@@ -38,3 +39,35 @@ def serial(year: int, number: int) -> str:
 
 def expiry(valid_from: dt.datetime, valid_days: int) -> dt.datetime:
     return valid_from + dt.timedelta(days=valid_days)
+
+
+class HistoricStatus(NamedTuple):
+    """What an attestation's event history says about one instant."""
+
+    issued: bool  # False: the instant is before the attestation was issued
+    status: str  # active | suspended | revoked | expired | superseded (meaningless when not issued)
+    superseded_by: str | None
+
+
+def status_at(
+    events: Sequence[tuple[dt.datetime, str]],
+    at: dt.datetime,
+    *,
+    expires_at: dt.datetime,
+    superseded_by: str | None,
+) -> HistoricStatus:
+    """The status at ``at`` from ``events`` — ``(when, status after the event)`` in the order they happened.
+
+    An attestation is expired from ``expires_at`` on unless revoked or superseded before, even when no
+    ``expire`` event was recorded yet (the first request after expiry records it).
+    """
+    if not events or at < events[0][0]:
+        return HistoricStatus(False, "", None)
+    status = events[0][1]
+    for when, after in events:
+        if when > at:
+            break
+        status = after
+    if status in ("active", "suspended") and at >= expires_at:
+        status = "expired"
+    return HistoricStatus(True, status, superseded_by if status == "superseded" else None)

@@ -105,3 +105,13 @@ class AttestationSummary(msgspec.Struct, kw_only=True):
     valid_from: dt.datetime
     expires_at: dt.datetime
     overdue: bool  # suspended past its end date, or a condition past its due date
+
+
+class StatusOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``GET /api/v1/attestations/{serial}/status`` (DESIGN section 5): the answer the status list gives."""
+
+    serial: str
+    status: Status
+    expires_at: dt.datetime
+    checked_at: dt.datetime  # when this answer was last confirmed against the database
+    superseded_by: str | None = None

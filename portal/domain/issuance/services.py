@@ -16,6 +16,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,13 @@ class IssuanceService:
         self.status_lists = status_lists
         self.certificates = certificates
         self.issuer = issuer.rstrip("/")
+        # Called with a serial after each committed status change (the status read model forgets it at once).
+        self.on_change: list[Callable[[str], None]] = []
+
+    def _changed(self, *serials: str) -> None:
+        for serial in serials:
+            for listener in self.on_change:
+                listener(serial)
 
     # --- who took part ------------------------------------------------------------------------------------
 
@@ -343,9 +351,10 @@ class IssuanceService:
                 at=issued,
             )
             await registry_repo.refresh(serial)  # the public registry's row, in this transaction
-            for older in await repo.current_for_scope(row.organisation_id, scope_sha256):
-                if older.serial != serial:
-                    await self._move(caller, older, Lifecycle.SUPERSEDED, "supersede", values={"superseded_by": serial})
+            current = await repo.current_for_scope(row.organisation_id, scope_sha256)
+            superseded = [older for older in current if older.serial != serial]
+            for older in superseded:
+                await self._move(caller, older, Lifecycle.SUPERSEDED, "supersede", values={"superseded_by": serial})
             await record(
                 caller,
                 "attestation.issued",
@@ -360,6 +369,7 @@ class IssuanceService:
                     "status_list": status.list_id,
                 },
             )
+        self._changed(serial, *(o.serial for o in superseded))
         return await self.get(serial)
 
     # --- the signing officers' queue ---------------------------------------------------------------------
@@ -537,6 +547,7 @@ class IssuanceService:
                 until=until,
                 values={"suspended_until": until},
             )
+        self._changed(serial)
         return await self.get(serial)
 
     async def reinstate(self, caller: Caller, serial: str, reason: str) -> AttestationOut:
@@ -547,6 +558,7 @@ class IssuanceService:
             await self._move(
                 caller, row, Lifecycle.ACTIVE, "reinstate", detail=reason, values={"suspended_until": None}
             )
+        self._changed(serial)
         return await self.get(serial)
 
     async def revoke(self, caller: Caller, serial: str, data: RevokeIn) -> AttestationOut:
@@ -555,6 +567,7 @@ class IssuanceService:
             raise Conflict(f"attestation {serial} is {row.status}; it can no longer be revoked")
         async with atomic():
             await self._move(caller, row, Lifecycle.REVOKED, "revoke", reason=data.reason.value, detail=data.detail)
+        self._changed(serial)
         return await self.get(serial)
 
     async def condition_met(self, caller: Caller, serial: str, number: int, note: str) -> AttestationOut:
@@ -608,6 +621,7 @@ class IssuanceService:
                 async with atomic():
                     await self._move(SYSTEM, row, Lifecycle.EXPIRED, "expire")
                 expired += 1
+                self._changed(serial)
             except Conflict:
                 continue  # another worker recorded it first
         return expired

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from portal.db.reads import Reader
 from portal.db.tables import LogCheckpoint, LogEntry, LogNode
 from portal.domain.log.tree import Node, key_node, node_key
 
@@ -150,3 +151,20 @@ async def checkpoints_after(size: int, limit: int) -> list[CheckpointRow]:
 
 async def checkpoint_count() -> int:
     return int(await LogCheckpoint.count())
+
+
+# --- for readers that follow the log (plain SQL through portal.db.reads) ----------------------------------------
+
+_HEAD_SQL = 'SELECT "index", leaf_hash FROM log_entry ORDER BY "index" DESC LIMIT 1'
+_SERIALS_SQL = 'SELECT DISTINCT jti FROM log_entry WHERE "index" > ? AND "index" <= ? AND jti IS NOT NULL'
+
+
+async def head(reader: Reader) -> tuple[int, str]:
+    """The newest entry's index and leaf hash; ``(-1, "")`` for an empty log."""
+    found = await reader.row(_HEAD_SQL)
+    return (-1, "") if found is None else (int(found[0]), str(found[1]))
+
+
+async def serials_between(reader: Reader, after: int, upto: int) -> list[str]:
+    """The serials named by entries ``after + 1 .. upto``."""
+    return [str(row[0]) for row in await reader.rows(_SERIALS_SQL, after, upto)]

@@ -1,0 +1,77 @@
+"""Load from wrk (the Debian package; installed with apt-get when absent, as root): requests per second and
+latency percentiles, each run repeated and the median kept."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.figures import median
+
+SCRIPT = """
+local paths = {%s}
+local n = 0
+wrk.headers["Host"] = "127.0.0.1"
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect +
+    summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    rate: float  # requests per second
+    p50_ms: float
+    p99_ms: float
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is not installed: apt-get install -y wrk")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk could not be installed; install the Debian package wrk")
+    return found
+
+
+def run(base: str, paths: list[str], *, seconds: float, connections: int = 32) -> Load:
+    """One wrk run (1 thread) cycling through ``paths``; non-2xx answers or socket errors fail it."""
+    script = SCRIPT % ", ".join(f'"{p}"' for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        done = subprocess.run(
+            [ensure_wrk(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s",
+             handle.name, base],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        Path(handle.name).unlink()
+    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
+    if found is None:
+        raise RuntimeError(f"wrk printed no result: {done.stdout}{done.stderr}")
+    requests, micros, p50, p99, errors = (int(g) for g in found.groups())
+    if errors or requests == 0:
+        raise RuntimeError(f"wrk: {errors} errors or non-2xx answers in {requests} requests\n{done.stdout}")
+    return Load(requests / (micros / 1e6), p50 / 1000, p99 / 1000)
+
+
+def median_of(base: str, paths: list[str], *, seconds: float, repeats: int = 3) -> tuple[Load, list[Load]]:
+    """The median run by rate, and every run."""
+    runs = [run(base, paths, seconds=seconds) for _ in range(repeats)]
+    rates = median([r.rate for r in runs])
+    chosen = min(runs, key=lambda r: abs(r.rate - rates))
+    return Load(rates, chosen.p50_ms, median([r.p99_ms for r in runs])), runs

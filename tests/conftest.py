@@ -69,6 +69,9 @@ def settings() -> Settings:
             "PORTAL_LOG_LEVEL": "WARNING",
             # Registration's own throttle is tested against a served portal with a low limit.
             "PORTAL_REGISTRATIONS_PER_HOUR": "1000000",
+            # The public rate limits are tested with their own counts (tests/api/test_verify.py).
+            "PORTAL_RATE_LIMIT_PUBLIC": "100000000",
+            "PORTAL_RATE_LIMIT_VERIFY": "100000000",
             # No audit anchor lands in the log unless a test asks for one (tests/api/test_audit_anchors.py).
             "PORTAL_AUDIT_ANCHOR_EVENTS": "1000000000",
             "PORTAL_AUDIT_ANCHOR_MINUTES": "1000000000",

@@ -16,7 +16,7 @@ import pytest
 
 import controls
 from portal.db.tables import Decision, Revision
-from tests.conftest import registration
+from tests.conftest import register, registration
 
 pytestmark = pytest.mark.usefixtures("baseline")
 BASELINE = controls.baseline_catalog()
@@ -30,9 +30,8 @@ def applicable(category: str) -> list[str]:
 
 async def provider(actors, *, category: str, country: str, name_ar: str = ""):
     body = registration(organisation__category=category, organisation__country=country)
-    created = await actors.client_factory().post("/api/v1/auth/register", json=body)
-    assert created.status_code == 201, created.text
-    organisation = created.json()["organisation_id"]
+    created = await register(actors.client_factory(), actors.app.state.runtime.settings, body)
+    organisation = created["organisation_id"]
     admin = await actors.regulator("regulator_admin")
     assert (await admin.post(f"/api/v1/organisations/{organisation}/verify")).status_code == 200
     if name_ar:

@@ -14,10 +14,10 @@ from litestar.response import Stream
 from portal.deps import Registry
 from portal.domain.registry.schemas import ChangesOut, RegistryPage, StatisticsOut
 from portal.domain.registry.services import MAX_PAGE, MAX_PER_PAGE, ExportVersion, Query
+from portal.security.ratelimit import RateLimited
 
-# Public routes are limited per client address: the limiter (branch `verify`) attaches here, to every
-# registry route at once, as Litestar middleware.
-PUBLIC_LIMITS: list[Any] = []
+# Every registry route, page or API, counts against one per-address limit (portal/security/ratelimit.py).
+PUBLIC_LIMITS = [RateLimited("registry")]
 FRESH = "public, max-age=1"  # no cache in between keeps a status change hidden longer than a second
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
@@ -41,7 +41,7 @@ def not_modified(request: Request[Any, Any, Any], version: ExportVersion) -> boo
 class RegistryController(Controller):
     path = "/api/v1/registry"
     tags = ["registry"]
-    middleware = PUBLIC_LIMITS
+    guards = PUBLIC_LIMITS
 
     @get(
         "/",

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar.datastructures import CacheControlHeader
+from litestar.response import File, Template
 
 from portal.clock import now
 from portal.deps import SettingsDep
 from portal.domain.organisations import repo as organisations_repo
 from portal.pages import render
+
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 
 
 class SiteController(Controller):
@@ -30,6 +34,10 @@ class SiteController(Controller):
             f"Canonical: {issuer}/.well-known/security.txt\n"
             f"Policy: {issuer}/schema\n"
         )
+
+    @get("/favicon.ico", include_in_schema=False, cache_control=CacheControlHeader(max_age=86400))
+    async def favicon(self) -> File:
+        return File(FAVICON, media_type="image/x-icon", content_disposition_type="inline")
 
     @get("/healthz", summary="Liveness and database check")
     async def health(self) -> dict[str, str]:

@@ -1,0 +1,27 @@
+"""Site-wide pages and files: the API docs' assets come from the portal itself, and the favicon exists."""
+
+from __future__ import annotations
+
+import re
+
+
+async def test_the_api_docs_load_only_scripts_the_csp_allows(anon) -> None:
+    page = await anon.get("/schema")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, flags=re.S)
+    assert [body.strip() for _, body in scripts] == ["", ""]  # no inline script: the CSP would refuse it
+    sources = [re.search(r'src="([^"]+)"', attributes).group(1) for attributes, _ in scripts]
+    assert sources == ["/static/swagger-ui/swagger-ui-bundle.js", "/static/api-docs/start.js"]
+    for path in [*sources, "/static/swagger-ui/swagger-ui.css", "/static/swagger-ui/LICENSE"]:
+        asset = await anon.get(path)
+        assert asset.status_code == 200, path
+    assert "SwaggerUIBundle" in (await anon.get(sources[0])).text
+    assert "https://" not in page.text
+
+
+async def test_the_favicon_is_served(anon) -> None:
+    icon = await anon.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # the ICO signature

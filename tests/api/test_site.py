@@ -25,3 +25,40 @@ async def test_the_favicon_is_served(anon) -> None:
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.content[:4] == b"\x00\x00\x01\x00"  # the ICO signature
+
+
+def test_development_serves_on_any_port_it_is_given(settings) -> None:
+    import subprocess
+    import time
+
+    import httpx
+
+    from tests.served import PORTAL, free_port, portal_env
+
+    port = free_port()
+    env = portal_env(settings, PORTAL_ENV="development", PORTAL_ISSUER="http://127.0.0.1:8000")
+    process = subprocess.Popen(
+        [PORTAL, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        answer = None
+        for _ in range(300):  # bounded: at most 30 s for the server to come up
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200, answer and answer.text
+        assert httpx.get(f"http://localhost:{port}/healthz", timeout=5).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_portal_help_lists_verify() -> None:
+    import subprocess
+
+    from tests.served import PORTAL
+
+    done = subprocess.run([PORTAL, "--help"], capture_output=True, text=True, check=True)
+    assert "verify              verify an attestation token or certificate PDF offline" in done.stdout

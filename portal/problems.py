@@ -35,6 +35,7 @@ from portal.errors import (
     TotpRequired,
     UnsupportedMediaType,
 )
+from portal.i18n import choose_language, current_language
 from portal.pages import render
 from portal.security.hosts import INVALID_HOST
 from portal.security.redact import loggable_path
@@ -98,6 +99,12 @@ def _problem(
     if _wants_html(request):
         if status == 401 and request.method == "GET":
             return Redirect(path=f"/login?next={_path(request)}")
+        # A path no route matches never reached the before-request hook: choose the page's language here too.
+        current_language.set(
+            choose_language(
+                request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+            )
+        )
         page = render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
         if headers:
             page.headers.update(headers)

@@ -62,3 +62,10 @@ def test_portal_help_lists_verify() -> None:
 
     done = subprocess.run([PORTAL, "--help"], capture_output=True, text=True, check=True)
     assert "verify              verify an attestation token or certificate PDF offline" in done.stdout
+
+
+async def test_a_missing_page_is_in_the_language_chosen(anon) -> None:
+    await anon.get("/?lang=ar")  # remembered in the lang cookie
+    page = await anon.get("/no/such/page", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert '<html lang="ar" dir="rtl">' in page.text

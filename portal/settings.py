@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     log_level: str = "INFO"
+    # security.txt (RFC 9116): where to report a vulnerability (a mailto: or https: URI), and the policy page.
+    security_contact: str = ""
+    security_policy: str = ""  # defaults to the portal's own /security page
 
     @property
     def production(self) -> bool:

@@ -69,3 +69,25 @@ async def test_a_missing_page_is_in_the_language_chosen(anon) -> None:
     page = await anon.get("/no/such/page", headers={"accept": "text/html"})
     assert page.status_code == 404
     assert '<html lang="ar" dir="rtl">' in page.text
+
+
+async def test_security_txt_takes_its_contact_and_policy_from_settings(anon, app) -> None:
+    settings = app.state.settings
+    text = (await anon.get("/.well-known/security.txt")).text
+    assert "Contact: http://testserver/security\n" in text and "Policy: http://testserver/security\n" in text
+    assert settings.security_contact == ""  # unset in the suite: both point at the policy page, which exists
+    english = await anon.get("/security")
+    assert english.status_code == 200 and "<h1>Security policy</h1>" in english.text
+    assert "<h1>سياسة الأمان</h1>" in (await anon.get("/security?lang=ar")).text
+
+
+def test_a_set_contact_is_published(settings) -> None:
+    import msgspec
+
+    from portal.site import security_txt_lines
+
+    configured = msgspec.structs.replace(
+        settings, security_contact="mailto:cert@regulator.example", security_policy="https://regulator.example/cvd"
+    )
+    lines = security_txt_lines(configured)
+    assert "Contact: mailto:cert@regulator.example" in lines and "Policy: https://regulator.example/cvd" in lines

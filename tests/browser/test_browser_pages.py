@@ -2,7 +2,7 @@
 A/AA rules with no violation, and does not scroll sideways at 1,366 or 390 px.
 
 The pages are found by following the links each account is shown, starting from the start page, so a page
-added later is audited as soon as something links to it. This runs after the journeys (test_journeys.py),
+added later is audited as soon as something links to it. This runs after the journeys (test_browser_journeys.py),
 so it also sees the states they leave behind.
 """
 
@@ -17,7 +17,7 @@ from tests.browser.audit import audit, with_language
 from tests.browser.conftest import EDITOR, PENDING_ADMIN, PROVIDER_ADMIN, REGULATOR_ADMIN, REVIEWER, SIGNER, Sessions
 
 # Not pages of the portal's own: the API (JSON, downloads), static files, the machine-readable well-known files
-# and log tiles, and the API docs (third-party markup, checked on its own in test_schema.py).
+# and log tiles, and the API docs (third-party markup, checked on its own in test_browser_schema.py).
 NOT_PAGES = ("/api/", "/static/", "/.well-known/", "/log/", "/schema", "/healthz")
 START = {
     None: ["/", "/login", "/register", "/invitations"],

@@ -1,4 +1,4 @@
-"""Journeys through the served demo portal in a real browser. They run before test_pages.py, which then audits
+"""Journeys through the served demo portal in a real browser. They run before test_browser_pages.py, which then audits
 the pages in the states they leave behind."""
 
 from __future__ import annotations
@@ -54,5 +54,5 @@ def test_an_editor_uploads_evidence_and_sees_the_progress_bar(sessions: Sessions
     with page.expect_navigation():
         page.click("form.upload button[type=submit]")
     assert page.evaluate("() => sessionStorage.getItem('progress-shown')") == "yes"
-    assert page.locator("td a:text-is('5g-hardening.txt')").count() == 1  # the page test_pages.py audits
+    assert page.locator("td a:text-is('5g-hardening.txt')").count() == 1  # the page test_browser_pages.py audits
     page.close()

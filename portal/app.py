@@ -14,12 +14,12 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import i18n
+from portal.api_docs import SWAGGER_UI, SWAGGER_UI_URL, ApiDocs
 from portal.db import close_engine, connect, open_engine
 from portal.deps import dependencies
 from portal.domain.accounts.controllers import AuthController, MeController, MembersController
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VerifyController,
             VerifyPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            create_static_files_router(path=SWAGGER_UI_URL, directories=[SWAGGER_UI], include_in_schema=False),
         ],
         dependencies=dependencies(runtime),
         middleware=[
@@ -143,7 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Provider Attestation Portal",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[ApiDocs()],
             components=[runtime.session_auth.openapi_components],
         ),
         plugins=[ProblemResponses(), AnyOfSchemas(), StrictBodies()],

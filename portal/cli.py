@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()  # fail here, before workers start, if settings are wrong
+    if not settings.production:
+        # Development answers on the port it serves, whatever PORTAL_ISSUER says (the workers inherit this).
+        served = [f"{name}:{args.port}" for name in ("127.0.0.1", "localhost")]
+        os.environ["PORTAL_ALLOWED_HOSTS"] = ",".join([*settings.allowed_hosts, *served])
     uvicorn.run(
         "portal.app:create_app",
         factory=True,
@@ -312,6 +317,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     command("migrate", cmd_migrate, "apply database migrations")
+    # Listed for --help only: main() hands `portal verify ...` to the offline verifier's own parser.
+    sub.add_parser("verify", help="verify an attestation token or certificate PDF offline (portal verify --help)")
     demo = command("demo", cmd_demo, "seed demonstration data")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no organisations")
 

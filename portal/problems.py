@@ -35,6 +35,7 @@ from portal.errors import (
     TotpRequired,
     UnsupportedMediaType,
 )
+from portal.i18n import choose_language, current_language
 from portal.pages import render
 from portal.security.hosts import INVALID_HOST
 from portal.security.redact import loggable_path
@@ -98,6 +99,12 @@ def _problem(
     if _wants_html(request):
         if status == 401 and request.method == "GET":
             return Redirect(path=f"/login?next={_path(request)}")
+        # A path no route matches never reached the before-request hook: choose the page's language here too.
+        current_language.set(
+            choose_language(
+                request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+            )
+        )
         page = render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
         if headers:
             page.headers.update(headers)
@@ -164,7 +171,11 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return _problem(request, 401, "not-authenticated", "Authentication required", exc.detail, {})
     if status == 400 and exc.detail == INVALID_HOST:  # Litestar's router and portal.security.hosts
         # Never a page: an HTML page would be built for a host the portal does not serve.
-        body = {"type": TYPE_BASE + "invalid-host", "title": INVALID_HOST, "status": 400, "detail": INVALID_HOST}
+        detail = (
+            "The portal does not serve this host name. Set PORTAL_ISSUER to the portal's public URL, "
+            "or list the host (with its port) in PORTAL_ALLOWED_HOSTS."
+        )
+        body = {"type": TYPE_BASE + "invalid-host", "title": INVALID_HOST, "status": 400, "detail": detail}
         return Response({**body, "instance": _path(request)}, status_code=400, media_type=PROBLEM_JSON)
     if status >= 500:  # Litestar's own 5xx details can name files and internals: log them, say nothing
         log.error("%s %s answered %s: %s", request.method, request.url.path, status, exc.detail)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar.datastructures import CacheControlHeader
+from litestar.response import File, Template
 
 from portal.clock import now
 from portal.deps import Assessments, CallerDep, Inbox, Organisations, SettingsDep
 from portal.domain.organisations import repo as organisations_repo
 from portal.pages import render
+from portal.settings import Settings
 from portal.start import start_context
+
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 
 
 class SiteController(Controller):
@@ -34,17 +39,29 @@ class SiteController(Controller):
 
     @get("/.well-known/security.txt", media_type="text/plain", summary="Security contact (RFC 9116)")
     async def security_txt(self, settings: SettingsDep) -> str:
-        expires = (now() + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
-        issuer = settings.issuer
-        return (
-            f"Contact: mailto:security@{issuer.split('://', 1)[-1].split(':')[0].split('/')[0]}\n"
-            f"Expires: {expires}\n"
-            "Preferred-Languages: en, ar\n"
-            f"Canonical: {issuer}/.well-known/security.txt\n"
-            f"Policy: {issuer}/schema\n"
-        )
+        return "".join(line + "\n" for line in security_txt_lines(settings))
+
+    @get("/security", include_in_schema=False)
+    async def security_policy(self, request: Request[Any, Any, Any], settings: SettingsDep) -> Template:
+        return render(request, "security.html", contact=settings.security_contact)
+
+    @get("/favicon.ico", include_in_schema=False, cache_control=CacheControlHeader(max_age=86400))
+    async def favicon(self) -> File:
+        return File(FAVICON, media_type="image/x-icon", content_disposition_type="inline")
 
     @get("/healthz", summary="Liveness and database check")
     async def health(self) -> dict[str, str]:
         await organisations_repo.any_exists()
         return {"status": "ok"}
+
+
+def security_txt_lines(settings: Settings) -> list[str]:
+    """PORTAL_SECURITY_CONTACT and PORTAL_SECURITY_POLICY; unset, both name the portal's /security page."""
+    issuer = settings.issuer
+    return [
+        f"Contact: {settings.security_contact or issuer + '/security'}",
+        f"Expires: {(now() + dt.timedelta(days=180)).strftime('%Y-%m-%dT00:00:00Z')}",
+        "Preferred-Languages: en, ar",
+        f"Canonical: {issuer}/.well-known/security.txt",
+        f"Policy: {settings.security_policy or issuer + '/security'}",
+    ]

@@ -221,7 +221,8 @@ def test_a_bad_host_is_a_400_problem_with_the_security_headers(one_server: Serve
                 "type": "/problems/invalid-host",
                 "title": "Invalid host header",
                 "status": 400,
-                "detail": "Invalid host header",
+                "detail": "The portal does not serve this host name. Set PORTAL_ISSUER to the portal's public URL, "
+                "or list the host (with its port) in PORTAL_ALLOWED_HOSTS.",
                 "instance": "/login",
             }
             assert headers["content-security-policy"].startswith("default-src 'self'")

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from attestations.canonical import canonical_digest, canonical_json
 from attestations.checkpoint import Checkpoint, sign_checkpoint
 from attestations.keys import KeyPurpose, SigningKey
@@ -52,6 +54,7 @@ from attestations.tokens import (
     sign_attestation,
 )
 from portal.domain.log import tree
+from portal.domain.registry.rows import RegistryRow, registry_row
 
 BATCH = 20_000
 YEARS = 3
@@ -414,8 +417,42 @@ def _tables(plan: Plan, rows: list[Seeded], sink: Sink, certificate: str, office
     ]  # fmt: skip
 
 
+REGISTRY_COLUMNS = tuple(RegistryRow.__struct_fields__)
+Generated = tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]
+
+
+def registry_entries(
+    plan: Plan, rows: list[Seeded], sink: Sink
+) -> tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]:
+    """The public registry's read model: one row per attestation, built by the registry's own pure function."""
+    t, u = sink.time, sink.uid
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            entry = registry_row(
+                serial=row.serial,
+                organisation=plan.organisations[row.organisation],
+                document=json.loads(row.document),
+                name_ar="",
+                status=row.status,
+                level="full",
+                valid_from=_moment(row.issued),
+                expires_at=_moment(row.expires),
+                superseded_by=row.superseded_by,
+                updated_at=_moment(row.changed or row.issued),
+            )
+            values = msgspec.structs.asdict(entry)
+            values["organisation"] = u(values["organisation"])
+            values["document"] = json.dumps(values["document"])
+            for name in ("valid_from", "expires_at", "updated_at"):
+                values[name] = t(int(values[name].timestamp()))
+            yield tuple(values[name] for name in REGISTRY_COLUMNS)
+
+    return "registry_entry", REGISTRY_COLUMNS, generate()
+
+
 # A new table: ("name", (columns...), rows) where ``rows(plan, seeded, sink)`` yields tuples; see _tables.
-TABLES: list[Callable[[Plan, list[Seeded], Sink], tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]]] = []
+TABLES: list[Callable[[Plan, list[Seeded], Sink], Generated]] = [registry_entries]
 
 
 async def seed(n: int) -> dict[str, Any]:

@@ -14,11 +14,13 @@ from bench.figures import median
 
 SCRIPT = """
 local paths = {%s}
+local method, body = "%s", %s
 local n = 0
 wrk.headers["Host"] = "127.0.0.1"
+if body then wrk.headers["Content-Type"] = "application/json" end
 request = function()
   n = n + 1
-  return wrk.format("GET", paths[(n %% #paths) + 1])
+  return wrk.format(method, paths[(n %% #paths) + 1], nil, body)
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
@@ -47,9 +49,13 @@ def ensure_wrk() -> str:
     return found
 
 
-def run(base: str, paths: list[str], *, seconds: float, connections: int = 32) -> Load:
-    """One wrk run (1 thread) cycling through ``paths``; non-2xx answers or socket errors fail it."""
-    script = SCRIPT % ", ".join(f'"{p}"' for p in paths)
+def run(base: str, paths: list[str], *, seconds: float, connections: int = 32, json_body: str | None = None) -> Load:
+    """One wrk run (1 thread) cycling through ``paths`` (GET, or POST of ``json_body``); non-2xx answers or
+    socket errors fail it."""
+    if json_body is not None and ("]]" in json_body or "\n" in json_body):
+        raise ValueError("the body must fit a Lua long string on one line")
+    body = "nil" if json_body is None else f"[[{json_body}]]"
+    script = SCRIPT % (", ".join(f'"{p}"' for p in paths), "GET" if json_body is None else "POST", body)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
@@ -69,9 +75,11 @@ def run(base: str, paths: list[str], *, seconds: float, connections: int = 32) -
     return Load(requests / (micros / 1e6), p50 / 1000, p99 / 1000)
 
 
-def median_of(base: str, paths: list[str], *, seconds: float, repeats: int = 3) -> tuple[Load, list[Load]]:
+def median_of(
+    base: str, paths: list[str], *, seconds: float, repeats: int = 3, json_body: str | None = None
+) -> tuple[Load, list[Load]]:
     """The median run by rate, and every run."""
-    runs = [run(base, paths, seconds=seconds) for _ in range(repeats)]
+    runs = [run(base, paths, seconds=seconds, json_body=json_body) for _ in range(repeats)]
     rates = median([r.rate for r in runs])
     chosen = min(runs, key=lambda r: abs(r.rate - rates))
     return Load(rates, chosen.p50_ms, median([r.p99_ms for r in runs])), runs

@@ -160,7 +160,8 @@ class Client(httpx.AsyncClient):
         return await super().send(request, **kwargs)
 
     async def prime_csrf(self) -> str:
-        await self.get("/")
+        # Any page sets the CSRF cookie; the health check is the cheapest (the start page builds a dashboard).
+        await self.get("/healthz")
         return self.cookies["portal_csrf"]
 
 

@@ -131,3 +131,23 @@ async def test_pages_ask_anonymous_visitors_to_log_in_and_refuse_wrong_roles(act
     provider, _ = await actors.provider()
     refused = await provider.get("/regulator/organisations", headers={"accept": "text/html"})
     assert refused.status_code == 403 and "<h1>Not allowed</h1>" in refused.text
+
+
+async def test_english_pages_show_words_for_codes_and_each_value_has_one_label(actors, anon, baseline) -> None:
+    client, _ = await actors.provider()
+    page = await client.get("/organisation?lang=en")
+    assert page.status_code == 200 and "· Provider admin</span>" in page.text and "· provider_admin<" not in page.text
+    register = await anon.get("/register?lang=en")
+    assert ">Telecommunications and data-transmission operator</option>" in register.text
+    assert ">telecom_operator<" not in register.text
+    from tests.api.test_assessments import BASELINE
+
+    detail = await anon.get(f"/catalogs/{BASELINE.id}/{BASELINE.version}?lang=en")
+    # The catalog's category filter uses the same words as the register form, in both languages.
+    assert ">Telecommunications and data-transmission operator</option>" in detail.text
+    arabic = await anon.get("/register?lang=ar")
+    arabic_detail = await anon.get(f"/catalogs/{BASELINE.id}/{BASELINE.version}?lang=ar")
+    assert (
+        ">مشغّل اتصالات ونقل بيانات</option>" in arabic.text
+        and ">مشغّل اتصالات ونقل بيانات</option>" in arabic_detail.text
+    )

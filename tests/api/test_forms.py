@@ -282,7 +282,7 @@ async def test_the_invitation_says_whom_it_is_for_and_a_dead_link_shows_no_passw
     shown = await anon.post("/invitations", data={"invitation": secret, "_csrf_token": token})
     assert shown.status_code == 200
     facts = shown.text.split('id="invitation-for"')[1].split("</dl>")[0]
-    for fact in (org["name"], "Salma", "salma@provider.example", "provider_editor"):
+    for fact in (org["name"], "Salma", "salma@provider.example", "Provider editor"):
         assert fact in facts
     assert 'name="password"' in shown.text and f'name="invitation" value="{secret}"' in shown.text
     done = await anon.post("/invitations", data={"invitation": secret, "password": PASSWORD, "_csrf_token": token})

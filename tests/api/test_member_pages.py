@@ -54,7 +54,7 @@ async def test_role_change_confirmation_names_both_roles_and_applies_on_post(act
     _, editor_user = await actors.member(me["organisation_id"], "provider_editor")
     confirm = await admin.get(f"/organisation/members/{editor_user['id']}/role?role=provider_admin")
     assert confirm.status_code == 200
-    assert "provider_editor → <strong>provider_admin</strong>" in confirm.text
+    assert "Provider editor → <strong>Provider admin</strong>" in confirm.text
     assert 'name="role" value="provider_admin"' in confirm.text
     done = await admin.post(
         f"/organisation/members/{editor_user['id']}/role",

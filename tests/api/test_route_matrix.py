@@ -19,6 +19,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/assessments/{assessment_id:uuid}/decide"): LOGIN,
     ("GET", "/api/v1/attestations"): LOGIN,
     ("GET", "/api/v1/attestations/{serial:str}"): PUBLIC,
+    ("GET", "/api/v1/attestations/{serial:str}/status"): PUBLIC,
     ("GET", "/api/v1/attestations/{serial:str}/certificate.pdf"): PUBLIC,
     ("POST", "/api/v1/attestations/{serial:str}/suspend"): LOGIN,
     ("POST", "/api/v1/attestations/{serial:str}/reinstate"): LOGIN,

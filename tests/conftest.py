@@ -31,6 +31,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
         if parts[0] in {"api", "db"}:
             item.add_marker(pytest.mark.db)
+    # The browser tests go last: Playwright's sync API keeps an event loop running in this thread until the
+    # session ends, and no asyncio test can start while it does.
+    items.sort(key=lambda item: Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0] == "browser")
 
 
 def _database_url(tmp: Path) -> str:

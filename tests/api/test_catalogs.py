@@ -218,8 +218,10 @@ async def test_only_a_regulator_admin_publishes_and_retires(catalogs, actors, an
     assert retired.json()["retired_at"] is not None
     republish = await admin.post(f"{base}/publish")
     assert republish.status_code == 409
-    events = await AuditEvent.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.object_id).where(
-        AuditEvent.action.like("catalog.%")
+    events = (
+        await AuditEvent.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.object_id)
+        .where(AuditEvent.action.like("catalog.%"))
+        .order_by(AuditEvent.seq)
     )
     assert [(e["action"], e["actor_id"], e["object_id"]) for e in events] == [
         ("catalog.imported", "", "test-catalog@1.0.0"),

@@ -4,7 +4,7 @@ the pages in the states they leave behind."""
 from __future__ import annotations
 
 from tests.browser.audit import audit
-from tests.browser.conftest import EDITOR, PROVIDER_ADMIN, Sessions
+from tests.browser.conftest import EDITOR, Sessions
 
 DRAFT = "5G standalone core (draft)"
 
@@ -15,11 +15,11 @@ def test_a_refused_registration_keeps_what_was_typed(sessions: Sessions) -> None
         "#name": "Example Cloud",
         "#legal_name": "Example Cloud W.L.L.",
         "#country": "BH",
-        "#registration_number": "CR-4711",
+        "#registration_number": "CR-10442",  # Gulf Telecom's, in the same country: already registered
         "#website": "https://cloud.example",
         "#contact_email": "security@cloud.example",
         "#display_name": "Example Admin",
-        "#email": PROVIDER_ADMIN,  # already has an account
+        "#email": "new.admin@cloud.example",
         "#password": "a long unusual passphrase",
     }
     for selector, value in typed.items():

@@ -18,7 +18,7 @@ from tests.browser.conftest import EDITOR, PENDING_ADMIN, PROVIDER_ADMIN, REGULA
 
 # Not pages of the portal's own: the API (JSON, downloads), static files, the machine-readable well-known files
 # and log tiles, and the API docs (third-party markup, checked on its own in test_browser_schema.py).
-NOT_PAGES = ("/api/", "/static/", "/.well-known/", "/log/", "/schema", "/healthz")
+NOT_PAGES = ("/api/", "/static/", "/.well-known/", "/log/", "/schema", "/healthz", "/registry/feed.atom")
 START = {
     None: ["/", "/login", "/register", "/invitations"],
     PROVIDER_ADMIN: ["/"],
@@ -54,6 +54,8 @@ def crawl(sessions: Sessions, email: str | None, audited: set[str]) -> list[str]
             if status != 200:
                 problems.append(f"{language} {path}: answered {status}")
                 break
+            if response is not None and "text/html" not in response.headers.get("content-type", ""):
+                break  # a document that is not a page (a feed, a download): nothing to audit
             if language == "en":
                 content = path + page.evaluate(MAIN_CONTENT)
                 if content in audited:

@@ -45,7 +45,7 @@ async def _seed(env: dict[str, str]) -> tuple[str, str]:
     await migrate(connect(settings.database_url))
     runtime = build_runtime(settings)
     await runtime.catalogs.ensure_baseline()
-    user = await runtime.accounts.register(
+    user = await runtime.registrations.register_confirmed(
         SYSTEM,
         Registration(
             organisation=NewOrganisation(

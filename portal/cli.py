@@ -37,7 +37,7 @@ async def _with_runtime(work: Callable[[Runtime], Awaitable[Any]], *, migrate_fi
     engine = connect(settings.database_url)
     await open_engine(engine)
     try:
-        report = await migrate(engine) if migrate_first else ""
+        report = await migrate(engine) if migrate_first else []
         result = await work(build_runtime(settings))
         return (report, result) if migrate_first else result
     finally:
@@ -60,8 +60,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         print(f"error: the built-in baseline catalog is not valid: {exc}", file=sys.stderr)
         return 2
-    text = "\n".join([report.strip() or "database is up to date", f"baseline catalog: {baseline.message}"])
-    _emit(args, {"ok": True, "report": report.strip().splitlines(), "baseline": baseline}, text)
+    migrated = f"database migrated: applied {len(report)} migrations" if report else "database is up to date"
+    text = "\n".join([migrated, f"baseline catalog: {baseline.message}"])
+    _emit(args, {"ok": True, "applied": report, "baseline": baseline}, text)
     return 0
 
 

@@ -87,7 +87,8 @@ def _from_environ(environ: dict[str, str]) -> dict[str, object]:
 
 @functools.cache
 def _development_secret(data_dir: Path) -> str:
-    """Created once per data directory and warned about once per process."""
+    """Created once per data directory, and warned about then: a `make run` starts three processes (migrate,
+    demo, serve), and one warning says it where three would be noise."""
     path = data_dir / "secret_key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ def _development_secret(data_dir: Path) -> str:
             handle.write(secrets.token_urlsafe(48))
         log.warning("PORTAL_SECRET_KEY is not set: created a development key in %s", path)
     else:
-        log.warning("PORTAL_SECRET_KEY is not set: using the development key in %s", path)
+        log.debug("PORTAL_SECRET_KEY is not set: using the development key in %s", path)
     return path.read_text().strip()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
@@ -15,8 +16,11 @@ class MigrationFailed(RuntimeError):
     pass
 
 
-async def migrate(engine: Engine) -> str:
-    """Apply every pending migration with ``engine``; return piccolo's report."""
+_APPLIED = re.compile(r"^\s*- (\S+) \[forwards\]\.\.\. ok", re.MULTILINE)
+
+
+async def migrate(engine: Engine) -> list[str]:
+    """Apply every pending migration with ``engine``; return the ids of those it applied, oldest first."""
     # Piccolo's migration machinery looks its engine up in the PICCOLO_CONF module; hand it ours, so the
     # migrations run on exactly the database the caller opened (and no setting is rewritten on the way).
     from piccolo.apps.migrations.tables import Migration
@@ -31,4 +35,6 @@ async def migrate(engine: Engine) -> str:
         result = await run_forwards(app_name="portal")
     if not result.success:
         raise MigrationFailed(result.message or report.getvalue())
-    return report.getvalue()
+    # Piccolo's own report counts a new database's migrations as both "already complete" and "not yet run";
+    # the caller says it in one plain line instead.
+    return _APPLIED.findall(report.getvalue())

@@ -14,6 +14,7 @@ from portal.db.tables import Assessment, AttestationRow, AuditEvent, Evidence, O
 from tests.conftest import PASSWORD
 
 PORTAL = str(Path(sys.executable).parent / "portal")
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "portal"
 
 
 def _run(settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -204,3 +205,25 @@ async def test_users_reset_totp_clears_the_seed_and_prints_none(settings, actors
     assert login.json()["totp_secret"] != old
     again = _run(settings, "users", "reset-totp", "--email", reviewer["email"])
     assert again.returncode == 2 and "no second factor is enrolled" in again.stderr
+
+
+def test_a_new_installation_says_each_thing_once(tmp_path) -> None:
+    """`make run` is migrate, demo and serve: the development key is warned about once, when it is made, and
+    a new database is reported as migrated in one line (not piccolo's "already complete / not yet run")."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_") and key != "PICCOLO_CONF"}
+    env |= {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+
+    def migrate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([PORTAL, "migrate"], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    first, second = migrate(), migrate()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert (
+        first.stdout.splitlines()[0]
+        == f"database migrated: applied {len(list(MIGRATIONS.glob('portal_*.py')))} migrations"
+    )
+    assert second.stdout.splitlines()[0] == "database is up to date"
+    assert "already complete" not in first.stdout + second.stdout
+    warnings = (first.stderr + second.stderr).count("PORTAL_SECRET_KEY is not set")
+    assert warnings == 1, first.stderr + second.stderr
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -1,6 +1,7 @@
 // Evidence upload with a progress bar. The file streams to the API; the CSRF token travels in a header.
 // Every outcome is said in the page's language (the texts are on the form, translated by the server):
-// 201 added (the page reloads to show it, with a notice), 200 already attached, anything else refused and why.
+// 201 added (the page reloads to show it, with a notice), 200 already attached, anything else refused and why
+// (the reasons by status are on the form as JSON, translated like the rest).
 (function () {
   "use strict";
   function csrfToken() {
@@ -42,9 +43,11 @@
           status.textContent = fill(say.already, { name: body.filename || name });
           input.value = "";
         } else {
+          // The reason in the page's language, by status: the API's own words are English.
+          var reasons = JSON.parse(say.reasons || "{}");
           var reason = request.status === 413 ? say.tooLarge
             : request.status === 415 ? say.badType
-            : (body.detail || String(request.status));
+            : reasons[String(request.status)] || fill(reasons.other || "%(status)s", { status: String(request.status) });
           status.textContent = fill(say.refused, { reason: reason });
         }
       });

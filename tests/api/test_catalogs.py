@@ -387,7 +387,7 @@ async def test_catalog_pages_list_browse_search_and_filter(catalogs, anon) -> No
     url = f"/catalogs/{expected.id}/{expected.version}"
     listing = await anon.get("/catalogs")
     assert listing.status_code == 200
-    assert f'<a href="{url}"><strong>{expected.title}</strong></a>' in listing.text
+    assert f'<a href="{url}"><strong><bdi>{expected.title}</bdi></strong></a>' in listing.text
     assert '<a href="/catalogs" aria-current="page">Catalogs</a>' in listing.text
 
     page = await anon.get(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 
 import pytest
@@ -253,6 +254,11 @@ async def test_the_upload_says_what_happened_in_the_pages_language(actors) -> No
     assert 'data-already="Already attached: %(name)s is part of this assessment; nothing was added."' in english.text
     arabic = await client.get(f"/assessments/{assessment['id']}?lang=ar")
     assert 'data-added="أُضيف: %(name)s."' in arabic.text
+    # The API's refusals are English; the script says each in the page's language, by status.
+    reasons = json.loads(html.unescape(re.search(r"data-reasons='([^']*)'", arabic.text).group(1)))
+    assert reasons["409"].startswith("لم يعد هذا التقييم قابلًا للتعديل")
+    assert reasons["other"] == "تعذّر على الخادم استلام الملف (الخطأ %(status)s)؛ حاول مجددًا"
+    assert set(reasons) == {"401", "403", "404", "409", "422", "429", "other"}
     added = await client.get(f"/assessments/{assessment['id']}?notice=evidence-added&lang=en")
     assert "The evidence file is added." in added.text
 

@@ -4,7 +4,7 @@ the pages in the states they leave behind."""
 from __future__ import annotations
 
 from tests.browser.audit import audit
-from tests.browser.conftest import EDITOR, Sessions
+from tests.browser.conftest import EDITOR, PROVIDER_ADMIN, REGULATOR_ADMIN, REVIEWER, SIGNER, Sessions
 
 DRAFT = "5G standalone core (draft)"
 
@@ -36,7 +36,7 @@ def test_a_refused_registration_keeps_what_was_typed(sessions: Sessions) -> None
 
 def test_an_editor_uploads_evidence_and_sees_the_progress_bar(sessions: Sessions) -> None:
     page = sessions.page(EDITOR, "/assessments?lang=en")
-    page.click(f"a:text-is('{DRAFT}')")
+    page.get_by_role("link", name=DRAFT, exact=True).click()
     page.wait_for_selector("form.upload")
     assert page.is_hidden("form.upload .upload-progress")
     # The page reloads when the upload is done: the progress bar's first showing is kept in sessionStorage.
@@ -55,4 +55,98 @@ def test_an_editor_uploads_evidence_and_sees_the_progress_bar(sessions: Sessions
         page.click("form.upload button[type=submit]")
     assert page.evaluate("() => sessionStorage.getItem('progress-shown')") == "yes"
     assert page.locator("td a:text-is('5g-hardening.txt')").count() == 1  # the page test_browser_pages.py audits
+    page.close()
+
+
+def test_a_refused_upload_says_why_in_arabic(sessions: Sessions) -> None:
+    page = sessions.page(EDITOR, "/assessments?lang=ar")
+    page.get_by_role("link", name=DRAFT, exact=True).click()
+    page.wait_for_selector("form.upload")
+    page.set_input_files("#evidence-file", files=[{"name": "empty.txt", "mimeType": "text/plain", "buffer": b""}])
+    page.click("form.upload button[type=submit]")
+    page.wait_for_function("() => document.querySelector('form.upload .upload-status').textContent.startsWith('رُفض')")
+    said = page.text_content("form.upload .upload-status")
+    assert said == "رُفض: لم يُقبل الملف: إما أنه فارغ أو ليس ملف PDF أو PNG أو JPEG أو نصًا عاديًا أو CSV أو JSON"
+    page.close()
+
+
+def test_withdraw_asks_first_and_cancel_changes_nothing(sessions: Sessions) -> None:
+    page = sessions.page(PROVIDER_ADMIN, "/assessments?lang=en")
+    page.get_by_role("link", name=DRAFT, exact=True).click()
+    detail = page.url
+    page.click("a.button:text-is('Withdraw…')")
+    assert page.url == detail + "/withdraw"
+    assert page.text_content("p.notice").startswith("Withdrawing ends this assessment for good")
+    assert audit(page) == []
+    page.click("form.form a:text-is('Cancel')")
+    assert page.url == detail
+    assert page.text_content("span.badge.draft") == "draft"
+    page.close()
+
+
+def test_the_regulator_admin_names_then_verifies_an_organisation_in_arabic(sessions: Sessions) -> None:
+    page = sessions.page(REGULATOR_ADMIN, "/regulator/organisations?status=pending&lang=ar")
+    row = page.locator("tr", has_text="Nimbus Cloud")
+    row.locator("input[name=name_ar]").fill("نيمبس كلاود")
+    row.locator("form.stack button").click()
+    page.wait_for_load_state()
+    row = page.locator("tr", has_text="Nimbus Cloud")
+    assert row.locator("bdi[lang=ar]").text_content() == "نيمبس كلاود"
+    assert audit(page) == []
+    # Verifying is one decision that cannot be undone here: the button opens a page that says so first.
+    row.locator("a.button[href$='/verify']").click()
+    assert page.text_content("h1") == "توثيق Nimbus Cloud؟"
+    assert "لا يمكن التراجع عنه" in page.text_content("p.notice")
+    assert audit(page) == []
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("tr", has_text="Nimbus Cloud").count() == 0  # no longer pending
+    page.goto("/regulator/organisations?status=verified&lang=ar")
+    assert page.locator("tr", has_text="Nimbus Cloud").locator("span.badge.verified").count() == 1
+    page.close()
+
+
+def test_the_signer_suspends_and_reinstates_after_confirming(sessions: Sessions) -> None:
+    page = sessions.page(SIGNER)
+    serial = next(item["serial"] for item in page.request.get("/api/v1/registry").json()["items"])
+    page.goto(f"/attestations/{serial}?lang=en")
+    suspend = page.locator(f"form[action='/attestations/{serial}/suspend']")
+    suspend.locator("textarea[name=reason]").fill("The provider reported a breach of its core network.")
+    suspend.locator("button[type=submit]").click()
+    # The box is required: the browser does not send the form until it is ticked.
+    assert page.url.endswith(f"/attestations/{serial}?lang=en")
+    suspend.locator("input[name=confirm]").check()
+    suspend.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/attestations/{serial}?notice=attestation-suspend")
+    assert page.text_content("p.notice[role=status]") == "The attestation is suspended."
+    public = page.request.get(f"/api/v1/attestations/{serial}/status").json()
+    assert public["status"] == "suspended"
+    assert audit(page) == []
+    reinstate = page.locator(f"form[action='/attestations/{serial}/reinstate']")
+    reinstate.locator("textarea[name=reason]").fill("The breach is contained and re-tested.")
+    reinstate.locator("input[name=confirm]").check()
+    reinstate.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/attestations/{serial}?notice=attestation-reinstate")
+    assert page.request.get(f"/api/v1/attestations/{serial}/status").json()["status"] == "active"
+    page.close()
+
+
+def test_the_reviewer_claims_a_filing_and_a_finding_error_keeps_the_choice(sessions: Sessions) -> None:
+    page = sessions.page(REVIEWER, "/reviews?lang=en")
+    page.get_by_role("link", name="2026 annual filing", exact=True).click()
+    page.click("button:text-is('Claim this review')")
+    page.wait_for_url("**?notice=claimed")
+    form = page.locator("form.finding-form").first
+    control = form.get_attribute("action").rsplit("/", 1)[1]
+    form.locator("input[value=not_satisfied]").check()
+    form.locator("button[type=submit]").click()  # an open finding needs a comment: refused, choice kept
+    page.wait_for_load_state()
+    form = page.locator(f"form[action$='/findings/{control}']")
+    assert form.locator("input[value=not_satisfied]").is_checked()
+    assert form.locator("p.field-error").count() == 1
+    assert audit(page) == []
+    form.locator("textarea[name=comment]").fill("The access review record is for 2024; attach the 2025 one.")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"**?notice=finding-saved#control-{control}")
+    assert page.locator(f"#control-{control} .badge.not_satisfied").count() >= 1
     page.close()

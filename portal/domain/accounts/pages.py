@@ -183,7 +183,7 @@ class AccountPages(Controller):
         code = str(data.get("code", "")).strip().lstrip("#")
         confirmation, errors = parse_form(Confirmation, {"code": code})
         if confirmation is None:
-            errors = [{"field": "code", "message": "paste the whole link or code from the email"}]
+            errors = [{"field": "code", "message": gettext("paste the whole link or code from the email")}]
             return render(request, "register_confirm.html", status_code=422, errors=errors, code=code)
         try:
             await registrations.confirm(caller, confirmation.code)

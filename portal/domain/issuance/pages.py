@@ -19,6 +19,7 @@ from portal.domain.issuance.schemas import ConditionMetIn, DecideIn, ReinstateIn
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.issuance.states import RevocationReason
 from portal.errors import NeverIssued, PortalError
+from portal.i18n import gettext
 from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security import policy
@@ -58,7 +59,7 @@ class DecisionPages(Controller):
         wanted, errors = parse_form(DecideIn, _fields(data, "decision", "valid_days", "reason"))
         status = 422
         if wanted is not None and data.get("confirm") != "yes":
-            errors = [{"field": "confirm", "message": "tick the box to confirm the decision"}]
+            errors = [{"field": "confirm", "message": gettext("tick the box to confirm the decision")}]
         elif wanted is not None:
             try:
                 outcome = await issuance.decide(caller, assessment_id, wanted)
@@ -130,7 +131,9 @@ class AttestationPages(Controller):
         status = 422
         try:
             if data.get("confirm") != "yes":
-                errors = [{"field": "confirm", "message": "tick the box to confirm; this changes the public status"}]
+                errors = [
+                    {"field": "confirm", "message": gettext("tick the box to confirm; this changes the public status")}
+                ]
             elif action == "suspend":
                 body, errors = parse_form(SuspendIn, _until(_fields(data, "reason", "until")))
                 if body is not None:
@@ -148,7 +151,7 @@ class AttestationPages(Controller):
                 if met is not None:
                     await issuance.condition_met(caller, serial, int(action.removeprefix("condition-")), met.note)
             else:
-                errors, status = [{"field": "", "message": "unknown action"}], 404
+                errors, status = [{"field": "", "message": gettext("unknown action")}], 404
         except PortalError as exc:
             errors, status = form_errors(exc), status_of(exc)
         if not errors:

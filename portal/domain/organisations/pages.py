@@ -50,7 +50,7 @@ class RegulatorOrganisationPages(Controller):
     ) -> Any:
         change, _ = parse_form(ArabicNameChange, {"name_ar": str(data.get("name_ar", ""))})
         if change is None:
-            errors = [{"field": "name_ar", "message": "an Arabic name is at most 200 characters"}]
+            errors = [{"field": "name_ar", "message": gettext("an Arabic name is at most 200 characters")}]
             return await _page(organisations, request, caller, "pending", errors=errors, status_code=422)
         organisation = await organisations.set_arabic_name(caller, organisation_id, change.name_ar)
         return see_other(path=f"/regulator/organisations?status={organisation.status}&notice=renamed")

@@ -27,6 +27,7 @@ from portal.domain.reviews.schemas import (
 )
 from portal.domain.reviews.services import ReviewService
 from portal.errors import PortalError
+from portal.i18n import gettext
 from portal.pages import form_errors, parse_form, render, see_other
 from portal.problems import status_of
 from portal.security.auth import requires_login, requires_role
@@ -160,7 +161,7 @@ class ReviewPages(Controller):
     ) -> Any:
         page = "reviews/request_changes.html"
         if data.get("confirm") != "yes":
-            errors = [{"field": "confirm", "message": "tick the box to confirm"}]
+            errors = [{"field": "confirm", "message": gettext("tick the box to confirm")}]
             return await _form_page(reviews, request, caller, assessment_id, page, errors=errors, form=data)
         wanted, errors = parse_form(RequestChangesIn, {"message": str(data.get("message", "")).strip()})
         status = 422
@@ -191,7 +192,7 @@ class ReviewPages(Controller):
     ) -> Any:
         page = "reviews/recommend.html"
         if data.get("confirm") != "yes":
-            errors = [{"field": "confirm", "message": "tick the box to confirm"}]
+            errors = [{"field": "confirm", "message": gettext("tick the box to confirm")}]
             return await _form_page(reviews, request, caller, assessment_id, page, errors=errors, form=data)
         view = await reviews.review(caller, assessment_id)
         wanted, errors = parse_form(RecommendIn, recommendation_body(data, view))

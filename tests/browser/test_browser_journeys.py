@@ -143,7 +143,7 @@ def test_the_reviewer_claims_a_filing_and_a_finding_error_keeps_the_choice(sessi
     page.wait_for_load_state()
     form = page.locator(f"form[action$='/findings/{control}']")
     assert form.locator("input[value=not_satisfied]").is_checked()
-    assert form.locator("p.field-error").count() == 1
+    assert page.locator(".errors").count() == 1
     assert audit(page) == []
     form.locator("textarea[name=comment]").fill("The access review record is for 2024; attach the 2025 one.")
     form.locator("button[type=submit]").click()

@@ -5,18 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.table import Table
 
 from portal.db.engine import Engine
 
 
 class MigrationFailed(RuntimeError):
     pass
-
-
-_APPLIED = re.compile(r"^\s*- (\S+) \[forwards\]\.\.\. ok", re.MULTILINE)
 
 
 async def migrate(engine: Engine) -> list[str]:
@@ -30,11 +27,20 @@ async def migrate(engine: Engine) -> list[str]:
     os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
     piccolo_conf.DB = engine
     Migration._meta.db = engine
+    done_before = await _applied(Migration)
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
         result = await run_forwards(app_name="portal")
     if not result.success:
         raise MigrationFailed(result.message or report.getvalue())
-    # Piccolo's own report counts a new database's migrations as both "already complete" and "not yet run";
-    # the caller says it in one plain line instead.
-    return _APPLIED.findall(report.getvalue())
+    # Piccolo's printed report counts a new database's migrations as both "already complete" and "not yet
+    # run"; what was applied is read from its own table instead, and the caller says it in one plain line.
+    return sorted(await _applied(Migration) - done_before)
+
+
+async def _applied(migration: type[Table]) -> set[str]:
+    """The names of the portal's migrations piccolo has recorded as run (none before its table exists)."""
+    if not await migration.table_exists():
+        return set()
+    rows = await migration.select(migration.name).where(migration.app_name == "portal")  # type: ignore[attr-defined]
+    return {row["name"] for row in rows}

@@ -43,10 +43,13 @@
           status.textContent = fill(say.already, { name: body.filename || name });
           input.value = "";
         } else {
-          // The reason in the page's language, by status: the API's own words are English.
+          // The API's own words are English: an English page shows them (they are the most precise), any
+          // other language the translated reason for the status.
           var reasons = JSON.parse(say.reasons || "{}");
+          var english = document.documentElement.lang === "en" && body.detail;
           var reason = request.status === 413 ? say.tooLarge
             : request.status === 415 ? say.badType
+            : english ? body.detail
             : reasons[String(request.status)] || fill(reasons.other || "%(status)s", { status: String(request.status) });
           status.textContent = fill(say.refused, { reason: reason });
         }

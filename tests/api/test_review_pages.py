@@ -34,7 +34,8 @@ async def test_queue_claim_findings_and_hand_back_from_the_pages(actors) -> None
     assert claim.status_code == 303 and claim.headers["location"] == f"/reviews/{aid}?notice=claimed"
     assert await _state(aid) == "in_review"
     screen = await me.get(claim.headers["location"])
-    assert f'action="/reviews/{aid}/findings/{TELECOM[0]}"' in screen.text and 'id="family-' in screen.text
+    assert f'action="/reviews/{aid}/findings/{TELECOM[0]}#control-{TELECOM[0]}"' in screen.text
+    assert 'id="family-' in screen.text
     token = _csrf(screen.text)
     missing = await me.post(
         f"/reviews/{aid}/findings/{TELECOM[0]}", data={"verdict": "not_satisfied", "comment": "", "_csrf_token": token}

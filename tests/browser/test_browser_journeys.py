@@ -137,13 +137,14 @@ def test_the_reviewer_claims_a_filing_and_a_finding_error_keeps_the_choice(sessi
     page.click("button:text-is('Claim this review')")
     page.wait_for_url("**?notice=claimed")
     form = page.locator("form.finding-form").first
-    control = form.get_attribute("action").rsplit("/", 1)[1]
+    control = form.get_attribute("action").rsplit("/", 1)[1].partition("#")[0]
     form.locator("input[value=not_satisfied]").check()
     form.locator("button[type=submit]").click()  # an open finding needs a comment: refused, choice kept
     page.wait_for_load_state()
-    form = page.locator(f"form[action$='/findings/{control}']")
+    form = page.locator(f"form[action$='/findings/{control}#control-{control}']")
     assert form.locator("input[value=not_satisfied]").is_checked()
-    assert page.locator(".errors").count() == 1
+    assert page.url.endswith(f"/findings/{control}#control-{control}")  # back at the control, not the top
+    assert form.locator("p.field-error").count() == 1  # the reason, beside the field
     assert audit(page) == []
     form.locator("textarea[name=comment]").fill("The access review record is for 2024; attach the 2025 one.")
     form.locator("button[type=submit]").click()

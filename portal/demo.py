@@ -9,7 +9,7 @@ import msgspec
 
 import controls
 from portal.domain.accounts import repo as accounts_repo
-from portal.domain.accounts.schemas import NewAccount, NewOrganisation, Registration
+from portal.domain.accounts.schemas import NewAccount, NewMember, NewOrganisation, Registration
 from portal.domain.assessments.schemas import AnswerIn, AnswerStatus, NewAssessment, Scope
 from portal.domain.context import SYSTEM, Caller
 from portal.domain.organisations import repo as organisations_repo
@@ -104,6 +104,13 @@ async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
                 OrganisationStatus.VERIFIED,
                 "Identity checked against the commercial register",
             )
+    # A pending invitation, so the organisation page shows one (the link is in the outbox, as mail would be).
+    gulf_admin = await _principal(PROVIDERS[0][1][0])
+    await runtime.invitations.invite(
+        Caller(principal=gulf_admin, client="demo"),
+        gulf_admin.organisation_id,
+        NewMember(email="noor@gulftelecom.demo", display_name="Noor Al-Sayed", role=Role.PROVIDER_EDITOR),
+    )
     await _demo_assessments(runtime)
     return _logins(await _demo_secrets(runtime), seeded=True)
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from portal.domain.accounts.invitations import InvitationService
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
@@ -46,6 +47,7 @@ def dependencies(runtime: Runtime) -> dict[str, Provide]:
         "settings": _constant(runtime.settings),
         "accounts": _constant(runtime.accounts),
         "registrations": _constant(runtime.registrations),
+        "invitations": _constant(runtime.invitations),
         "members": _constant(runtime.members),
         "organisations": _constant(runtime.organisations),
         "catalogs": _constant(runtime.catalogs),
@@ -69,6 +71,7 @@ RuntimeDep = NamedDependency[Runtime]
 SettingsDep = NamedDependency[Settings]
 Accounts = NamedDependency[AccountService]
 Registrations = NamedDependency[RegistrationService]
+Invitations = NamedDependency[InvitationService]
 Members = NamedDependency[MemberService]
 Organisations = NamedDependency[OrganisationService]
 Catalogs = NamedDependency[CatalogService]

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from portal.db.reads import Reader
+from portal.domain.accounts.invitations import InvitationService
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.registration import RegistrationService
 from portal.domain.accounts.services import AccountService
@@ -53,6 +54,7 @@ class Runtime(msgspec.Struct, kw_only=True):
     session_auth: Any  # litestar JWTCookieAuth: issues and checks session tokens
     accounts: AccountService
     registrations: RegistrationService
+    invitations: InvitationService
     members: MemberService
     organisations: OrganisationService
     catalogs: CatalogService
@@ -99,7 +101,6 @@ def build_runtime(settings: Settings) -> Runtime:
         passwords=PasswordHashing(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         totp_box=SealedBox(secret, "totp"),
         throttle=LoginThrottle(_throttle_counters(settings)),
-        invitations=InvitationThrottle(_throttle_counters(settings), settings.invitations_per_hour),
         issuer=settings.issuer,
         session_minutes=settings.session_minutes,
     )
@@ -131,6 +132,11 @@ def build_runtime(settings: Settings) -> Runtime:
         registrations=RegistrationService(
             accounts,
             RegistrationThrottle(_throttle_counters(settings), settings.registrations_per_hour),
+            Mailer(settings),
+        ),
+        invitations=InvitationService(
+            accounts,
+            InvitationThrottle(_throttle_counters(settings), settings.invitations_per_hour),
             Mailer(settings),
         ),
         members=MemberService(),

@@ -223,6 +223,13 @@ def confirmation_code(settings: Settings, email: str) -> str:
     return links[-1].partition("#")[2].strip()
 
 
+def invitation_code(settings: Settings, email: str) -> str:
+    """The secret from the newest invitation link mailed to ``email`` (the part after '#')."""
+    links = [line for body in mail_to(settings, email) for line in body.splitlines() if "/invitations#" in line]
+    assert links, f"no invitation link was mailed to {email}"
+    return links[-1].partition("#")[2].strip()
+
+
 async def register(client: Client, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
     """Register through the API and confirm with the mailed link, as a person would; returns the user JSON."""
     started = await client.post("/api/v1/auth/register", json=body)
@@ -265,6 +272,15 @@ class Actors:
             verified_response = await admin.post(f"/api/v1/organisations/{user['organisation_id']}/verify")
             assert verified_response.status_code == 200, verified_response.text
         return await self.login(body["user"]["email"]), user
+
+    async def invite(
+        self, admin: Client, organisation_id: str, email: str, role: str = "provider_editor", name: str = "Member"
+    ) -> str:
+        """Invite ``email`` through the API as ``admin``; returns the secret from the link mailed to it."""
+        body = {"email": email, "display_name": name, "role": role}
+        invited = await admin.post(f"/api/v1/organisations/{organisation_id}/members", json=body)
+        assert invited.status_code == 201, invited.text
+        return invitation_code(self.app.state.runtime.settings, email.lower())
 
     async def member(self, organisation_id: str, role: str) -> tuple[Client, dict[str, Any]]:
         user = await self.create_user(role, organisation_id=organisation_id)

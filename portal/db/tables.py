@@ -65,13 +65,22 @@ class PendingRegistration(Table, tablename="pending_registration"):
     confirmed_at = Timestamptz(null=True, default=None)
 
 
-class Invitation(Table, tablename="invitation"):
+class MemberInvitation(Table, tablename="member_invitation"):
+    """An invitation to join an organisation, held by email address: the account exists only once it is accepted,
+    so an invitation looks the same to the admin whether or not the address already has an account elsewhere."""
+
     id = UUID(primary_key=True)
-    user = ForeignKey(references=User, index=True)
-    token_hash = Varchar(length=64, unique=True)
-    created_by = UUID()
+    organisation = ForeignKey(references=Organisation, index=True)
+    email = Varchar(length=320, index=True)
+    display_name = Varchar(length=200)
+    role = Varchar(length=32)
+    token_hash = Varchar(length=64, unique=True)  # SHA-256 of the secret in the mailed link
+    invited_by = UUID()
+    created_at = Timestamptz()
     expires_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)  # withdrawn by an admin, or replaced by a newer one
+    user = UUID(null=True, default=None)  # the account made on acceptance
 
 
 class UserSession(Table, tablename="user_session"):
@@ -420,7 +429,7 @@ class LogCheckpoint(Table, tablename="log_checkpoint"):
 ALL_TABLES: list[type[Table]] = [
     Organisation,
     User,
-    Invitation,
+    MemberInvitation,
     PendingRegistration,
     UserSession,
     ApiToken,

@@ -180,6 +180,11 @@ def may_manage_members(who: Actor, organisation_id: uuid.UUID) -> Verdict:
     )
 
 
+def may_see_invitations(who: Actor, organisation_id: uuid.UUID) -> Verdict:
+    """The organisation's pending invitations: its admins (a provider admin's API token too)."""
+    return _member(who, organisation_id, frozenset({Role.PROVIDER_ADMIN, Role.REGULATOR_ADMIN}))
+
+
 def may_give_role(who: Actor, role: Role) -> Verdict:
     return ALLOW if role in assignable_roles(who) else forbid(f"you cannot give the role {role}")
 

@@ -12,9 +12,9 @@ import re
 import pytest
 from markupsafe import escape
 
-from portal.db.tables import Assessment, Invitation, Organisation
+from portal.db.tables import Assessment, MemberInvitation, Organisation
 from tests.api.test_assessments import BASELINE, TELECOM, answer_all, implemented, open_assessment
-from tests.conftest import PASSWORD, registration
+from tests.conftest import PASSWORD, invitation_code, registration
 
 pytestmark = pytest.mark.usefixtures("baseline")
 
@@ -84,8 +84,13 @@ async def test_invite_defaults_to_editor_and_keeps_name_email_and_role_on_error(
     invited = await admin.post(
         "/organisation", data={**typed, "email": "mona@provider.example", "_csrf_token": _csrf(page.text)}
     )
-    assert invited.status_code == 200 and "/invitations#" in invited.text
-    assert "Invitation link for mona@provider.example" in invited.text
+    # Back to the page (303): the link went to Mona's address, never to the admin's page.
+    assert invited.status_code == 303 and invited.headers["location"] == "/organisation?notice=invited#invitations"
+    shown = await admin.get("/organisation?notice=invited")
+    assert "The invitation is mailed to the address." in shown.text and "/invitations#" not in shown.text
+    row = shown.text.split('id="invitations"')[1].split("<tr id=")[1].split("</tr>")[0]
+    assert "<bdi>mona@provider.example</bdi>" in row and "Provider admin" in row and "waiting to be accepted" in row
+    assert len(invitation_code(actors.app.state.runtime.settings, "mona@provider.example")) == 43
 
 
 async def test_rejecting_an_organisation_is_a_confirmed_step_that_keeps_its_reason(actors) -> None:
@@ -277,11 +282,7 @@ async def test_no_form_address_answers_405_when_reloaded(actors, anon) -> None:
 async def test_the_invitation_says_whom_it_is_for_and_a_dead_link_shows_no_password_form(actors, anon) -> None:
     admin, me = await actors.provider()
     org = await Organisation.select(Organisation.name).where(Organisation.id == me["organisation_id"]).first()
-    invited = await admin.post(
-        f"/api/v1/organisations/{me['organisation_id']}/members",
-        json={"email": "salma@provider.example", "display_name": "Salma", "role": "provider_editor"},
-    )
-    secret = invited.json()["invitation_url"].partition("#")[2]
+    secret = await actors.invite(admin, me["organisation_id"], "salma@provider.example", name="Salma")
     form = await anon.get("/invitations")
     assert 'name="password"' not in form.text  # the code first: the page cannot know it before it is posted
     token = _csrf(form.text)
@@ -299,13 +300,9 @@ async def test_the_invitation_says_whom_it_is_for_and_a_dead_link_shows_no_passw
     bogus = await anon.post("/invitations", data={"invitation": "not-a-real-code", "_csrf_token": token})
     assert bogus.status_code == 404 and "this invitation link is not valid" in bogus.text
     assert 'name="password"' not in bogus.text
-    again = await admin.post(
-        f"/api/v1/organisations/{me['organisation_id']}/members",
-        json={"email": "late@provider.example", "display_name": "Late", "role": "provider_editor"},
-    )
-    late = again.json()["invitation_url"].partition("#")[2]
+    late = await actors.invite(admin, me["organisation_id"], "late@provider.example", name="Late")
     past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-    await Invitation.update({Invitation.expires_at: past}).where(Invitation.accepted_at.is_null())
+    await MemberInvitation.update({MemberInvitation.expires_at: past}).where(MemberInvitation.accepted_at.is_null())
     expired = await anon.post(
         "/invitations?lang=ar", data={"invitation": late, "password": PASSWORD, "_csrf_token": token}
     )

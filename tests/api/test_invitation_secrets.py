@@ -19,11 +19,7 @@ PORTAL = str(Path(sys.executable).parent / "portal")
 
 async def test_a_refused_accept_is_audited_without_the_secret(actors) -> None:
     admin, me = await actors.provider()
-    invited = await admin.post(
-        f"/api/v1/organisations/{me['organisation_id']}/members",
-        json={"email": "csrf@provider.example", "display_name": "C", "role": "provider_editor"},
-    )
-    secret = invited.json()["invitation_url"].partition("#")[2]
+    secret = await actors.invite(admin, me["organisation_id"], "csrf@provider.example")
     # A cookie session with a forged CSRF header: refused (403) and audited with its route.
     forged = await admin.post(
         f"/api/v1/invitations/{secret}/accept", json={"password": PASSWORD}, headers={"x-csrftoken": "forged"}
@@ -43,11 +39,7 @@ def _free_port() -> int:
 
 async def test_the_served_access_log_never_shows_an_invitation_secret(settings, actors, tmp_path) -> None:
     admin, me = await actors.provider()
-    invited = await admin.post(
-        f"/api/v1/organisations/{me['organisation_id']}/members",
-        json={"email": "logged@provider.example", "display_name": "L", "role": "provider_editor"},
-    )
-    secret = invited.json()["invitation_url"].partition("#")[2]
+    secret = await actors.invite(admin, me["organisation_id"], "logged@provider.example")
     port = _free_port()
     log = tmp_path / "serve.log"
     env = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from portal.db.tables import ApiToken, AuditEvent, Organisation
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, mail_to
 
 
 async def test_regulator_admin_verifies_a_pending_provider(actors) -> None:
@@ -72,26 +72,36 @@ async def test_a_provider_sees_its_own_organisation_only(actors) -> None:
     assert (await regulator.get(f"/api/v1/organisations/{them['organisation_id']}")).status_code == 200
 
 
-async def test_admin_invites_a_member_who_sets_a_password(actors, anon) -> None:
+async def test_admin_invites_a_member_who_sets_a_password(actors, anon, settings) -> None:
     admin, me = await actors.provider()
     org = me["organisation_id"]
     invited = await admin.post(
         f"/api/v1/organisations/{org}/members",
-        json={
-            "email": "new.editor@provider.example",
-            "display_name": "New Editor",
-            "role": "provider_editor",
-        },
+        json={"email": "New.Editor@provider.example", "display_name": "New Editor", "role": "provider_editor"},
     )
     assert invited.status_code == 201
     body = invited.json()
-    assert body["user"]["is_active"] is False and body["user"]["role"] == "provider_editor"
-    link, _, secret = body["invitation_url"].partition("#")
-    assert link == "http://testserver/invitations" and len(secret) == 43  # the secret rides in the fragment
+    assert body == {
+        "id": body["id"],
+        "email": "new.editor@provider.example",
+        "display_name": "New Editor",
+        "role": "provider_editor",
+        "organisation_id": org,
+        "organisation_name": me["organisation_name"],
+        "created_at": body["created_at"],
+        "expires_at": body["expires_at"],
+        "state": "pending",
+    }
+    assert "/invitations#" not in invited.text  # the link goes to the address, not to the admin
+    (mail,) = mail_to(settings, "new.editor@provider.example")
+    (link,) = [line for line in mail.splitlines() if "/invitations#" in line]
+    base, _, secret = link.partition("#")
+    assert base == "http://testserver/invitations" and len(secret) == 43  # the secret rides in the fragment
+    assert "Admin invited you to join" in mail and "as Provider editor" in mail
     accepted = await anon.post("/api/v1/invitations/accept", json={"invitation": secret, "password": PASSWORD})
     assert accepted.status_code == 200 and accepted.headers["cache-control"] == "no-store"
     assert accepted.json() == {
-        "user": {**accepted.json()["user"], "is_active": True, "state": "active"},
+        "user": {**accepted.json()["user"], "is_active": True, "state": "active", "role": "provider_editor"},
         "totp_enrolment_required": False,
     }
     again = await anon.post("/api/v1/invitations/accept", json={"invitation": secret, "password": PASSWORD})
@@ -101,6 +111,7 @@ async def test_admin_invites_a_member_who_sets_a_password(actors, anon) -> None:
     assert (await editor.get("/api/v1/me")).json()["organisation_id"] == org
     members = await admin.get(f"/api/v1/organisations/{org}/members")
     assert sorted(m["email"] for m in members.json()) == sorted([me["email"], "new.editor@provider.example"])
+    assert (await admin.get(f"/api/v1/organisations/{org}/invitations")).json() == []  # accepted: no longer open
 
 
 async def test_member_invitation_permissions(actors) -> None:

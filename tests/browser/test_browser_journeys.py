@@ -3,8 +3,11 @@ the pages in the states they leave behind."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from portal.mail import outbox_messages
 from tests.browser.audit import audit
-from tests.browser.conftest import EDITOR, PROVIDER_ADMIN, REGULATOR_ADMIN, REVIEWER, SIGNER, Sessions
+from tests.browser.conftest import EDITOR, PROVIDER_ADMIN, REGULATOR_ADMIN, REVIEWER, SIGNER, Portal, Sessions
 
 DRAFT = "5G standalone core (draft)"
 
@@ -151,3 +154,37 @@ def test_the_reviewer_claims_a_filing_and_a_finding_error_keeps_the_choice(sessi
     page.wait_for_url(f"**?notice=finding-saved#control-{control}")
     assert page.locator(f"#control-{control} .badge.not_satisfied").count() >= 1
     page.close()
+
+
+def test_an_admin_invites_and_the_invitee_joins_through_the_mailed_link(sessions: Sessions, portal: Portal) -> None:
+    admin = sessions.page(PROVIDER_ADMIN, "/organisation?lang=ar")
+    assert admin.get_by_role("cell", name="Noor Al-Sayed", exact=True).count() == 1  # the demo's pending one
+    admin.fill("#m-name", "هدى الخياط")
+    admin.fill("#m-email", "huda@gulftelecom.demo")
+    with admin.expect_navigation():
+        admin.click("form[action='/organisation#invite'] button[type=submit]")
+    row = admin.locator("#invitations + p + .table-scroll tr", has_text="huda@gulftelecom.demo")
+    assert "بانتظار القبول" in row.inner_text()
+    assert "/invitations#" not in admin.content()  # the link went to Huda's address, not to this page
+
+    (mail,) = [
+        m for m in outbox_messages(Path(portal.env["PORTAL_DATA_DIR"]) / "outbox") if m["To"] == "huda@gulftelecom.demo"
+    ]
+    (link,) = [line for line in str(mail.get_content()).splitlines() if "/invitations#" in line]
+    invitee = sessions.browser.new_context(base_url=portal.base)
+    page = invitee.new_page()
+    page.goto(link.strip().replace("/invitations#", "/invitations?lang=en#"))
+    page.wait_for_selector("#invitation-for")  # the script posted the code from the fragment; the answer says whom
+    assert "#" not in page.url
+    facts = page.inner_text("#invitation-for")
+    assert "huda@gulftelecom.demo" in facts and "هدى الخياط" in facts and "Provider editor" in facts
+    page.fill("#password", "a long unusual passphrase for Huda")
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+    assert "Your account is ready." in page.inner_text("main")
+    invitee.close()
+
+    admin.reload()
+    assert admin.locator("tr", has_text="huda@gulftelecom.demo").count() == 1  # a member now, no longer invited
+    assert admin.locator("#invitations + p + .table-scroll tr", has_text="huda@gulftelecom.demo").count() == 0
+    admin.close()

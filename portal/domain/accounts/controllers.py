@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from portal.clock import now
-from portal.deps import Accounts, CallerDep, Members, Registrations, RuntimeDep
+from portal.deps import Accounts, CallerDep, Invitations, Members, Registrations, RuntimeDep
 from portal.domain.accounts.repo import UserRecord
 from portal.domain.accounts.schemas import (
     AcceptInvitation,
@@ -22,9 +22,9 @@ from portal.domain.accounts.schemas import (
     Confirmation,
     InvitationAcceptance,
     InvitationAccepted,
+    InvitationOut,
     Login,
     LoginOut,
-    MemberOut,
     NewApiToken,
     NewMember,
     Registration,
@@ -161,9 +161,9 @@ class MeController(Controller):
         summary="Accept an invitation and set a password",
     )
     async def accept(
-        self, accounts: Accounts, caller: CallerDep, data: JSONBody[InvitationAcceptance]
+        self, invitations: Invitations, caller: CallerDep, data: JSONBody[InvitationAcceptance]
     ) -> Response[InvitationAccepted]:
-        return _accepted(await accounts.accept_invitation(caller, data.invitation, data.password))
+        return _accepted(await invitations.accept(caller, data.invitation, data.password))
 
     @post(
         "/invitations/{secret:str}/accept",
@@ -173,9 +173,9 @@ class MeController(Controller):
         summary="Accept an invitation (the secret in the path; redacted in logs): use POST /invitations/accept",
     )
     async def accept_in_path(
-        self, accounts: Accounts, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
+        self, invitations: Invitations, caller: CallerDep, secret: FromPath[str], data: JSONBody[AcceptInvitation]
     ) -> Response[InvitationAccepted]:
-        return _accepted(await accounts.accept_invitation(caller, secret, data.password))
+        return _accepted(await invitations.accept(caller, secret, data.password))
 
 
 def _accepted(user: UserOut) -> Response[InvitationAccepted]:
@@ -194,15 +194,44 @@ class MembersController(Controller):
     ) -> list[UserOut]:
         return await accounts.list_members(caller, organisation_id)
 
-    @post("/members", status_code=201, problems=[409, 422, 429], summary="Invite a member with a role")
+    @post(
+        "/members",
+        status_code=201,
+        problems=[409, 422, 429],
+        summary="Invite a member with a role (the link is mailed to the address)",
+        description="The answer is the invitation, the same whether or not the address has an account in another "
+        "organisation; the invitation link goes only to the address. 409 only for an address that is already a "
+        "member of this organisation. A newer invitation to the same address replaces an open one.",
+    )
     async def invite(
         self,
-        accounts: Accounts,
+        invitations: Invitations,
         caller: CallerDep,
         organisation_id: FromPath[uuid.UUID],
         data: JSONBody[NewMember],
-    ) -> MemberOut:
-        return await accounts.invite_member(caller, organisation_id, data)
+    ) -> InvitationOut:
+        return await invitations.invite(caller, organisation_id, data)
+
+    @get("/invitations", problems=[403], summary="Invitations not yet accepted or cancelled (expired: 30 days)")
+    async def pending_invitations(
+        self, invitations: Invitations, caller: CallerDep, organisation_id: FromPath[uuid.UUID]
+    ) -> list[InvitationOut]:
+        return await invitations.pending(caller, organisation_id)
+
+    @post(
+        "/invitations/{invitation_id:uuid}/cancel",
+        status_code=200,
+        problems=[409],
+        summary="Withdraw an invitation (its link stops working)",
+    )
+    async def cancel_invitation(
+        self,
+        invitations: Invitations,
+        caller: CallerDep,
+        organisation_id: FromPath[uuid.UUID],
+        invitation_id: FromPath[uuid.UUID],
+    ) -> InvitationOut:
+        return await invitations.cancel(caller, organisation_id, invitation_id)
 
     @get("/api-tokens", problems=[403], summary="API tokens of an organisation")
     async def tokens(

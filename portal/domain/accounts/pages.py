@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from controls.models import ProviderCategory
-from portal.deps import Accounts, CallerDep, Members, Organisations, Registrations, RuntimeDep
+from portal.deps import Accounts, CallerDep, Invitations, Members, Registrations, RuntimeDep
 from portal.domain.accounts.controllers import NO_STORE, session_cookie
 from portal.domain.accounts.members import MemberService
 from portal.domain.accounts.repo import LoginRecord, UserRecord
@@ -27,7 +27,6 @@ from portal.domain.accounts.schemas import (
 )
 from portal.domain.accounts.services import ENROLMENT_MINUTES, LOGIN_STEP_MINUTES, AccountService
 from portal.domain.context import Caller
-from portal.domain.organisations.services import OrganisationService
 from portal.errors import InvalidInput, NotAuthenticated, NotFound, PortalError, TooManyRequests, TotpRequired
 from portal.i18n import gettext
 from portal.pages import form_errors, parse_form, render, safe_next, see_other
@@ -201,13 +200,13 @@ class AccountPages(Controller):
 
     @post("/invitations", cache_control=NO_STORE)
     async def accept_invitation(
-        self, request: Request[Any, Any, Any], accounts: Accounts, caller: CallerDep, data: Form
+        self, request: Request[Any, Any, Any], invitations: Invitations, caller: CallerDep, data: Form
     ) -> Template:
         """Two steps at one address: the code alone shows whom the invitation is for (or why the link no longer
         works, with no password form); the code with a password activates the account."""
         secret = str(data.get("invitation", "")).strip().lstrip("#")
         try:
-            invited = await accounts.invitation(secret)
+            invited = await invitations.preview(secret)
         except PortalError as exc:
             return render(
                 request,
@@ -221,7 +220,7 @@ class AccountPages(Controller):
         if "password" not in data:
             return render(request, "invitation.html", invitation=secret, invited=invited)
         try:
-            user = await accounts.accept_invitation(caller, secret, str(data.get("password", "")))
+            user = await invitations.accept(caller, secret, str(data.get("password", "")))
         except PortalError as exc:
             # The code stays in the form (a weak password is retried without pasting the link again).
             return render(
@@ -271,25 +270,12 @@ class OrganisationPages(Controller):
     guards = [requires_login]
 
     @get("/")
-    async def show(
-        self,
-        request: Request[Any, Any, Any],
-        accounts: Accounts,
-        organisations: Organisations,
-        members: Members,
-        caller: CallerDep,
-    ) -> Template:
-        return await _organisation_page(accounts, organisations, members, request, caller)
+    async def show(self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep) -> Template:
+        return await _organisation_page(runtime, request, caller)
 
     @post("/")
     async def post_form(
-        self,
-        request: Request[Any, Any, Any],
-        accounts: Accounts,
-        organisations: Organisations,
-        members: Members,
-        caller: CallerDep,
-        data: Form,
+        self, request: Request[Any, Any, Any], runtime: RuntimeDep, caller: CallerDep, data: Form
     ) -> Any:
         """The page's two forms post to the page's own address (``form`` says which), so an error is shown
         at /organisation with what was typed, and reloading it never lands on a POST-only address."""
@@ -302,30 +288,20 @@ class OrganisationPages(Controller):
                 kept["invite"] = fields
                 member, errors = parse_form(NewMember, fields)
                 if member is not None:
-                    created = await accounts.invite_member(caller, caller.actor.organisation_id, member)
-                    secret = {
-                        "title": gettext("Invitation link for %(email)s") % {"email": created.user.email},
-                        "value": created.invitation_url,
-                    }
-                    return await _organisation_page(
-                        accounts, organisations, members, request, caller, created_secret=secret
-                    )
+                    await runtime.invitations.invite(caller, caller.actor.organisation_id, member)
+                    return see_other(path="/organisation?notice=invited#invitations")
             elif data.get("form") == "token":
                 kept["token"] = fields
                 wanted, errors = parse_form(NewApiToken, fields)
                 if wanted is not None:
-                    token = await accounts.create_api_token(caller, caller.actor.organisation_id, wanted)
+                    token = await runtime.accounts.create_api_token(caller, caller.actor.organisation_id, wanted)
                     secret = {"title": gettext("API token “%(name)s”") % {"name": token.name}, "value": token.token}
-                    return await _organisation_page(
-                        accounts, organisations, members, request, caller, created_secret=secret
-                    )
+                    return await _organisation_page(runtime, request, caller, created_secret=secret)
             else:
                 raise NotFound("no such form")
         except PortalError as exc:
             errors, status = form_errors(exc), status_of(exc)
-        return await _organisation_page(
-            accounts, organisations, members, request, caller, errors=errors, status_code=status, kept=kept
-        )
+        return await _organisation_page(runtime, request, caller, errors=errors, status_code=status, kept=kept)
 
     @get("/members/{user_id:uuid}/{action:str}")
     async def confirm_member_change(
@@ -350,9 +326,7 @@ class OrganisationPages(Controller):
     async def change_member(
         self,
         request: Request[Any, Any, Any],
-        accounts: Accounts,
-        organisations: Organisations,
-        members: Members,
+        runtime: RuntimeDep,
         caller: CallerDep,
         user_id: FromPath[uuid.UUID],
         action: FromPath[str],
@@ -361,12 +335,28 @@ class OrganisationPages(Controller):
         if action not in MEMBER_ACTIONS:
             raise NotFound("no such change")
         try:
-            await MEMBER_ACTIONS[action](members, caller, caller.actor.organisation_id, user_id, data, False)
+            await MEMBER_ACTIONS[action](runtime.members, caller, caller.actor.organisation_id, user_id, data, False)
         except PortalError as exc:
             return await _organisation_page(
-                accounts, organisations, members, request, caller, errors=form_errors(exc), status_code=status_of(exc)
+                runtime, request, caller, errors=form_errors(exc), status_code=status_of(exc)
             )
         return see_other(path=f"/organisation?notice=member-{action}")
+
+    @post("/invitations/{invitation_id:uuid}/cancel")
+    async def cancel_invitation(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDep,
+        caller: CallerDep,
+        invitation_id: FromPath[uuid.UUID],
+    ) -> Any:
+        try:
+            await runtime.invitations.cancel(caller, caller.actor.organisation_id, invitation_id)
+        except PortalError as exc:
+            return await _organisation_page(
+                runtime, request, caller, errors=form_errors(exc), status_code=status_of(exc)
+            )
+        return see_other(path="/organisation?notice=invitation-cancelled#invitations")
 
     @post("/api-tokens/{token_id:uuid}/revoke")
     async def revoke_token(self, accounts: Accounts, caller: CallerDep, token_id: FromPath[uuid.UUID]) -> Redirect:
@@ -396,9 +386,7 @@ MEMBER_ACTIONS: dict[str, MemberAction] = {
 
 
 async def _organisation_page(
-    accounts: AccountService,
-    organisations: OrganisationService,
-    members: MemberService,
+    runtime: Runtime,
     request: Request[Any, Any, Any],
     caller: Caller,
     status_code: int = 200,
@@ -407,17 +395,20 @@ async def _organisation_page(
     principal = caller.actor
     org_id = principal.organisation_id
     show_tokens = bool(policy.may_manage_api_tokens(principal, org_id))
+    show_invitations = bool(policy.may_see_invitations(principal, org_id))
     return render(
         request,
         "organisation.html",
         status_code=status_code,
-        org=await organisations.get_organisation(caller, org_id),
-        members=await accounts.list_members(caller, org_id),
-        tokens=await accounts.list_api_tokens(caller, org_id) if show_tokens else [],
+        org=await runtime.organisations.get_organisation(caller, org_id),
+        members=await runtime.accounts.list_members(caller, org_id),
+        invitations=await runtime.invitations.pending(caller, org_id) if show_invitations else [],
+        tokens=await runtime.accounts.list_api_tokens(caller, org_id) if show_tokens else [],
         can_manage=bool(policy.may_manage_members(principal, org_id)),
+        show_invitations=show_invitations,
         show_tokens=show_tokens,
         assignable=sorted(policy.assignable_roles(principal)),
-        actions=await members.actions(caller, org_id),
+        actions=await runtime.members.actions(caller, org_id),
         kept=context.pop("kept", {"invite": {}, "token": {}}),
         **context,
     )

@@ -13,8 +13,8 @@ from piccolo.engine.postgres import PostgresEngine
 from portal.db import atomic
 from portal.db.tables import (
     ApiToken,
-    Invitation,
     LoginStep,
+    MemberInvitation,
     Organisation,
     PendingRegistration,
     ThrottleCounter,
@@ -52,9 +52,15 @@ class LoginRecord(UserRecord, frozen=True, kw_only=True):
 
 class InvitationRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
-    user: uuid.UUID
+    organisation_id: uuid.UUID
+    organisation_name: str
+    email: str
+    display_name: str
+    role: Role
+    created_at: dt.datetime
     expires_at: dt.datetime
     accepted_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
 
 
 class CounterRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,12 +183,6 @@ async def set_password_hash(user_id: uuid.UUID, password_hash: str) -> None:
     await User.update({User.password_hash: password_hash}).where(User.id == user_id)
 
 
-async def activate(user_id: uuid.UUID, *, password_hash: str, totp_secret: str | None) -> None:
-    await User.update({User.password_hash: password_hash, User.is_active: True, User.totp_secret: totp_secret}).where(
-        User.id == user_id
-    )
-
-
 async def lock_members(organisation_id: uuid.UUID) -> None:
     """Inside a write transaction: hold the organisation's row, so two admins cannot both remove the last admin.
     SQLite's IMMEDIATE write lock already serialises writers."""
@@ -203,10 +203,6 @@ async def set_role(user_id: uuid.UUID, role: Role) -> None:
 
 async def deactivate(user_id: uuid.UUID, at: dt.datetime) -> None:
     await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
-    # A member who never joined loses the invitation link too, so a copy of it cannot bring the account back.
-    await Invitation.update({Invitation.expires_at: at}).where(
-        (Invitation.user == user_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > at)
-    )
 
 
 async def reactivate(user_id: uuid.UUID) -> None:
@@ -372,29 +368,90 @@ async def enrol_totp(user_id: uuid.UUID, sealed_secret: str, step: int) -> bool:
 
 # --- invitations ---------------------------------------------------------------------------------------------
 
+_INVITATION_COLUMNS = (
+    MemberInvitation.id,
+    MemberInvitation.organisation.as_alias("organisation_id"),
+    MemberInvitation.organisation.name.as_alias("organisation_name"),
+    MemberInvitation.email,
+    MemberInvitation.display_name,
+    MemberInvitation.role,
+    MemberInvitation.created_at,
+    MemberInvitation.expires_at,
+    MemberInvitation.accepted_at,
+    MemberInvitation.cancelled_at,
+)
 
-async def insert_invitation(
-    *, user_id: uuid.UUID, token_hash: str, created_by: uuid.UUID, expires_at: dt.datetime
-) -> None:
-    await Invitation.insert(
-        Invitation(user=user_id, token_hash=token_hash, created_by=created_by, expires_at=expires_at)
-    ).run()
+
+async def insert_invitation(**values: Any) -> uuid.UUID:
+    invitation = MemberInvitation(**values)
+    await MemberInvitation.insert(invitation).run()
+    return uuid.UUID(str(invitation.id))
 
 
 async def invitation_by_hash(token_hash: str) -> InvitationRecord | None:
-    row = (
-        await Invitation.select(Invitation.id, Invitation.user, Invitation.expires_at, Invitation.accepted_at)
-        .where(Invitation.token_hash == token_hash)
-        .first()
-    )
+    row = await MemberInvitation.select(*_INVITATION_COLUMNS).where(MemberInvitation.token_hash == token_hash).first()
     return None if row is None else msgspec.convert(row, InvitationRecord)
 
 
-async def use_invitation(invitation_id: uuid.UUID, at: dt.datetime) -> bool:
+async def invitation(invitation_id: uuid.UUID) -> InvitationRecord | None:
+    row = await MemberInvitation.select(*_INVITATION_COLUMNS).where(MemberInvitation.id == invitation_id).first()
+    return None if row is None else msgspec.convert(row, InvitationRecord)
+
+
+async def open_invitations(organisation_id: uuid.UUID, since: dt.datetime) -> list[InvitationRecord]:
+    """Invitations neither accepted nor cancelled, newest first: pending ones, and those expired after ``since``."""
+    rows = (
+        await MemberInvitation.select(*_INVITATION_COLUMNS)
+        .where(
+            (MemberInvitation.organisation == organisation_id)
+            & MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.cancelled_at.is_null()
+            & (MemberInvitation.expires_at > since)
+        )
+        .order_by(MemberInvitation.created_at, ascending=False)
+    )
+    return [msgspec.convert(row, InvitationRecord) for row in rows]
+
+
+async def cancel_invitations(organisation_id: uuid.UUID, email: str, at: dt.datetime) -> list[uuid.UUID]:
+    """Cancel the organisation's open invitations to ``email`` (a newer one replaces them); their ids."""
+    rows = (
+        await MemberInvitation.update({MemberInvitation.cancelled_at: at})
+        .where(
+            (MemberInvitation.organisation == organisation_id)
+            & (MemberInvitation.email == email)
+            & MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.cancelled_at.is_null()
+        )
+        .returning(MemberInvitation.id)
+    )
+    return [uuid.UUID(str(row["id"])) for row in rows]
+
+
+async def cancel_invitation(invitation_id: uuid.UUID, at: dt.datetime) -> bool:
+    done = (
+        await MemberInvitation.update({MemberInvitation.cancelled_at: at})
+        .where(
+            (MemberInvitation.id == invitation_id)
+            & MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.cancelled_at.is_null()
+        )
+        .returning(MemberInvitation.id)
+    )
+    return bool(done)
+
+
+async def use_invitation(invitation_id: uuid.UUID, user_id: uuid.UUID, at: dt.datetime) -> bool:
+    """Accept an invitation once: True for the one caller that does, while it is neither cancelled nor expired."""
     taken = (
-        await Invitation.update({Invitation.accepted_at: at})
-        .where((Invitation.id == invitation_id) & Invitation.accepted_at.is_null())
-        .returning(Invitation.id)
+        await MemberInvitation.update({MemberInvitation.accepted_at: at, MemberInvitation.user: user_id})
+        .where(
+            (MemberInvitation.id == invitation_id)
+            & MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.cancelled_at.is_null()
+            & (MemberInvitation.expires_at > at)
+        )
+        .returning(MemberInvitation.id)
     )
     return bool(taken)
 

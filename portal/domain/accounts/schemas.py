@@ -97,20 +97,26 @@ class NewMember(Strict):
     role: Role
 
 
-class InvitationOut(msgspec.Struct, kw_only=True):
-    """What an invitation link is for, shown to the invitee before they choose a password."""
+class InvitationState(enum.StrEnum):
+    PENDING = "pending"  # mailed, waiting for the invitee
+    EXPIRED = "expired"
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"  # withdrawn by an admin, or replaced by a newer invitation to the same address
 
+
+class InvitationOut(msgspec.Struct, kw_only=True):
+    """An invitation: what the admin's list shows, and what the invitee sees before choosing a password.
+    The link itself goes only to the invited address."""
+
+    id: uuid.UUID
     email: str
     display_name: str
     role: Role
+    organisation_id: uuid.UUID
     organisation_name: str
+    created_at: dt.datetime
     expires_at: dt.datetime
-
-
-class MemberOut(msgspec.Struct, kw_only=True):
-    user: UserOut
-    invitation_url: str | None = None
-    invitation_expires_at: dt.datetime | None = None
+    state: InvitationState
 
 
 class AcceptInvitation(Strict):

@@ -17,11 +17,8 @@ from portal.domain.accounts.repo import ApiTokenRecord, LoginRecord, UserRecord
 from portal.domain.accounts.schemas import (
     ApiTokenCreated,
     ApiTokenOut,
-    InvitationOut,
-    MemberOut,
     MemberState,
     NewApiToken,
-    NewMember,
     UserOut,
 )
 from portal.domain.audit.services import record
@@ -29,7 +26,6 @@ from portal.domain.context import Caller
 from portal.domain.organisations import repo as organisations_repo
 from portal.errors import (
     Conflict,
-    Forbidden,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -42,9 +38,8 @@ from portal.security.auth import API_TOKEN_PREFIX
 from portal.security.passwords import PasswordHashing, PasswordPolicyError, check_policy
 from portal.security.principal import PROVIDER_ROLES, OrganisationKind, Role, requires_totp
 from portal.security.sealed import SealedBox
-from portal.security.throttle import InvitationThrottle, LoginThrottle, Reservation
+from portal.security.throttle import LoginThrottle, Reservation
 
-INVITATION_DAYS = 7
 ENROLMENT_MINUTES = 10
 ENROLMENT_ATTEMPTS = 5
 
@@ -111,14 +106,12 @@ class AccountService:
         passwords: PasswordHashing,
         totp_box: SealedBox,
         throttle: LoginThrottle,
-        invitations: InvitationThrottle,
         issuer: str,
         session_minutes: int,
     ) -> None:
         self.passwords = passwords
         self.totp_box = totp_box
         self.throttle = throttle
-        self.invitations = invitations
         self.issuer = issuer
         self.session_minutes = session_minutes
 
@@ -320,85 +313,6 @@ class AccountService:
                 after={"email": email, "role": role, "organisation": str(organisation_id)},
             )
         return user_out(await self._user(user_id)), seed
-
-    async def invite_member(self, caller: Caller, organisation_id: uuid.UUID, data: NewMember) -> MemberOut:
-        """An organisation admin adds a member; the member sets a password through a one-time invitation link."""
-        principal = caller.actor
-        await policy.require(
-            caller,
-            policy.may_manage_members(principal, organisation_id),
-            object_type="organisation",
-            object_id=organisation_id,
-        )
-        verdict = policy.may_give_role(principal, data.role)
-        if not verdict:
-            raise Forbidden(verdict.reason, field="role")
-        # Counted before the address is looked at: an admin cannot probe many addresses for existing accounts.
-        await self.invitations.reserve(str(principal.user_id))
-        email = normalise_email(data.email)
-        secret = secrets.token_urlsafe(32)
-        expires_at = now() + dt.timedelta(days=INVITATION_DAYS)
-        async with atomic():
-            await _email_free(email)
-            user_id = await repo.insert_user(
-                organisation=organisation_id,
-                email=email,
-                display_name=data.display_name,
-                role=data.role,
-                password_hash=None,
-                is_active=False,
-                created_at=now(),
-            )
-            await repo.insert_invitation(
-                user_id=user_id, token_hash=digest(secret), created_by=principal.user_id, expires_at=expires_at
-            )
-            await record(
-                caller,
-                "member.invited",
-                object_type="user",
-                object_id=user_id,
-                after={"email": email, "role": data.role},
-            )
-        # After '#': browsers never send the fragment, so the secret stays out of access logs and Referer headers.
-        url = f"{self.issuer}/invitations#{secret}"
-        return MemberOut(user=user_out(await self._user(user_id)), invitation_url=url, invitation_expires_at=expires_at)
-
-    async def invitation(self, secret: str) -> InvitationOut:
-        """What an invitation link is for (whom, which organisation, which role), before any password is set.
-        A used, expired or unknown link says which it is: the secret is 256 random bits, so telling them apart
-        helps the invitee and no guesser."""
-        invitation = await repo.invitation_by_hash(digest(secret)) if secret else None
-        if invitation is None:
-            raise NotFound("this invitation link is not valid; check that you copied all of it")
-        if invitation.accepted_at is not None:
-            raise NotFound("this invitation has already been used; log in with your email address and password")
-        if invitation.expires_at <= now():
-            raise NotFound("this invitation has expired; ask your organisation's administrator for a new one")
-        invitee = await self._user(invitation.user)
-        return InvitationOut(
-            email=invitee.email,
-            display_name=invitee.display_name,
-            role=invitee.role,
-            organisation_name=invitee.organisation_name,
-            expires_at=invitation.expires_at,
-        )
-
-    async def accept_invitation(self, caller: Caller, secret: str, password: str) -> UserOut:
-        """The invitee sets a password. A regulator gets no seed here: the link alone is not enough to hold one;
-        the first password login offers it (see ``start_totp_enrolment``) and a code confirms it."""
-        invitation = await repo.invitation_by_hash(digest(secret))
-        if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now():
-            raise NotFound("this invitation link is not valid or has expired")
-        invitee = await self._user(invitation.user)
-        password_hash = await self.hash_password(password, invitee.email, "password")
-        async with atomic():
-            if not await repo.use_invitation(invitation.id, now()):
-                raise NotFound("this invitation link is not valid or has expired")
-            await repo.activate(invitee.id, password_hash=password_hash, totp_secret=None)
-            await record(
-                caller, "member.joined", object_type="user", object_id=invitee.id, after={"email": invitee.email}
-            )
-        return user_out(await self._user(invitee.id))
 
     async def list_members(self, caller: Caller, organisation_id: uuid.UUID) -> list[UserOut]:
         await policy.require(

@@ -16,8 +16,9 @@ class MigrationFailed(RuntimeError):
     pass
 
 
-async def migrate(engine: Engine) -> list[str]:
-    """Apply every pending migration with ``engine``; return the ids of those it applied, oldest first."""
+async def migrate(engine: Engine, up_to: str = "all") -> list[str]:
+    """Apply every pending migration with ``engine`` (or those up to the id ``up_to``, for a test of a later
+    one's data step); return the ids of those it applied, oldest first."""
     # Piccolo's migration machinery looks its engine up in the PICCOLO_CONF module; hand it ours, so the
     # migrations run on exactly the database the caller opened (and no setting is rewritten on the way).
     from piccolo.apps.migrations.tables import Migration
@@ -30,7 +31,7 @@ async def migrate(engine: Engine) -> list[str]:
     done_before = await _applied(Migration)
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
-        result = await run_forwards(app_name="portal")
+        result = await run_forwards(app_name="portal", migration_id=up_to)
     if not result.success:
         raise MigrationFailed(result.message or report.getvalue())
     # Piccolo's printed report counts a new database's migrations as both "already complete" and "not yet

@@ -3,6 +3,7 @@ the pages in the states they leave behind."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from portal.mail import outbox_messages
@@ -185,6 +186,82 @@ def test_an_admin_invites_and_the_invitee_joins_through_the_mailed_link(sessions
     invitee.close()
 
     admin.reload()
-    assert admin.locator("tr", has_text="huda@gulftelecom.demo").count() == 1  # a member now, no longer invited
     assert admin.locator("#invitations + p + .table-scroll tr", has_text="huda@gulftelecom.demo").count() == 0
+    member = admin.locator("tr[id^='member-']", has_text="huda@gulftelecom.demo")
+    assert member.count() == 1  # a member now, no longer an invitation
+
+    # Each change asks first, says what will happen, and the page then says it happened.
+    member.locator("select").select_option("provider_admin")
+    member.get_by_role("button", name="تغيير الدور…").click()
+    admin.wait_for_selector("h1")
+    assert "هدى الخياط" in admin.inner_text("h1") and "يُسجَّل خروجه" in admin.inner_text("main")
+    with admin.expect_navigation():
+        admin.click("main form button[type=submit]")
+    member = admin.locator("tr[id^='member-']", has_text="huda@gulftelecom.demo")
+    assert "مسؤول المؤسسة" in member.inner_text()
+    member.get_by_role("link", name="تعطيل…").click()
+    admin.wait_for_selector("main form button.danger")
+    with admin.expect_navigation():
+        admin.click("main form button[type=submit]")
+    member = admin.locator("tr[id^='member-']", has_text="huda@gulftelecom.demo")
+    assert "معطَّل" in member.inner_text()
+    member.get_by_role("link", name="إعادة التفعيل…").click()
+    with admin.expect_navigation():
+        admin.click("main form button[type=submit]")
+    member = admin.locator("tr[id^='member-']", has_text="huda@gulftelecom.demo")
+    assert "نشط" in member.inner_text() and member.get_by_role("link", name="تعطيل…").count() == 1
+    assert audit(admin) == []
     admin.close()
+
+
+def test_the_regulator_admin_imports_publishes_and_retires_a_catalog(sessions: Sessions) -> None:
+    catalog = {
+        "catalog": {
+            "uuid": "0b6d7c1e-7d1f-4d5e-9a43-2f0c9d3b8e21",
+            "metadata": {"title": "Journey sample", "last-modified": "2026-11-01T00:00:00Z", "version": "1.0",
+                         "oscal-version": "1.1.2"},
+            "groups": [{"id": "js", "class": "family", "title": "Sample family", "controls": [
+                {"id": "js-1", "title": "Keep a register", "parts": [
+                    {"id": "js-1_smt", "name": "statement", "prose": "Keep a register of assets."}]}]}],
+        }
+    }  # fmt: skip
+    page = sessions.page(REGULATOR_ADMIN, "/catalogs/import?lang=en")
+    page.set_input_files(
+        "#catalog-file",
+        files=[{"name": "sample.json", "mimeType": "application/json", "buffer": json.dumps(catalog).encode()}],
+    )
+    with page.expect_navigation(url="**/catalogs/journey-sample/1.0**"):
+        page.click("form.catalog-import button[type=submit]")
+    assert "The catalog is imported as a draft." in page.inner_text("main")
+    page.get_by_role("link", name="Publish this version…").click()
+    assert page.inner_text("h1") == "Publish Journey sample 1.0?"
+    assert "can never change" in page.inner_text("main")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publish this version").click()
+    assert "This catalog version is published" in page.inner_text("main")
+    page.get_by_role("link", name="Retire this version…").click()
+    assert page.inner_text("h1") == "Retire Journey sample 1.0?"
+    page.get_by_role("link", name="Cancel").click()  # cancel first: nothing changes
+    assert page.get_by_role("link", name="Retire this version…").count() == 1
+    page.get_by_role("link", name="Retire this version…").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Retire this version").click()
+    assert "This catalog version is retired" in page.inner_text("main")
+    assert page.get_by_role("link", name="Retire this version…").count() == 0
+    assert audit(page) == []
+    page.close()
+
+
+def test_submit_lists_what_is_missing_and_offers_no_button(sessions: Sessions) -> None:
+    page = sessions.page(PROVIDER_ADMIN, "/assessments?lang=en")
+    page.get_by_role("link", name=DRAFT, exact=True).click()
+    page.get_by_role("link", name="Review and submit").click()
+    assert "The assessment cannot be submitted yet" in page.inner_text("main")
+    assert page.locator("main form button[type=submit]").count() == 0
+    first = page.locator(".errors li a").first
+    target = first.get_attribute("href")
+    assert target is not None and "#control-" in target
+    first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(target.split("/")[-1])  # back on the assessment, at the control to answer
+    page.close()

@@ -116,7 +116,8 @@ async def seed_demo(runtime: Runtime, *, only_if_empty: bool) -> dict[str, Any]:
 
 
 async def _demo_assessments(runtime: Runtime) -> None:
-    """Gulf Telecom: an attested filing, a submitted one with evidence, and a draft half answered."""
+    """Gulf Telecom: an attested filing, one recommended and waiting on the signing officer, a submitted one with
+    evidence, and a draft half answered."""
     assessments = runtime.assessments
     await runtime.catalogs.ensure_baseline()
     caller = Caller(principal=await _principal(PROVIDERS[0][1][0]), client="demo")
@@ -151,6 +152,8 @@ async def _demo_assessments(runtime: Runtime) -> None:
         )
     await assessments.submit(caller, filed.id)
     await _demo_attestation(runtime, caller, scope)
+    colocation = Scope(summary="Colocation and managed hosting at the Manama data centre", services=["Colocation"])
+    await _demo_attestation(runtime, caller, colocation, "Data centre colocation 2026", issue=False)
     draft = await assessments.open_assessment(
         caller,
         NewAssessment(
@@ -174,16 +177,17 @@ async def _demo_assessments(runtime: Runtime) -> None:
         )
 
 
-async def _demo_attestation(runtime: Runtime, provider: Caller, scope: Scope) -> None:
-    """Gulf Telecom's 2025 filing, the whole way: submitted, reviewed, recommended and issued (four-eyes)."""
+async def _demo_attestation(
+    runtime: Runtime, provider: Caller, scope: Scope, title: str = "2025 annual filing", *, issue: bool = True
+) -> None:
+    """A filing the whole way: submitted, reviewed, recommended and (unless ``issue`` is False, when it waits on
+    the signing officer) issued by another person (four-eyes)."""
     from portal.domain.issuance.schemas import DecideIn, DecisionKind
     from portal.domain.reviews.schemas import Decision, FindingIn, RecommendIn, Verdict
 
     filed = await runtime.assessments.open_assessment(
         provider,
-        NewAssessment(
-            catalog_id="ppa-baseline", catalog_version=BASELINE_VERSION, title="2025 annual filing", scope=scope
-        ),
+        NewAssessment(catalog_id="ppa-baseline", catalog_version=BASELINE_VERSION, title=title, scope=scope),
     )
     for item in filed.controls:
         await runtime.assessments.answer_control(
@@ -201,8 +205,9 @@ async def _demo_attestation(runtime: Runtime, provider: Caller, scope: Scope) ->
     await runtime.reviews.recommend(
         reviewer, filed.id, RecommendIn(decision=Decision.APPROVE, rationale="Every control met, evidence checked.")
     )
-    signer = Caller(principal=await _principal(REGULATORS[2][0]), client="demo")
-    await runtime.issuance.decide(signer, filed.id, DecideIn(decision=DecisionKind.ISSUE, valid_days=365))
+    if issue:
+        signer = Caller(principal=await _principal(REGULATORS[2][0]), client="demo")
+        await runtime.issuance.decide(signer, filed.id, DecideIn(decision=DecisionKind.ISSUE, valid_days=365))
 
 
 async def _principal(email: str) -> Principal:

@@ -118,8 +118,8 @@ async def test_demo_seeds_once_and_prints_working_logins(settings, anon) -> None
     statuses = sorted(r["status"] for r in await Organisation.select(Organisation.status))
     assert statuses == ["pending", "verified", "verified"]  # regulator, Gulf Telecom, and pending Nimbus
     states = sorted(r["state"] for r in await Assessment.select(Assessment.state))
-    assert states == ["attested", "draft", "submitted"]
-    assert await Revision.count() == 2 and await Evidence.count() == 1
+    assert states == ["attested", "draft", "recommended", "submitted"]
+    assert await Revision.count() == 3 and await Evidence.count() == 1
     issued = await AttestationRow.select(AttestationRow.serial, AttestationRow.status).first()
     assert issued["status"] == "active" and issued["serial"].startswith("PA-")
     public = await anon.get(f"/api/v1/attestations/{issued['serial']}")

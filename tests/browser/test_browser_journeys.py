@@ -265,3 +265,24 @@ def test_submit_lists_what_is_missing_and_offers_no_button(sessions: Sessions) -
     page.wait_for_load_state()
     assert page.url.endswith(target.split("/")[-1])  # back on the assessment, at the control to answer
     page.close()
+
+
+def test_the_signer_decides_a_recommendation_and_a_refusal_keeps_the_choice(sessions: Sessions) -> None:
+    page = sessions.page(SIGNER, "/decisions?lang=ar")
+    row = page.locator("tr", has_text="Data centre colocation 2026")  # the demo's recommended filing
+    row.get_by_role("link", name="اتخذ القرار").click()
+    page.wait_for_selector("main form")
+    page.check("input[name=decision][value=reject]")
+    page.check("input[name=confirm]")
+    with page.expect_navigation():
+        page.get_by_role("button", name="تسجيل القرار").click()
+    assert "اذكر سبب رفض التقييم؛ فمزوّد الخدمة يقرؤه." in page.inner_text("main")  # no reason: refused
+    assert page.is_checked("input[name=decision][value=reject]")  # the choice is kept
+    page.check("input[name=decision][value=issue]")
+    page.check("input[name=confirm]")
+    with page.expect_navigation():
+        page.get_by_role("button", name="تسجيل القرار").click()
+    assert "صدرت الشهادة: موقّعة وعلنية من الآن." in page.inner_text("main")
+    assert "/attestations/PA-" in page.url
+    assert audit(page) == []
+    page.close()

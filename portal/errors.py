@@ -5,6 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 
+class Message(str):
+    """A refusal's English words that keep their template and values, so a page can say them in its language:
+    ``Conflict(Message("attestation %(serial)s is %(status)s", serial=serial, status=status))``. The API sends
+    the English text (it is a ``str``); ``portal.i18n.say`` translates the template and the word-like values."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Message:
+        made = super().__new__(cls, template % values if values else template)
+        made.template = template
+        made.values = values
+        return made
+
+
 class PortalError(Exception):
     """Base of every error a service raises on purpose. ``kind`` is a stable slug used in problem types."""
 
@@ -13,7 +28,8 @@ class PortalError(Exception):
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
-        self.detail = detail
+        self.detail = str(detail)  # plain text, for the API and the logs
+        self.words = detail  # the same, as a Message when it was raised as one (see portal.i18n.say)
         self.extra = extra
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from portal.errors import PortalError
-from portal.i18n import current_language, gettext
+from portal.i18n import current_language, gettext, say
 from portal.labels import N_
 
 FieldErrors = list[dict[str, str]]
@@ -107,12 +107,12 @@ def refused(exc: PortalError) -> FieldErrors:
     pairs = (
         [(str(p.get("field", "")), str(p.get("message", ""))) for p in problems]
         if isinstance(problems, list) and problems and all(isinstance(p, dict) for p in problems)
-        else [(field, exc.detail)]
+        else [(field, exc.words)]
     )
     errors = []
     for path, detail in pairs:
         name = _field_of(path)  # "user.password" names the form's "password"
-        translated = gettext(detail)
+        translated = say(detail)
         if translated == detail and current_language.get() != "en" and name in FIELD_MESSAGES:
             translated = message_for(name)
         errors.append({"field": name, "message": translated})

@@ -40,6 +40,16 @@ def gettext(message: str) -> str:
     return translations(current_language.get()).gettext(message)
 
 
+def say(text: str) -> str:
+    """A service's words in the current language: a ``portal.errors.Message`` by its template, its values (a
+    state, a verdict) translated where they are words of the catalog; other text by gettext as it is."""
+    template = getattr(text, "template", None)
+    if template is None:
+        return gettext(text)
+    values = {k: gettext(v) if isinstance(v, str) else v for k, v in getattr(text, "values", {}).items()}
+    return gettext(template) % values
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language.get()).ngettext(singular, plural, n)
 

@@ -35,7 +35,7 @@ from portal.errors import (
     TotpRequired,
     UnsupportedMediaType,
 )
-from portal.i18n import choose_language, current_language
+from portal.i18n import choose_language, current_language, gettext, say
 from portal.pages import render
 from portal.security.hosts import INVALID_HOST
 from portal.security.redact import loggable_path
@@ -105,10 +105,14 @@ def _problem(
                 request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
             )
         )
-        page = render(request, "error.html", status_code=status, status=status, title=title, detail=detail)
+        page = render(
+            request, "error.html", status_code=status, status=status, title=gettext(title), detail=say(detail)
+        )
         if headers:
             page.headers.update(headers)
         return page
+    # A page's own request (an upload script's) hears it in the page's language; the API, in English.
+    detail = str(detail) if _path(request).startswith(("/api/", "/.well-known/")) else say(detail)
     body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": title,
@@ -140,7 +144,7 @@ def portal_error(request: Request[Any, Any, Any], exc: PortalError) -> Response[
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     if isinstance(exc, TotpEnrolmentRequired):
         headers = {"Cache-Control": "no-store"}  # it carries a new seed, for this response only
-    response = _problem(request, status, exc.kind, exc.title, exc.detail, exc.extra, headers)
+    response = _problem(request, status, exc.kind, exc.title, exc.words, exc.extra, headers)
     return _denied(request, response, exc.detail) if status == 403 else response
 
 

@@ -11,6 +11,8 @@ from importlib import resources
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from portal.errors import Message
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 # Runs a person types without thinking, read cyclically (so "1234567890" and "123456789012" are runs too)
@@ -44,9 +46,9 @@ def check_policy(password: str, *, email: str = "") -> None:
     if not visible:
         raise PasswordPolicyError("password must not be blank or only invisible characters")
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"password must be at least {MIN_LENGTH} characters")
+        raise PasswordPolicyError(Message("password must be at least %(n)s characters", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(f"password must be at most {MAX_LENGTH} characters")
+        raise PasswordPolicyError(Message("password must be at most %(n)s characters", n=MAX_LENGTH))
     if password.lower() in common_passwords():
         raise PasswordPolicyError("password is one of the most common passwords")
     if email and password.lower() == email.lower():

@@ -40,7 +40,7 @@ async def test_queue_claim_findings_and_hand_back_from_the_pages(actors) -> None
     missing = await me.post(
         f"/reviews/{aid}/findings/{TELECOM[0]}", data={"verdict": "not_satisfied", "comment": "", "_csrf_token": token}
     )
-    assert missing.status_code == 422 and "a not_satisfied finding needs a comment saying why" in missing.text
+    assert missing.status_code == 422 and "a “not satisfied” finding needs a comment saying why" in missing.text
     saved = await me.post(
         f"/reviews/{aid}/findings/{TELECOM[0]}",
         data={"verdict": "not_satisfied", "comment": "No board approval", "_csrf_token": token},

@@ -119,7 +119,7 @@ class AccountService:
         try:
             check_policy(password, email=email)
         except PasswordPolicyError as exc:
-            raise InvalidInput(str(exc), field=field) from exc
+            raise InvalidInput(exc.args[0] if exc.args else str(exc), field=field) from exc  # a Message stays one
         return await asyncio.to_thread(self.passwords.hash, password)
 
     async def _login_failed(self, caller: Caller, email: str, reason: str) -> None:

@@ -41,7 +41,7 @@ from portal.domain.catalogs.services import CatalogService
 from portal.domain.context import Caller
 from portal.domain.evidence import repo as evidence_repo
 from portal.domain.organisations import repo as organisations_repo
-from portal.errors import Conflict, InvalidInput, NotFound, PreconditionRequired
+from portal.errors import Conflict, InvalidInput, Message, NotFound, PreconditionRequired
 from portal.security import policy
 
 
@@ -258,7 +258,9 @@ class AssessmentService:
         row = await self.editable(caller, assessment_id)
         _, applicable = await self.applicable(row)
         if control_id not in {c.id for c in applicable}:
-            raise InvalidInput(f"control {control_id} is not part of this assessment", field="control_id")
+            raise InvalidInput(
+                Message("control %(control)s is not part of this assessment", control=control_id), field="control_id"
+            )
         problems = answer_problems(data.status, data.narrative, data.justification, data.planned_date, dt.date.today())
         if problems:
             field, problem = problems[0]
@@ -279,7 +281,8 @@ class AssessmentService:
             unknown = set(evidence_ids) - await evidence_repo.owned(assessment_id, evidence_ids)
             if unknown:
                 raise InvalidInput(
-                    f"evidence {sorted(unknown)[0]} does not belong to this assessment", field="evidence_ids"
+                    Message("evidence %(id)s does not belong to this assessment", id=sorted(unknown)[0]),
+                    field="evidence_ids",
                 )
             current = await repo.answer(assessment_id, control_id)
             if current is None:
@@ -335,7 +338,9 @@ class AssessmentService:
             evidence = {str(e.id): e for e in await evidence_repo.items(assessment_id)}
             missing = missing_answers(applicable, answers, dt.date.today(), set(evidence))
             if missing:  # raising rolls the state change back
-                raise InvalidInput(f"the assessment is not complete: {len(missing)} problem(s)", missing=missing)
+                raise InvalidInput(
+                    Message("the assessment is not complete: %(count)s problem(s)", count=len(missing)), missing=missing
+                )
             org = await organisations_repo.get(row.organisation_id)
             assert org is not None
             document = revision_document(
@@ -385,7 +390,7 @@ class AssessmentService:
         await self.visible(caller, assessment_id)
         revision = await repo.revision(assessment_id, number)
         if revision is None:
-            raise NotFound(f"this assessment has no revision {number}")
+            raise NotFound(Message("this assessment has no revision %(number)s", number=number))
         return RevisionOut(
             number=number,
             sha256=revision.sha256,

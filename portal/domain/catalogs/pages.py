@@ -15,7 +15,7 @@ from portal.deps import CallerDep, Catalogs, EvidenceFiles
 from portal.domain.catalogs.services import CatalogService, filter_controls, parse_upload
 from portal.domain.context import Caller
 from portal.domain.evidence.multipart import StreamedFile
-from portal.errors import InvalidInput, PayloadTooLarge, PortalError
+from portal.errors import InvalidInput, Message, PayloadTooLarge, PortalError
 from portal.i18n import current_language, gettext
 from portal.pages import form_errors, render, see_other
 from portal.problems import status_of
@@ -48,7 +48,9 @@ async def _received(request: Request[Any, Any, Any], limit: int, body_limit: int
             raise InvalidInput("choose a catalog file to import", field="file")
         filename, data = upload.filename or "", bytearray(await upload.read(limit + 1))
     if len(data) > limit:
-        raise PayloadTooLarge(f"catalog files are limited to {limit // (1024 * 1024)} MB, like evidence")
+        raise PayloadTooLarge(
+            Message("catalog files are limited to %(mb)s MB, like evidence", mb=limit // (1024 * 1024))
+        )
     return filename, bytes(data)
 
 

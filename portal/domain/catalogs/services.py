@@ -34,7 +34,7 @@ from portal.domain.catalogs.schemas import (
 from portal.domain.context import SYSTEM, Caller
 from portal.domain.evidence.storage import SNIFF_BYTES, sniff
 from portal.domain.states import StateMachine
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.errors import Conflict, InvalidInput, Message, NotFound
 from portal.security import policy
 from portal.security.principal import Principal
 
@@ -84,15 +84,20 @@ async def _row(catalog_id: str, version: str, *, drafts: bool) -> CatalogRecord:
     # Every stored catalog passed validation, so a name outside its patterns (say, with a NUL character, which
     # PostgreSQL refuses) names nothing; the database is not asked.
     if not CATALOG_ID.fullmatch(catalog_id):
-        raise NotFound(f"there is no catalog {catalog_id!r}", catalog_id=catalog_id)
+        raise NotFound(Message("there is no catalog %(id)r", id=catalog_id), catalog_id=catalog_id)
     row = await repo.by_ref(catalog_id, version) if VERSION.fullmatch(version) else None
     if row is None or (row.status == CatalogStatus.DRAFT and not drafts):
         statuses = ALL_STATUSES if drafts else PUBLIC_STATUSES
         known = [other.version for other in _in_order(await repo.versions(catalog_id, statuses))]
         if not known:
-            raise NotFound(f"there is no catalog {catalog_id!r}", catalog_id=catalog_id)
+            raise NotFound(Message("there is no catalog %(id)r", id=catalog_id), catalog_id=catalog_id)
         raise NotFound(
-            f"catalog {catalog_id!r} has no version {version!r}; its versions are: {', '.join(known)}",
+            Message(
+                "catalog %(id)r has no version %(version)r; its versions are: %(known)s",
+                id=catalog_id,
+                version=version,
+                known=", ".join(known),
+            ),
             catalog_id=catalog_id,
             version=version,
             versions=known,
@@ -238,7 +243,11 @@ class CatalogService:
         row = await _row(catalog_id, version, drafts=False)
         if row.status != CatalogStatus.PUBLISHED:
             raise Conflict(
-                f"catalog {catalog_id} version {version} is retired; file new assessments on a published version",
+                Message(
+                    "catalog %(id)s version %(version)s is retired; file new assessments on a published version",
+                    id=catalog_id,
+                    version=version,
+                ),
                 catalog_id=catalog_id,
                 version=version,
                 catalog_status=row.status,
@@ -286,8 +295,13 @@ class CatalogService:
                 row_id = row.id
                 if row.status != CatalogStatus.DRAFT and row.digest != digest:
                     raise Conflict(
-                        f"{ref} is {row.status} with digest {row.digest}: a published version never changes;"
-                        " import it as a new version",
+                        Message(
+                            "%(ref)s is %(status)s with digest %(digest)s: a published version never changes;"
+                            " import it as a new version",
+                            ref=ref,
+                            status=row.status,
+                            digest=row.digest,
+                        ),
                         catalog_id=catalog.id,
                         version=catalog.version,
                         digest=row.digest,
@@ -295,7 +309,9 @@ class CatalogService:
                 if row.status == CatalogStatus.DRAFT and row.digest != digest:
                     outcome = "replaced"
                     if not await repo.replace_draft(row_id, content):
-                        raise Conflict(f"{ref} was published meanwhile; import the change as a new version")
+                        raise Conflict(
+                            Message("%(ref)s was published meanwhile; import the change as a new version", ref=ref)
+                        )
             if outcome != "unchanged":
                 await record(
                     caller,
@@ -329,7 +345,7 @@ class CatalogService:
             principal = caller.principal
             by = principal.user_id if isinstance(principal, Principal) else None
             if not await repo.move_status(row_id, current, status, at=now(), by=by):
-                raise Conflict(f"{ref} changed meanwhile; reload it and try again")
+                raise Conflict(Message("%(ref)s changed meanwhile; reload it and try again", ref=ref))
             await record(
                 caller,
                 f"catalog.{status}",
@@ -379,16 +395,23 @@ def parse_upload(data: bytes, filename: str) -> controls.Catalog:
     if kind != "application/json":
         found = kind or "binary data"
         raise InvalidInput(
-            f"a catalog file is JSON (an OSCAL catalog, or the portal's native catalog); this file is {found}",
+            Message(
+                "a catalog file is JSON (an OSCAL catalog, or the portal's native catalog); this file is %(found)s",
+                found=found,
+            ),
             field="file",
         )
     try:
         head = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
-        raise InvalidInput(f"the file is not valid JSON: {exc}", field="file") from exc
+        raise InvalidInput(Message("the file is not valid JSON: %(error)s", error=str(exc)), field="file") from exc
     oscal = isinstance(head, dict) and "catalog" in head
     try:
         return parse_document(data, format="oscal" if oscal else "native", source=filename or "upload")
     except InvalidInput as exc:
         what = "OSCAL catalog" if oscal else "native catalog"
-        raise InvalidInput(f"not a valid {what}: {exc.detail}", field="file", path=exc.extra.get("field")) from exc
+        raise InvalidInput(
+            Message("not a valid %(what)s: %(problem)s", what=what, problem=exc.detail),
+            field="file",
+            path=exc.extra.get("field"),
+        ) from exc

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from portal.errors import InvalidInput, PayloadTooLarge
+from portal.errors import InvalidInput, Message, PayloadTooLarge
 
 SNIFF_BYTES = 8192
 ALLOWED_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv", "application/json"}
@@ -68,7 +68,7 @@ class Upload:
         """Count ``length`` more bytes against the limit before they are queued for writing."""
         self.size += length
         if self.size > self.limit:
-            raise PayloadTooLarge(f"evidence files are limited to {self.limit // (1024 * 1024)} MB")
+            raise PayloadTooLarge(Message("evidence files are limited to %(mb)s MB", mb=self.limit // (1024 * 1024)))
 
     def write(self, data: bytes) -> None:
         """Hash and write ``data`` (already accepted); called in order from one thread at a time."""

@@ -71,7 +71,7 @@ from portal.domain.organisations import repo as organisations_repo
 from portal.domain.registry import repo as registry_repo
 from portal.domain.reviews import repo as reviews_repo
 from portal.domain.status.services import StatusListService
-from portal.errors import Conflict, InvalidInput, NeverIssued, NotFound
+from portal.errors import Conflict, InvalidInput, Message, NeverIssued, NotFound
 from portal.security import policy
 
 MAX_SUSPENSION = dt.timedelta(days=180)
@@ -486,7 +486,7 @@ class IssuanceService:
         row together."""
         at = now()
         if not await repo.move(row.serial, [row.status], target, at=at, values=values):
-            raise Conflict(f"attestation {row.serial} changed meanwhile; reload it")
+            raise Conflict(Message("attestation %(serial)s changed meanwhile; reload it", serial=row.serial))
         await self.status_lists.set_status(row.status_list, row.status_index, LIST_VALUE[target])
         principal = caller.principal
         actor = getattr(principal, "user_id", None)
@@ -536,7 +536,13 @@ class IssuanceService:
         if until <= now() or until > now() + MAX_SUSPENSION:
             raise InvalidInput("a suspension ends in the future and at most 180 days from now", field="until")
         if row.status != Lifecycle.ACTIVE:
-            raise Conflict(f"attestation {serial} is {row.status}; only an active attestation can be suspended")
+            raise Conflict(
+                Message(
+                    "attestation %(serial)s is %(status)s; only an active attestation can be suspended",
+                    serial=serial,
+                    status=row.status,
+                )
+            )
         async with atomic():
             await self._move(
                 caller,
@@ -553,7 +559,13 @@ class IssuanceService:
     async def reinstate(self, caller: Caller, serial: str, reason: str) -> AttestationOut:
         row = await self._managed(caller, serial)
         if row.status != Lifecycle.SUSPENDED:
-            raise Conflict(f"attestation {serial} is {row.status}; only a suspended attestation can be reinstated")
+            raise Conflict(
+                Message(
+                    "attestation %(serial)s is %(status)s; only a suspended attestation can be reinstated",
+                    serial=serial,
+                    status=row.status,
+                )
+            )
         async with atomic():
             await self._move(
                 caller, row, Lifecycle.ACTIVE, "reinstate", detail=reason, values={"suspended_until": None}
@@ -564,7 +576,13 @@ class IssuanceService:
     async def revoke(self, caller: Caller, serial: str, data: RevokeIn) -> AttestationOut:
         row = await self._managed(caller, serial)
         if row.status not in (Lifecycle.ACTIVE, Lifecycle.SUSPENDED):
-            raise Conflict(f"attestation {serial} is {row.status}; it can no longer be revoked")
+            raise Conflict(
+                Message(
+                    "attestation %(serial)s is %(status)s; it can no longer be revoked",
+                    serial=serial,
+                    status=row.status,
+                )
+            )
         async with atomic():
             await self._move(caller, row, Lifecycle.REVOKED, "revoke", reason=data.reason.value, detail=data.detail)
         self._changed(serial)
@@ -574,9 +592,9 @@ class IssuanceService:
         row = await self._managed(caller, serial)
         conditions = row.document["conditions"]
         if not 1 <= number <= len(conditions):
-            raise NotFound(f"attestation {serial} has no condition {number}")
+            raise NotFound(Message("attestation %(serial)s has no condition %(number)s", serial=serial, number=number))
         if conditions[number - 1]["state"] == "met":
-            raise Conflict(f"condition {number} is already met")
+            raise Conflict(Message("condition %(number)s is already met", number=number))
         document = {
             **row.document,
             "conditions": [

@@ -14,7 +14,7 @@ from portal.domain.organisations import repo
 from portal.domain.organisations.repo import OrganisationRecord
 from portal.domain.organisations.schemas import OrganisationOut
 from portal.domain.registry import repo as registry_repo
-from portal.errors import Conflict, NotFound
+from portal.errors import Conflict, Message, NotFound
 from portal.security import policy
 from portal.security.principal import OrganisationKind, OrganisationStatus
 
@@ -57,7 +57,7 @@ class OrganisationService:
             if row.status != OrganisationStatus.PENDING or not await repo.decide(
                 organisation_id, status, reason, by=caller.actor.user_id, at=now()
             ):
-                raise Conflict(f"this organisation is already {row.status}")
+                raise Conflict(Message("this organisation is already %(status)s", status=row.status))
             await record(
                 caller,
                 f"organisation.{'verified' if status == OrganisationStatus.VERIFIED else 'rejected'}",

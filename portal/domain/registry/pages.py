@@ -17,7 +17,7 @@ from portal.domain.registry.charts import Bar, bar_chart
 from portal.domain.registry.controllers import PUBLIC_LIMITS
 from portal.domain.registry.feed import atom_feed
 from portal.domain.registry.services import MAX_PER_PAGE, Query, RegistryService
-from portal.errors import BadRequest
+from portal.errors import BadRequest, Message
 from portal.i18n import current_language, gettext
 from portal.labels import CATEGORIES
 from portal.pages import form_errors, render
@@ -35,7 +35,7 @@ def _number(value: str | None, default: int, field: str) -> int:
     if value in (None, ""):
         return default
     if not value.isdigit() or len(value) > 7:
-        raise BadRequest(f"{field} is a whole number", field=field)
+        raise BadRequest(Message("%(field)s is a whole number", field=field), field=field)
     return int(value)
 
 

@@ -30,7 +30,7 @@ from portal.domain.registry.schemas import (
     StatisticsOut,
 )
 from portal.domain.registry.stats import days, percentile
-from portal.errors import BadRequest
+from portal.errors import BadRequest, Message
 from portal.labels import CATEGORIES
 
 MAX_PER_PAGE = 100
@@ -98,11 +98,13 @@ class ExportVersion(msgspec.Struct, frozen=True, kw_only=True):
 
 def _filters(query: Query) -> repo.Filters:
     if len(query.q) > MAX_QUERY:
-        raise BadRequest(f"a search is at most {MAX_QUERY} characters", field="q")
+        raise BadRequest(Message("a search is at most %(n)s characters", n=MAX_QUERY), field="q")
     if query.category and query.category not in CATEGORIES:
-        raise BadRequest(f"category is one of {', '.join(CATEGORIES)}", field="category")
+        raise BadRequest(Message("category is one of %(known)s", known=", ".join(CATEGORIES)), field="category")
     if query.status and query.status not in {s.value for s in Status}:
-        raise BadRequest(f"status is one of {', '.join(s.value for s in Status)}", field="status")
+        raise BadRequest(
+            Message("status is one of %(known)s", known=", ".join(s.value for s in Status)), field="status"
+        )
     country = (query.country or "").upper() or None
     if country and not COUNTRY.fullmatch(country):
         raise BadRequest("country is a two-letter ISO 3166 code, e.g. BH", field="country")
@@ -113,11 +115,11 @@ def _filters(query: Query) -> repo.Filters:
         catalog_id, _, version = query.catalog.partition("@")
         catalog_version = version or None
     if query.sort not in repo.SORTS:
-        raise BadRequest(f"sort is one of {', '.join(repo.SORTS)}", field="sort")
+        raise BadRequest(Message("sort is one of %(known)s", known=", ".join(repo.SORTS)), field="sort")
     if not 1 <= query.page <= MAX_PAGE:
-        raise BadRequest(f"page is between 1 and {MAX_PAGE}", field="page")
+        raise BadRequest(Message("page is between 1 and %(n)s", n=MAX_PAGE), field="page")
     if not 1 <= query.per_page <= MAX_PER_PAGE:
-        raise BadRequest(f"per_page is between 1 and {MAX_PER_PAGE}", field="per_page")
+        raise BadRequest(Message("per_page is between 1 and %(n)s", n=MAX_PER_PAGE), field="per_page")
     return repo.Filters(
         terms=terms(query.q),
         category=query.category or None,

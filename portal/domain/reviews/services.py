@@ -61,7 +61,7 @@ from portal.domain.reviews.schemas import (
     Thread,
     Verdict,
 )
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.errors import Conflict, InvalidInput, Message, NotFound
 from portal.security import policy
 from portal.security.principal import Role
 
@@ -456,10 +456,14 @@ class ReviewService:
             caller, policy.may_record_finding(principal, row, claim.claimed_by if claim else None), assessment_id
         )
         if control_id not in await self._frozen(assessment_id, row.revision):
-            raise InvalidInput(f"control {control_id} does not apply to this assessment", field="control_id")
+            raise InvalidInput(
+                Message("control %(control)s does not apply to this assessment", control=control_id), field="control_id"
+            )
         comment = data.comment.strip()
         if data.verdict != Verdict.SATISFIED and not comment:
-            raise InvalidInput(f"a {data.verdict} finding needs a comment saying why", field="comment")
+            raise InvalidInput(
+                Message("a “%(verdict)s” finding needs a comment saying why", verdict=data.verdict), field="comment"
+            )
         async with atomic():
             await self._held(assessment_id, principal.user_id, row.revision)
             before = await repo.finding(assessment_id, row.revision, control_id)
@@ -508,7 +512,9 @@ class ReviewService:
             # A reply to an internal note stays internal, so a thread never leaks to the provider.
             internal = internal or found.internal
         if control_id and control_id not in await self._frozen(assessment_id, row.revision):
-            raise InvalidInput(f"control {control_id} does not apply to this assessment", field="control_id")
+            raise InvalidInput(
+                Message("control %(control)s does not apply to this assessment", control=control_id), field="control_id"
+            )
         body = _text(data.body, "body")
         async with atomic():
             comment_id = await repo.insert_comment(

@@ -56,7 +56,7 @@ async def submission(
             async for chunk in upload.chunks():
                 pdf += chunk
         except InvalidInput as exc:  # a malformed form, or one without its file: not a PDF at all
-            raise BadRequest(exc.detail, field="file") from exc
+            raise BadRequest(exc.words, field="file") from exc
         return "certificate", bytes(pdf)
     body = await _read(stream, limit)
     if body.startswith(b"%PDF-"):

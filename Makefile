@@ -62,5 +62,5 @@ clean:
 
 # Extracts translatable text into portal/locale/messages.pot and merges it into each language's catalog.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o portal/locale/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k Message -o portal/locale/messages.pot .
 	$(BIN)/pybabel update -i portal/locale/messages.pot -d portal/locale

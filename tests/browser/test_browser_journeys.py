@@ -286,3 +286,69 @@ def test_the_signer_decides_a_recommendation_and_a_refusal_keeps_the_choice(sess
     assert "/attestations/PA-" in page.url
     assert audit(page) == []
     page.close()
+
+
+def test_a_provider_registers_confirms_by_mail_and_the_regulator_rejects_it(sessions: Sessions, portal: Portal) -> None:
+    page = sessions.page(None, "/register?lang=en")
+    for selector, value in {
+        "#name": "Falcon Devices",
+        "#legal_name": "Falcon Devices W.L.L.",
+        "#country": "BH",
+        "#registration_number": "CR-77001",
+        "#website": "https://falcon.example",
+        "#contact_email": "security@falcon.example",
+        "#display_name": "Falcon Admin",
+        "#email": "admin@falcon.demo",
+        "#password": "a long unusual passphrase for Falcon",
+    }.items():
+        page.fill(selector, value)
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+    assert page.inner_text("h1") == "Check your email"
+    outbox = Path(portal.env["PORTAL_DATA_DIR"]) / "outbox"
+    (mail,) = [m for m in outbox_messages(outbox) if m["To"] == "admin@falcon.demo"]
+    (link,) = [line.strip() for line in str(mail.get_content()).splitlines() if "/register/confirm#" in line]
+    applicant = sessions.browser.new_context(base_url=portal.base)
+    confirm = applicant.new_page()
+    confirm.goto(link.replace("/register/confirm#", "/register/confirm?lang=en#"))
+    assert "#" not in confirm.url and confirm.is_hidden("#confirmation-code")  # the code came from the fragment
+    with confirm.expect_navigation():
+        confirm.click("form.form button[type=submit]")
+    assert "/login" in confirm.url and "pending verification" in confirm.inner_text("main")
+    applicant.close()
+    page.close()
+
+    regulator = sessions.page(REGULATOR_ADMIN, "/regulator/organisations?status=pending&lang=en")
+    row = regulator.locator("tr", has_text="Falcon Devices")
+    row.get_by_role("link", name="Reject…").click()
+    assert "its members see your reason" in regulator.inner_text("main")
+    regulator.fill("#reason", "The registration number does not match the commercial register.")
+    with regulator.expect_navigation():
+        regulator.click("main form button[type=submit]")
+    assert "The organisation is rejected." in regulator.inner_text("main")
+    regulator.goto("/regulator/organisations?status=rejected&lang=en")
+    assert regulator.locator("tr", has_text="Falcon Devices").count() == 1
+    assert audit(regulator) == []
+    regulator.close()
+
+
+def test_the_signer_revokes_an_attestation_after_confirming(sessions: Sessions) -> None:
+    page = sessions.page(SIGNER, "/attestations?lang=en")
+    # The colocation attestation the signer issued in the journey above: found through the public API.
+    listed = page.request.get("/api/v1/attestations").json()
+    (serial,) = [
+        a["serial"]
+        for a in listed
+        if a["status"] == "active" and "Colocation" in page.request.get(f"/api/v1/attestations/{a['serial']}").text()
+    ]
+    page.get_by_role("link", name=serial, exact=True).click()
+    form = page.locator("form[action$='/revoke']")
+    form.locator("select[name=reason]").select_option(index=1)
+    form.locator("textarea[name=detail]").fill("The provider no longer operates the data centre.")
+    form.locator("input[name=confirm]").check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "The attestation is revoked." in page.inner_text("main")
+    status = page.request.get(f"/api/v1/attestations/{serial}/status").json()
+    assert status["status"] == "revoked"
+    page.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pyotp
 
 from portal.mail import outbox_messages
 from tests.browser.audit import audit
@@ -352,3 +355,59 @@ def test_the_signer_revokes_an_attestation_after_confirming(sessions: Sessions) 
     status = page.request.get(f"/api/v1/attestations/{serial}/status").json()
     assert status["status"] == "revoked"
     page.close()
+
+
+def _enrol(context: Any, email: str, password: str) -> str:
+    """Log in with a password and set up the second factor from the page's secret; returns the secret."""
+    page = context.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+    secret = page.inner_text("#totp-secret").strip()
+    page.fill("#totp", pyotp.TOTP(secret).now())
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+    assert page.locator("form[action='/logout']").count() == 1, page.content()
+    page.close()
+    return secret
+
+
+def test_a_regulator_invitee_enrols_and_the_admin_resets_the_lost_factor(sessions: Sessions, portal: Portal) -> None:
+    admin = sessions.page(REGULATOR_ADMIN, "/organisation?lang=en")
+    admin.fill("#m-name", "Analyst")
+    admin.fill("#m-email", "analyst@regulator.demo")
+    admin.select_option("#m-role", "reviewer")
+    with admin.expect_navigation():
+        admin.click("form[action='/organisation#invite'] button[type=submit]")
+    outbox = Path(portal.env["PORTAL_DATA_DIR"]) / "outbox"
+    (mail,) = [m for m in outbox_messages(outbox) if m["To"] == "analyst@regulator.demo"]
+    (link,) = [line.strip() for line in str(mail.get_content()).splitlines() if "/invitations#" in line]
+    analyst = sessions.browser.new_context(base_url=portal.base)
+    page = analyst.new_page()
+    page.goto(link.replace("/invitations#", "/invitations?lang=en#"))
+    page.wait_for_selector("#password")
+    password = "a long unusual passphrase for the analyst"
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+    assert "you set up your second factor" in page.inner_text("main")  # no seed from the link itself
+    page.close()
+    first = _enrol(analyst, "analyst@regulator.demo", password)
+    analyst.close()
+
+    admin.reload()
+    member = admin.locator("tr[id^='member-']", has_text="analyst@regulator.demo")
+    member.get_by_role("link", name="Reset second factor…").click()
+    assert "You never see its secret." in admin.inner_text("main")
+    with admin.expect_navigation():
+        admin.click("main form button[type=submit]")
+    assert "The second factor is reset" in admin.inner_text("main")
+    assert first not in admin.content()
+    admin.close()
+
+    again = sessions.browser.new_context(base_url=portal.base)
+    second = _enrol(again, "analyst@regulator.demo", password)  # a new secret, set up at the next login
+    assert second != first
+    again.close()

@@ -159,5 +159,7 @@ async def test_the_organisation_page_lists_invitations_and_withdraws_one(actors)
     after = await admin.get("/organisation?notice=invitation-cancelled")
     assert "سُحبت الدعوة، ولم يعد رابطها يعمل." in after.text  # the page stays in the language chosen
     assert f'id="invitation-{invitation["id"]}"' not in after.text
+    reloaded = await admin.get(f"/organisation/invitations/{invitation['id']}/cancel")
+    assert reloaded.status_code == 303 and reloaded.headers["location"] == "/organisation#invitations"
     again = await admin.post(f"/organisation/invitations/{invitation['id']}/cancel", data={"_csrf_token": token})
     assert again.status_code == 409 and "هذه الدعوة مستخدمة أو مسحوبة بالفعل." in again.text

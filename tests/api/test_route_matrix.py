@@ -100,6 +100,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/organisation/members/{user_id:uuid}/{action:str}"): LOGIN,
     ("POST", "/organisation/members/{user_id:uuid}/{action:str}"): LOGIN,
     ("POST", "/organisation/api-tokens/{token_id:uuid}/revoke"): LOGIN,
+    ("GET", "/organisation/invitations/{invitation_id:uuid}/cancel"): LOGIN,
     ("POST", "/organisation/invitations/{invitation_id:uuid}/cancel"): LOGIN,
     ("GET", "/regulator/organisations"): REGULATORS,
     ("GET", "/regulator/organisations/{organisation_id:uuid}/{decision:str}"): REGULATORS,

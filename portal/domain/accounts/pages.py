@@ -342,6 +342,11 @@ class OrganisationPages(Controller):
             )
         return see_other(path=f"/organisation?notice=member-{action}")
 
+    @get("/invitations/{invitation_id:uuid}/cancel")
+    async def cancel_reloaded(self, invitation_id: FromPath[uuid.UUID]) -> Redirect:
+        """The withdraw button's address reloaded after an error is the page's invitations, never 405."""
+        return see_other(path="/organisation#invitations")
+
     @post("/invitations/{invitation_id:uuid}/cancel")
     async def cancel_invitation(
         self,

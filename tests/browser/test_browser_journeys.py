@@ -411,3 +411,40 @@ def test_a_regulator_invitee_enrols_and_the_admin_resets_the_lost_factor(session
     second = _enrol(again, "analyst@regulator.demo", password)  # a new secret, set up at the next login
     assert second != first
     again.close()
+
+
+def test_a_complete_filing_is_submitted_once_its_box_is_ticked(sessions: Sessions) -> None:
+    page = sessions.page(PROVIDER_ADMIN, "/assessments?lang=en")
+    # Answered through the API in the same session (106 controls by hand would be the journey of a week).
+    csrf = {"x-csrftoken": next(c["value"] for c in page.context.cookies() if c["name"] == "portal_csrf")}
+    catalogs = page.request.get("/api/v1/catalogs").json()
+    catalog = next(c for c in catalogs if c["id"] == "ppa-baseline" and c["status"] == "published")
+    body = {
+        "catalog_id": "ppa-baseline",
+        "catalog_version": catalog["version"],
+        "title": "Submarine cable landing station",
+        "scope": {"summary": "The Manama cable landing station", "services": ["Subsea capacity"]},
+    }
+    opened = page.request.post("/api/v1/assessments", data=body, headers=csrf)
+    assert opened.status == 201, opened.text()
+    assessment = opened.json()
+    for item in assessment["controls"]:
+        answer = {"status": "implemented", "narrative": f"{item['title']}: in place.", "evidence_ids": []}
+        put = page.request.put(
+            f"/api/v1/assessments/{assessment['id']}/answers/{item['control_id']}", data=answer, headers=csrf
+        )
+        assert put.status in (200, 201), put.text()
+    page.goto(f"/assessments/{assessment['id']}?lang=en")
+    page.get_by_role("link", name="Review and submit").click()
+    button = page.get_by_role("button", name="Submit revision 1")
+    assert button.count() == 1
+    button.click()  # the box is not ticked: the browser keeps the page (the box is required)
+    assert "/submit" in page.url
+    page.check("input[name=confirm]")
+    with page.expect_navigation():
+        button.click()
+    assert "Submitted: this revision is frozen and its SHA-256 recorded." in page.inner_text("main")
+    state = page.request.get(f"/api/v1/assessments/{assessment['id']}").json()["state"]
+    assert state == "submitted"
+    assert page.get_by_role("link", name="Review and submit").count() == 0  # no action that cannot succeed
+    page.close()

@@ -46,8 +46,12 @@ def say(text: str) -> str:
     template = getattr(text, "template", None)
     if template is None:
         return gettext(text)
-    values = {k: gettext(v) if isinstance(v, str) else v for k, v in getattr(text, "values", {}).items()}
-    return gettext(template) % values
+    # Only non-empty words: gettext("") is the catalog's header, not a translation.
+    values = {k: gettext(v) if isinstance(v, str) and v else v for k, v in getattr(text, "values", {}).items()}
+    try:
+        return gettext(template) % values
+    except (KeyError, ValueError, TypeError):  # a translation whose placeholders do not match: say it in English
+        return str(text)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

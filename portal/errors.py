@@ -28,9 +28,13 @@ class PortalError(Exception):
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
-        self.detail = str(detail)  # plain text, for the API and the logs
-        self.words = detail  # the same, as a Message when it was raised as one (see portal.i18n.say)
+        self.words = detail  # a Message when it was raised as one (see portal.i18n.say)
         self.extra = extra
+
+    @property
+    def detail(self) -> str:
+        """The words as plain text, for the API and the logs."""
+        return str(self.words)
 
 
 class InvalidInput(PortalError):

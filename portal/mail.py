@@ -35,7 +35,7 @@ class Mailer:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = " ".join(subject.split())  # one header line, whatever a name in it holds
         message["Date"] = email.utils.formatdate(usegmt=True)
         message["Message-ID"] = email.utils.make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message.set_content(body, cte="8bit")  # links stay whole, as a person reading the file expects

@@ -81,8 +81,12 @@ def _path(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path", ""))
 
 
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return _path(request).startswith(("/api/", "/.well-known/"))
+
+
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    if _path(request).startswith(("/api/", "/.well-known/")):
+    if _is_api(request):
         return False
     return "text/html" in request.headers.get("accept", "")
 
@@ -112,7 +116,7 @@ def _problem(
             page.headers.update(headers)
         return page
     # A page's own request (an upload script's) hears it in the page's language; the API, in English.
-    detail = str(detail) if _path(request).startswith(("/api/", "/.well-known/")) else say(detail)
+    detail = str(detail) if _is_api(request) else say(detail)
     body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": title,

@@ -216,18 +216,24 @@ def mail_to(settings: Settings, email: str) -> list[str]:
     ]
 
 
+def mailed_link(outbox: Path, email: str, path: str) -> str:
+    """The newest link to ``path`` (``/invitations#``, ``/register/confirm#``) in the mail sent to ``email``."""
+    from portal.mail import outbox_messages
+
+    bodies = [str(message.get_content()) for message in outbox_messages(outbox) if message["To"] == email]
+    links = [line.strip() for body in bodies for line in body.splitlines() if path in line]
+    assert links, f"no {path} link was mailed to {email}"
+    return links[-1]
+
+
 def confirmation_code(settings: Settings, email: str) -> str:
-    """The secret from the newest confirmation link mailed to ``email``."""
-    links = [line for body in mail_to(settings, email) for line in body.splitlines() if "/register/confirm#" in line]
-    assert links, f"no confirmation link was mailed to {email}"
-    return links[-1].partition("#")[2].strip()
+    """The secret from the newest confirmation link mailed to ``email`` (the part after '#')."""
+    return mailed_link(settings.data_path / "outbox", email, "/register/confirm#").partition("#")[2]
 
 
 def invitation_code(settings: Settings, email: str) -> str:
     """The secret from the newest invitation link mailed to ``email`` (the part after '#')."""
-    links = [line for body in mail_to(settings, email) for line in body.splitlines() if "/invitations#" in line]
-    assert links, f"no invitation link was mailed to {email}"
-    return links[-1].partition("#")[2].strip()
+    return mailed_link(settings.data_path / "outbox", email, "/invitations#").partition("#")[2]
 
 
 async def register(client: Client, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:

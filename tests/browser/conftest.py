@@ -58,6 +58,7 @@ class Portal:
         self.password = str(accounts[0]["password"])
         self.totp = {a["email"]: a["totp_secret"] for a in accounts if a.get("totp_secret")}
         self.env = env
+        self.outbox = Path(env["PORTAL_DATA_DIR"]) / "outbox"  # the mail the served portal sent
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -108,7 +108,7 @@ class InvitationService:
                     "existing_account": account is not None,  # the operator's audit trail only
                 },
             )
-        invitation = await repo.invitation(invitation_id)
+        invitation = await repo.invitation(organisation_id, invitation_id)
         assert invitation is not None
         if account is None:
             subject, body = _invitation_mail(self.accounts.issuer, invitation, inviter.display_name, secret)
@@ -137,8 +137,8 @@ class InvitationService:
             object_type="organisation",
             object_id=organisation_id,
         )
-        found = await repo.invitation(invitation_id)
-        if found is None or found.organisation_id != organisation_id:
+        found = await repo.invitation(organisation_id, invitation_id)
+        if found is None:
             raise NotFound("no such invitation")
         async with atomic():
             if not await repo.cancel_invitation(invitation_id, now()):
@@ -151,7 +151,7 @@ class InvitationService:
                 before={"state": state_of(found, now())},
                 after={"state": InvitationState.CANCELLED, "email": found.email},
             )
-        cancelled = await repo.invitation(invitation_id)
+        cancelled = await repo.invitation(organisation_id, invitation_id)
         assert cancelled is not None
         return invitation_out(cancelled)
 
@@ -210,7 +210,7 @@ def _role(invitation: InvitationRecord) -> str:
 
 def _invitation_mail(issuer: str, invitation: InvitationRecord, inviter: str, secret: str) -> tuple[str, str]:
     # After '#': browsers never send the fragment, so the secret stays out of access logs and Referer headers.
-    subject = f"You are invited to join {_one_line(invitation.organisation_name)} on the Provider Attestation Portal"
+    subject = f"You are invited to join {invitation.organisation_name} on the Provider Attestation Portal"
     return subject, (
         f"{inviter} invited you to join {invitation.organisation_name} on the Provider Attestation Portal "
         f"as {_role(invitation)}.\n\n"
@@ -222,7 +222,7 @@ def _invitation_mail(issuer: str, invitation: InvitationRecord, inviter: str, se
 
 
 def _notice_mail(issuer: str, invitation: InvitationRecord, inviter: str) -> tuple[str, str]:
-    subject = f"You are invited to join {_one_line(invitation.organisation_name)} on the Provider Attestation Portal"
+    subject = f"You are invited to join {invitation.organisation_name} on the Provider Attestation Portal"
     return subject, (
         f"{inviter} invited this address to join {invitation.organisation_name} on the Provider Attestation Portal "
         f"as {_role(invitation)}.\n\n"
@@ -232,8 +232,3 @@ def _notice_mail(issuer: str, invitation: InvitationRecord, inviter: str) -> tup
         f"If you are joining {invitation.organisation_name}, ask them to invite another of your addresses. "
         f"Your existing account is unchanged: log in at {issuer}/login.\n"
     )
-
-
-def _one_line(text: str) -> str:
-    # A header holds one line: whatever whitespace a name holds becomes single spaces.
-    return " ".join(text.split())

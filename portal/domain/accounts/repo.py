@@ -393,8 +393,13 @@ async def invitation_by_hash(token_hash: str) -> InvitationRecord | None:
     return None if row is None else msgspec.convert(row, InvitationRecord)
 
 
-async def invitation(invitation_id: uuid.UUID) -> InvitationRecord | None:
-    row = await MemberInvitation.select(*_INVITATION_COLUMNS).where(MemberInvitation.id == invitation_id).first()
+async def invitation(organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> InvitationRecord | None:
+    """One of the organisation's invitations (another organisation's id names none)."""
+    row = (
+        await MemberInvitation.select(*_INVITATION_COLUMNS)
+        .where((MemberInvitation.id == invitation_id) & (MemberInvitation.organisation == organisation_id))
+        .first()
+    )
     return None if row is None else msgspec.convert(row, InvitationRecord)
 
 

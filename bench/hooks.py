@@ -28,6 +28,9 @@ def verify_endpoint(database: Database, smoke: bool) -> list[Figure]:
         if answer.status_code in (404, 405):
             raise NotBuilt("POST /api/v1/verify is not in this build (issue 12)")
         answer.raise_for_status()
+        if answer.json()["valid"] is not True:  # a failing verdict is not what a wallet's check costs
+            failed = [c for c in answer.json()["checks"] if c["outcome"] != "passed"]
+            raise RuntimeError(f"the seeded token does not verify: {failed}")
         jwks = httpx.get(f"{portal.base}/.well-known/jwks.json", headers=servers.HOST, timeout=30).json()
         kid = jwt.get_unverified_header(token)["kid"]
         key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid)).key

@@ -85,7 +85,8 @@ class Server:
 
 def portal(env: dict[str, str], *, workers: int = 1) -> Server:
     port = free_port()
-    env = {**env, "PORTAL_ISSUER": f"http://127.0.0.1:{port}", "PORTAL_LOG_LEVEL": "WARNING"}
+    # The issuer the database was seeded under (its tokens name it), else this server's own address.
+    env = {"PORTAL_ISSUER": f"http://127.0.0.1:{port}", **env, "PORTAL_LOG_LEVEL": "WARNING"}
     command = [str(BIN / "portal"), "serve", "--port", str(port), "--workers", str(workers)]
     return Server(command, env, port, "/healthz")
 

@@ -31,6 +31,7 @@ from portal.domain.reviews.inbox import InboxService
 from portal.domain.reviews.services import ReviewService
 from portal.domain.status.services import StatusListService
 from portal.domain.verification.services import VerificationService
+from portal.domain.verification.verdicts import Verdicts
 from portal.mail import Mailer
 from portal.security.auth import session_auth
 from portal.security.passwords import PasswordHashing
@@ -155,6 +156,13 @@ def build_runtime(settings: Settings) -> Runtime:
         audit_anchors=anchors,
         rate_limiter=_rate_limiter(settings),
         verification=VerificationService(
-            issuance, keys, status_lists, log, settings.issuer, max_upload_bytes=evidence.max_body_bytes
+            issuance,
+            keys,
+            status_lists,
+            log,
+            settings.issuer,
+            max_upload_bytes=evidence.max_body_bytes,
+            lookup=status_lookup,
+            verdicts=Verdicts(max_entries=settings.verdict_cache_entries),
         ),
     )

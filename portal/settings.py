@@ -59,6 +59,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     audit_anchor_minutes: float = 15.0
     # Status answers each worker keeps (portal.domain.issuance.lookup); 0 reads the database every time.
     status_cache_entries: int = 200_000
+    # Valid verify verdicts each worker keeps (portal.domain.verification.verdicts); 0 checks every time.
+    verdict_cache_entries: int = 100_000
     # security.txt (RFC 9116): where to report a vulnerability (a mailto: or https: URI), and the policy page.
     security_contact: str = ""
     security_policy: str = ""  # defaults to the portal's own /security page

@@ -42,7 +42,7 @@ class Served:
     def __init__(self, settings: Settings, *, workers: int = 1, **env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        environment = portal_env(settings, PORTAL_ISSUER=self.base, **env)
+        environment = portal_env(settings, **{"PORTAL_ISSUER": self.base, **env})
         self.process = subprocess.Popen(
             [PORTAL, "serve", "--port", str(self.port), "--workers", str(workers)],
             env=environment,

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from attestations.certificate import CertificateData, render_certificate
+from attestations.keys import KeyPurpose
 from portal.security.throttle import MemoryCounters
 from tests.api.test_issuance import issued
 
@@ -141,3 +142,112 @@ async def test_public_routes_answer_429_with_retry_after_over_the_limit(anon, ru
     finally:
         limiter.counters, limiter.groups = saved
     assert (await anon.get("/.well-known/jwks.json")).status_code == 200
+
+
+async def test_a_valid_verdict_is_kept_per_worker_until_the_log_names_its_serial(actors, anon, runtime) -> None:
+    _, _, signer, _, body = await issued(actors)
+    serial, token = body["serial"], body["token"]
+    verdicts = runtime.verification.verdicts
+    verdicts.changed(None)  # what earlier tests left
+    first = await anon.post("/api/v1/verify", json={"token": token})
+    assert first.json()["valid"] is True and len(verdicts) == 1
+    again = await anon.post("/api/v1/verify", json={"token": token})
+    assert again.content == first.content  # the kept verdict, byte for byte
+    pdf = (await anon.get(f"/api/v1/attestations/{serial}/certificate.pdf")).content
+    by_pdf = (await anon.post("/api/v1/verify", files={"file": ("c.pdf", pdf, "application/pdf")})).json()
+    assert by_pdf["valid"] is True and by_pdf["source"] == "certificate"
+    assert (await anon.post("/api/v1/verify", json={"serial": serial})).json()["source"] == "serial"
+    # An altered token is never the kept one: it takes the whole checklist and fails, and is not kept.
+    tampered = (await anon.post("/api/v1/verify", json={"token": _tampered(token)})).json()
+    assert tampered["valid"] is False and _outcomes(tampered)["signature"] == "failed" and len(verdicts) == 1
+
+    revoked = await signer.post(
+        f"/api/v1/attestations/{serial}/revoke", json={"reason": "other", "detail": "kept no longer"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert len(verdicts) == 0  # this worker's own change: forgotten at its commit
+    after = (await anon.post("/api/v1/verify", json={"token": token})).json()
+    assert after["valid"] is False and after["status"] == "revoked"
+    assert after["checks"][-1] == {
+        "step": 12, "name": "registry record", "passed": False, "outcome": "failed", "detail": f"{serial} is revoked"
+    }  # fmt: skip
+    assert _outcomes(after)["status"] == "failed" and len(verdicts) == 0  # an invalid verdict is never kept
+
+
+async def test_a_key_entry_in_the_log_forgets_every_kept_verdict(actors, anon, runtime) -> None:
+    from portal.domain.context import SYSTEM
+
+    _, _, _, _, body = await issued(actors)
+    verdicts = runtime.verification.verdicts
+    assert (await anon.post("/api/v1/verify", json={"token": body["token"]})).json()["valid"] is True
+    assert len(verdicts) >= 1
+    await runtime.status_lookup.confirm()
+    await runtime.keys.rotate(SYSTEM, KeyPurpose.STATUS)
+    await runtime.status_lookup.confirm()  # what each worker's follower does every poll
+    assert len(verdicts) == 0
+    # The retired key stays published, so the token is still valid, checked again in full.
+    assert (await anon.post("/api/v1/verify", json={"token": body["token"]})).json()["valid"] is True
+
+
+def test_verdicts_expire_with_the_token_and_never_keep_old_news() -> None:
+    import time
+
+    from portal.domain.verification.schemas import VerifyOut
+    from portal.domain.verification.verdicts import Verdicts
+
+    kept = Verdicts(max_entries=2)
+    good = VerifyOut(valid=True, serial="PA-2026-000001", status="active", checks=[], source="token")
+    kept.put("PA-2026-000001", "t1", good, until=time.time() + 60, generation=kept.generation)
+    assert kept.get("t1") is good and kept.get("t2") is None
+    kept.put("PA-2026-000001", "t1b", good, until=time.time() + 60, generation=kept.generation)
+    assert kept.get("t1") is None and kept.get("t1b") is good and len(kept) == 1  # one token per serial
+    kept.put("PA-2026-000002", "t2", good, until=time.time() - 1, generation=kept.generation)
+    assert kept.get("t2") is None and len(kept) == 1  # past the token's expiry: checked again in full
+    started = kept.generation
+    kept.changed("PA-2026-000009")
+    kept.put("PA-2026-000003", "t3", good, until=time.time() + 60, generation=started)
+    assert kept.get("t3") is None  # something changed while its checks ran
+    bad = VerifyOut(valid=False, serial="PA-2026-000004", status="revoked", checks=[], source="token")
+    kept.put("PA-2026-000004", "t4", bad, until=time.time() + 60, generation=kept.generation)
+    assert kept.get("t4") is None
+    for n in (5, 6, 7):
+        kept.put(f"PA-2026-00000{n}", f"t{n}", good, until=time.time() + 60, generation=kept.generation)
+    assert len(kept) == 2 and kept.get("t5") is None and kept.get("t7") is good  # the oldest went first
+    kept.changed(None)
+    assert len(kept) == 0
+
+
+async def test_a_revoke_reaches_the_verdicts_of_every_worker_of_a_served_portal(actors, settings) -> None:
+    import asyncio
+
+    import httpx
+
+    from tests.served import Served
+
+    _, _, signer, _, body = await issued(actors)
+    token = body["token"]
+    server = Served(settings, workers=2, PORTAL_ISSUER="http://testserver")  # the issuer the token names
+    try:
+
+        async def round_of(count: int) -> list[bool]:
+            limits = httpx.Limits(max_keepalive_connections=0)  # new connections: both workers answer
+            async with httpx.AsyncClient(headers={"host": "127.0.0.1"}, limits=limits) as client:
+                answers = [
+                    await client.post(f"{server.base}/api/v1/verify", json={"token": token}) for _ in range(count)
+                ]
+                return [a.json()["valid"] for a in answers]
+
+        assert await round_of(20) == [True] * 20  # both workers now keep the valid verdict
+        revoked = await signer.post(
+            f"/api/v1/attestations/{body['serial']}/revoke", json={"reason": "other", "detail": "everywhere"}
+        )
+        assert revoked.status_code == 200
+        rounds = []
+        for _ in range(20):
+            rounds.append(await round_of(20))
+            if rounds[-1] == [False] * 20:
+                break
+            await asyncio.sleep(0.05)
+        assert rounds[-1] == [False] * 20, rounds
+    finally:
+        server.stop()

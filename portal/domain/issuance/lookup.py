@@ -8,8 +8,10 @@ How workers learn of a change: every status change (issue, suspend, reinstate, r
 appends a transparency-log entry naming the serial in the transaction of the change, under the log's lock,
 so log indexes become visible in commit order. Each worker follows the log's head (index and leaf hash)
 every ``poll_seconds`` and forgets the serials of the new entries; a head that moved backwards or changed
-its hash (a restored database) forgets everything. The worker that made a change forgets it at once, after
-its commit. Nothing else is needed to share: the database every worker already uses is the channel.
+its hash (a restored database), or a ``key`` entry (a rotation, which the verify read model depends on),
+forgets everything. ``listeners`` (the verify read model) are told of each serial forgotten. The worker that
+made a change forgets it at once, after its commit. Nothing else is needed to share: the database every
+worker already uses is the channel.
 
 How staleness is bounded: an answer is served from the cache only while the last confirmation of the log's
 head is at most ``max_staleness`` seconds old; past that, the request itself confirms it first. ``checked_at``
@@ -94,6 +96,8 @@ class StatusLookup:
         self._generation = 0  # moves on whenever anything is forgotten, so a slow miss never stores old news
         self._confirming: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
+        # Other read models of this worker told of the same changes: a serial, or None for everything.
+        self.listeners: list[Callable[[str | None], None]] = []
 
     # --- following the log ----------------------------------------------------------------------------------
 
@@ -104,8 +108,8 @@ class StatusLookup:
             if known is None or head[0] <= known[0]:
                 self.forget_all()
             else:
-                changed = await log_repo.serials_between(self.reader, known[0], head[0])
-                if len(changed) > _FORGET_ALL_AFTER:
+                changed, keys = await log_repo.changes_between(self.reader, known[0], head[0])
+                if keys or len(changed) > _FORGET_ALL_AFTER:
                     self.forget_all()
                 else:
                     for serial in changed:
@@ -142,10 +146,19 @@ class StatusLookup:
     def forget(self, serial: str) -> None:
         self._answers.pop(serial, None)
         self._generation += 1
+        for listener in self.listeners:
+            listener(serial)
 
     def forget_all(self) -> None:
         self._answers.clear()
         self._generation += 1
+        for listener in self.listeners:
+            listener(None)
+
+    async def fresh(self) -> None:
+        """Confirm the log's head first when the last confirmation is older than ``max_staleness``."""
+        if time.monotonic() - self._confirmed > self.max_staleness:
+            await self.confirm()
 
     # --- answering ------------------------------------------------------------------------------------------
 
@@ -164,8 +177,7 @@ class StatusLookup:
 
     async def current(self, serial: str) -> bytes:
         """The JSON of :class:`StatusOut` for ``serial`` now; raises :class:`NeverIssued`."""
-        if time.monotonic() - self._confirmed > self.max_staleness:
-            await self.confirm()
+        await self.fresh()
         answer = await self._answer(serial)
         if answer is _NEVER:
             raise NeverIssued(f"no attestation {serial} was ever issued", serial=serial)

@@ -156,7 +156,9 @@ async def checkpoint_count() -> int:
 # --- for readers that follow the log (plain SQL through portal.db.reads) ----------------------------------------
 
 _HEAD_SQL = 'SELECT "index", leaf_hash FROM log_entry ORDER BY "index" DESC LIMIT 1'
-_SERIALS_SQL = 'SELECT DISTINCT jti FROM log_entry WHERE "index" > ? AND "index" <= ? AND jti IS NOT NULL'
+_CHANGES_SQL = (
+    'SELECT DISTINCT event, jti FROM log_entry WHERE "index" > ? AND "index" <= ? AND (jti IS NOT NULL OR event = ?)'
+)
 
 
 async def head(reader: Reader) -> tuple[int, str]:
@@ -165,6 +167,7 @@ async def head(reader: Reader) -> tuple[int, str]:
     return (-1, "") if found is None else (int(found[0]), str(found[1]))
 
 
-async def serials_between(reader: Reader, after: int, upto: int) -> list[str]:
-    """The serials named by entries ``after + 1 .. upto``."""
-    return [str(row[0]) for row in await reader.rows(_SERIALS_SQL, after, upto)]
+async def changes_between(reader: Reader, after: int, upto: int) -> tuple[set[str], bool]:
+    """The serials named by entries ``after + 1 .. upto``, and whether a ``key`` entry is among them."""
+    rows = await reader.rows(_CHANGES_SQL, after, upto, "key")
+    return {str(jti) for _, jti in rows if jti is not None}, any(event == "key" for event, _ in rows)

@@ -9,6 +9,7 @@ expired or superseded attestation is never valid.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Literal
 
 import msgspec
@@ -21,12 +22,14 @@ from attestations.log_proof import LogProof
 from attestations.policy import ExpectedIssuer
 from attestations.verify import Check, verify_token
 from portal.domain.issuance import repo as issuance_repo
+from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.rules import SERIAL_FORM as SERIAL
 from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
 from portal.domain.status.services import StatusListService
 from portal.domain.verification.schemas import CheckOut, VerifyOut
+from portal.domain.verification.verdicts import Verdicts
 from portal.errors import BadRequest, NotFound
 
 # The offline verifier's steps, in order; a step not reached (an earlier one failed) is listed as skipped.
@@ -57,8 +60,16 @@ class VerificationService:
         issuer: str,
         *,
         max_upload_bytes: int,
+        lookup: StatusLookup | None = None,
+        verdicts: Verdicts | None = None,
     ) -> None:
         self.issuance = issuance
+        # The verify read model (verdicts.py), kept current by the status lookup's following of the log; without
+        # a lookup every verdict is worked out afresh.
+        self.lookup = lookup
+        self.verdicts = verdicts if lookup is not None and verdicts is not None else None
+        if self.lookup is not None and self.verdicts is not None:
+            self.lookup.listeners.append(self.verdicts.changed)
         self.keys = keys
         self.status_lists = status_lists
         self.log = log
@@ -94,6 +105,13 @@ class VerificationService:
 
     async def token(self, token: str, *, source: Literal["token", "serial", "certificate"] = "token") -> VerifyOut:
         token = token.strip()
+        generation = -1
+        if self.lookup is not None and self.verdicts is not None:
+            await self.lookup.fresh()  # the staleness bound: the log's head confirmed within max_staleness
+            known = self.verdicts.get(token)
+            if known is not None:
+                return known if known.source == source else msgspec.structs.replace(known, source=source)
+            generation = self.verdicts.generation
         try:
             presented = parse_compact(token)
         except AttestationError as exc:
@@ -104,7 +122,7 @@ class VerificationService:
             decoded = None  # the claims check reports it
         claimed = decoded if isinstance(decoded, dict) else {}
         serial = claimed.get("jti") if isinstance(claimed.get("jti"), str) else None
-        status, registry = await self._registry(token, serial)  # first: it records an expiry that is due
+        status, registry, expires_at = await self._registry(token, serial)  # first: it records an expiry due
         status_list, proof = await self._evidence(claimed, serial)
         keyring = Keyring.from_jwks(self.keys.jwks())
         try:
@@ -130,7 +148,11 @@ class VerificationService:
             for n, c in enumerate(checks, start=1)
         ]
         valid = all(c.outcome == "passed" for c in out) and status == "active"
-        return VerifyOut(valid=valid, serial=serial, status=status, checks=out, source=source)
+        verdict = VerifyOut(valid=valid, serial=serial, status=status, checks=out, source=source)
+        if valid and self.verdicts is not None and serial is not None and result.claims is not None:
+            until = min(float(result.claims.exp), expires_at.timestamp() if expires_at else 0.0)
+            self.verdicts.put(serial, token, verdict, until=until, generation=generation)
+        return verdict
 
     async def _evidence(self, claimed: dict[str, object], serial: str | None) -> tuple[str | None, LogProof | None]:
         """The portal's current signed status list for the token's entry, and the log proof of its serial."""
@@ -154,23 +176,23 @@ class VerificationService:
                 proof = None
         return status_list, proof
 
-    async def _registry(self, token: str, serial: str | None) -> tuple[str, Check]:
-        """The registry's current status for the serial, and whether it issued exactly this token."""
+    async def _registry(self, token: str, serial: str | None) -> tuple[str, Check, dt.datetime | None]:
+        """The registry's current status for the serial, whether it issued exactly this token, and when the
+        registry's record expires."""
         if serial is None or not SERIAL.fullmatch(serial):
-            return NEVER_ISSUED, Check(REGISTRY, "failed", "the token names no serial of this registry")
+            return NEVER_ISSUED, Check(REGISTRY, "failed", "the token names no serial of this registry"), None
         try:
             current = await self.issuance.get(serial)  # records an expiry that is due
         except NotFound:
-            return NEVER_ISSUED, Check(REGISTRY, "failed", f"no attestation {serial} was ever issued by this registry")
+            never = f"no attestation {serial} was ever issued by this registry"
+            return NEVER_ISSUED, Check(REGISTRY, "failed", never), None
         if token != current.token:
-            return current.status, Check(
-                REGISTRY, "failed", f"{serial} exists, but the registry issued a different token under it"
-            )
+            different = f"{serial} exists, but the registry issued a different token under it"
+            return current.status, Check(REGISTRY, "failed", different), current.expires_at
         if current.status != "active":
             detail = f"{serial} is {current.status}"
             if current.superseded_by:
                 detail += f", replaced by {current.superseded_by}"
-            return current.status, Check(REGISTRY, "failed", detail)
-        return current.status, Check(
-            REGISTRY, "passed", f"{serial} is active, valid until {current.expires_at:%Y-%m-%d}"
-        )
+            return current.status, Check(REGISTRY, "failed", detail), current.expires_at
+        active = f"{serial} is active, valid until {current.expires_at:%Y-%m-%d}"
+        return current.status, Check(REGISTRY, "passed", active), current.expires_at

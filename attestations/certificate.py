@@ -13,6 +13,7 @@ reportlab's invariant mode, and the document date is the attestation's issue tim
 
 from __future__ import annotations
 
+import itertools
 import io
 import time
 from functools import cache
@@ -23,9 +24,7 @@ import msgspec
 from bidi import get_display
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import TimeStamp
@@ -266,6 +265,30 @@ def _fix_date(canvas: Canvas, epoch: int) -> None:
     canvas._doc._timeStamp = stamp
 
 
+def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float, *, border: int = 4) -> None:
+    """A QR code (error correction M, the encoder's best mask) of ``text`` in a ``size`` square at (x, y), with
+    a quiet zone of ``border`` modules: encoded once and drawn as one filled path of its dark runs (reportlab's
+    widget encodes twice and makes a shape object per run, most of a certificate's time)."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.make()
+    count = code.getModuleCount()
+    box = size / (count + 2 * border)
+    path = canvas.beginPath()
+    for r, row in enumerate(code.modules):
+        top = y + size - (r + border + 1) * box
+        c = 0
+        for dark, run in itertools.groupby(bool(m) for m in row):
+            length = sum(1 for _ in run)
+            if dark:
+                path.rect(x + (c + border) * box, top, length * box, box)
+            c += length
+    canvas.saveState()
+    canvas.setFillColor(Color(0, 0, 0))
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
+
+
 def render_certificate(data: CertificateData) -> bytes:
     """Render the certificate: one A4 page, deterministic bytes for the same ``data``."""
     _register_fonts()
@@ -331,11 +354,7 @@ def render_certificate(data: CertificateData) -> bytes:
 
     # QR code to the public verification page.
     size = 130.0
-    widget = QrCodeWidget(data.verification_url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, right - size, 60)
+    _draw_qr(canvas, data.verification_url, right - size, 60, size)
     canvas.setFillColor(MUTED)
     canvas.setFont(FONT, 9)
     _draw_text(canvas, right - size / 2 - 30, 48, LABELS["verify"][0], right=True)

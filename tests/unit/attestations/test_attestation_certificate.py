@@ -155,6 +155,17 @@ def test_qr_code_and_link_point_to_the_verification_page(pdf: bytes) -> None:
     assert [a["/A"]["/URI"] for a in annotations] == ["https://portal.example/attestations/ATT-2026-000042"]
 
 
+def test_the_qr_code_read_by_an_independent_decoder_is_the_verification_url(pdf: bytes) -> None:
+    import pypdfium2
+    import zxingcpp
+
+    page = pypdfium2.PdfDocument(pdf)[0].render(scale=2).to_pil()
+    codes = zxingcpp.read_barcodes(page)
+    assert [(c.format, c.text) for c in codes] == [
+        (zxingcpp.BarcodeFormat.QRCode, "https://portal.example/attestations/ATT-2026-000042")
+    ]
+
+
 def test_pdf_without_attachment_is_a_clear_error() -> None:
     out = io.BytesIO()
     canvas = Canvas(out, invariant=1)

@@ -13,8 +13,8 @@ reportlab's invariant mode, and the document date is the attestation's issue tim
 
 from __future__ import annotations
 
-import itertools
 import io
+import itertools
 import time
 from functools import cache
 from pathlib import Path

@@ -88,8 +88,16 @@ async def decision(assessment_id: uuid.UUID) -> DecisionRecord | None:
 # --- attestations ----------------------------------------------------------------------------------------------
 
 
-async def serials_in_year(year: int) -> int:
-    return int(await AttestationRow.count().where(AttestationRow.serial.like(f"PA-{year:04d}-%")))
+async def last_number_in_year(year: int) -> int:
+    """The number of the year's newest serial (0 before its first): one step down the serial index, where a
+    count of the year's serials read every one of them (a third of a second at 1,000,000)."""
+    row = (
+        await AttestationRow.select(AttestationRow.serial)
+        .where((AttestationRow.serial >= f"PA-{year:04d}-000000") & (AttestationRow.serial <= f"PA-{year:04d}-999999"))
+        .order_by(AttestationRow.serial, ascending=False)
+        .first()
+    )
+    return 0 if row is None else int(str(row["serial"])[-6:])
 
 
 async def insert(**values: Any) -> None:

@@ -283,7 +283,7 @@ class IssuanceService:
                 raise Conflict("the assessment was decided meanwhile")
             await repo.insert_decision(row.id, row.revision, decision="issue", decided_by=principal.user_id, at=issued)
             await lock("attestation-serials")
-            serial = rules.serial(issued.year, await repo.serials_in_year(issued.year) + 1)
+            serial = rules.serial(issued.year, await repo.last_number_in_year(issued.year) + 1)
             status = await self.status_lists.allocate(serial)
             claims = AttestationClaims(
                 iss=self.issuer,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from piccolo.columns import Column
+from piccolo.columns import Column, Varchar
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count, Max
+from piccolo.querystring import QueryString
 
 from portal.db.tables import AttestationRow, Decision, LogEntry, Organisation, RegistryEntry, Revision
 from portal.domain.registry.rows import RegistryRow, registry_row
@@ -145,6 +148,19 @@ def _conditions(filters: Filters) -> list[Any]:
     return conditions
 
 
+def _sort_key(column: Column, *, searched: bool) -> Column | QueryString:
+    """The sort column, or on PostgreSQL with search terms an expression of it that no index provides.
+
+    A common word matches rows clustered in one stretch of the sort order (names starting "Gulf"), but the
+    planner assumes they are spread evenly, walks the sort index and filters half a million rows to find the
+    first 20 (1.8 s at 1,000,000). Sorting the trigram index's matches instead costs what matching costs.
+    """
+    if not searched or not isinstance(RegistryEntry._meta.db, PostgresEngine):
+        return column
+    name = column._meta.get_full_name(with_alias=False)
+    return QueryString(f"{name} || ''" if isinstance(column, Varchar) else f"{name} + interval '0 s'")
+
+
 async def search(filters: Filters, *, sort: str, limit: int, offset: int) -> tuple[list[Entry], int]:
     """One page of entries matching every filter, and how many match in all."""
     conditions = _conditions(filters)
@@ -153,14 +169,21 @@ async def search(filters: Filters, *, sort: str, limit: int, offset: int) -> tup
     counting = RegistryEntry.count()
     if conditions:
         query, counting = query.where(*conditions), counting.where(*conditions)
-    rows = (
-        await query.order_by(column, ascending=ascending)
+    page = (
+        query.order_by(_sort_key(column, searched=bool(filters.terms)), ascending=ascending)
         .order_by(RegistryEntry.serial)
         .limit(limit)
         .offset(offset)
         .output(load_json=True)
     )
-    return msgspec.convert(rows, list[Entry]), int(await counting)
+    engine = RegistryEntry._meta.db
+    if isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None:
+        # Side by side on two pooled connections: the answer takes the longer of the two, not their sum (each
+        # is true at its own instant; a commit between them can make the total differ by what it changed).
+        rows, total = await asyncio.gather(page.run(), counting.run())
+    else:
+        rows, total = await page, await counting
+    return msgspec.convert(rows, list[Entry]), int(total)
 
 
 async def after(serial: str, limit: int) -> list[Entry]:

@@ -89,7 +89,7 @@ class AttestationsController(Controller):
 
     @get(
         "/{serial:str}",
-        guards=[PUBLIC],
+        middleware=[PUBLIC],
         summary="One attestation: what it covers, its status and its history (public)",
     )
     async def detail(self, issuance: Issuance, serial: FromPath[str]) -> Response[AttestationOut]:
@@ -98,7 +98,7 @@ class AttestationsController(Controller):
 
     @get(
         "/{serial:str}/status",
-        guards=[PUBLIC],
+        middleware=[PUBLIC],
         summary="Is it valid? The status now (the status list's answer), or at an instant with ?at= (public)",
         # Public and read-only: no session to decode, no CSRF cookie to set on the hottest route.
         opt={"exclude_from_auth": True, "exclude_from_csrf": True},
@@ -116,7 +116,7 @@ class AttestationsController(Controller):
 
     @get(
         "/{serial:str}/certificate.pdf",
-        guards=[PUBLIC],
+        middleware=[PUBLIC],
         summary="The certificate PDF, with the signed token attached (public)",
         media_type="application/pdf",
     )

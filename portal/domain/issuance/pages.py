@@ -101,7 +101,7 @@ class AttestationPages(Controller):
     async def listing(self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep) -> Template:
         return render(request, "issuance/list.html", attestations=await issuance.listing(caller))
 
-    @get("/{serial:str}", guards=[PUBLIC])
+    @get("/{serial:str}", middleware=[PUBLIC])
     async def detail(
         self, request: Request[Any, Any, Any], issuance: Issuance, caller: CallerDep, serial: FromPath[str]
     ) -> Template:

@@ -19,7 +19,7 @@ JWKS_MAX_AGE = 300  # a key is published before it signs anything, so a few minu
 
 class JwksController(Controller):
     tags = ["keys"]
-    guards = [RateLimited("jwks")]
+    middleware = [RateLimited("jwks")]
 
     @get(
         "/.well-known/jwks.json",

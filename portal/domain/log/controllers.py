@@ -32,7 +32,7 @@ class LogTilesController(Controller):
 
     path = "/log"
     tags = ["log"]
-    guards = [RateLimited("log")]
+    middleware = [RateLimited("log")]
 
     @get("/checkpoint", summary="The latest signed checkpoint (C2SP signed note)", media_type=NOTE_MEDIA_TYPE)
     async def checkpoint(self, log: Log) -> Response[str]:
@@ -59,7 +59,7 @@ class LogTilesController(Controller):
 class LogController(Controller):
     path = "/api/v1/log"
     tags = ["log"]
-    guards = [RateLimited("log")]
+    middleware = [RateLimited("log")]
 
     @get(
         "/checkpoint",

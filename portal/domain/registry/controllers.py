@@ -41,7 +41,7 @@ def not_modified(request: Request[Any, Any, Any], version: ExportVersion) -> boo
 class RegistryController(Controller):
     path = "/api/v1/registry"
     tags = ["registry"]
-    guards = PUBLIC_LIMITS
+    middleware = PUBLIC_LIMITS
 
     @get(
         "/",

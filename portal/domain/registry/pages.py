@@ -51,7 +51,7 @@ def _href(asked: dict[str, str], **changes: Any) -> str:
 class RegistryPages(Controller):
     path = "/registry"
     include_in_schema = False
-    guards = PUBLIC_LIMITS
+    middleware = PUBLIC_LIMITS
 
     @get("/")
     async def search(self, request: Request[Any, Any, Any], registry: Registry) -> Template:

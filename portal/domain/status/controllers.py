@@ -16,7 +16,7 @@ MEDIA_TYPE = "application/statuslist+jwt"
 class StatusListsController(Controller):
     path = "/api/v1/status-lists"
     tags = ["status"]
-    guards = [RateLimited("status-lists")]
+    middleware = [RateLimited("status-lists")]
 
     @get(
         "/{list_id:int}",

@@ -52,7 +52,7 @@ async def verdict(request: Request[Any, Any, Any], verification: VerificationSer
 class VerifyController(Controller):
     path = "/api/v1/verify"
     tags = ["attestations"]
-    guards = [RateLimited("verify")]
+    middleware = [RateLimited("verify")]
 
     @post(
         "/",

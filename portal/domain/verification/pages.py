@@ -48,7 +48,7 @@ def _page(
 class VerifyPages(Controller):
     path = "/verify"
     include_in_schema = False
-    guards = [RateLimited("verify")]
+    middleware = [RateLimited("verify")]
 
     @get("/")
     async def form(

@@ -181,8 +181,9 @@ async def test_a_key_entry_in_the_log_forgets_every_kept_verdict(actors, anon, r
 
     _, _, _, _, body = await issued(actors)
     verdicts = runtime.verification.verdicts
+    verdicts.changed(None)  # what earlier tests left
     assert (await anon.post("/api/v1/verify", json={"token": body["token"]})).json()["valid"] is True
-    assert len(verdicts) >= 1
+    assert len(verdicts) == 1
     await runtime.status_lookup.confirm()
     await runtime.keys.rotate(SYSTEM, KeyPurpose.STATUS)
     await runtime.status_lookup.confirm()  # what each worker's follower does every poll

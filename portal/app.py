@@ -31,6 +31,7 @@ from portal.domain.catalogs.pages import CatalogPages
 from portal.domain.evidence.controllers import EvidenceController
 from portal.domain.issuance.controllers import AttestationsController, DecisionController
 from portal.domain.issuance.pages import AttestationPages, DecisionPages
+from portal.domain.issuance.status_route import StatusRoute
 from portal.domain.keys.controllers import JwksController, KeysController
 from portal.domain.log.controllers import LogController, LogTilesController
 from portal.domain.organisations.controllers import OrganisationsController
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await close_engine(engine)
 
     csrf = csrf_config(runtime.csrf_secret, secure=settings.production)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             SiteController,
             AuthController,
@@ -152,3 +153,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"runtime": runtime, "settings": settings}),
         debug=False,
     )
+    # The hottest public read, answered ahead of the router when its read model keeps the answer (the
+    # before-send hook, which adds the security headers, still sees it).
+    lookup, limiter = runtime.status_lookup, runtime.rate_limiter
+    app.asgi_handler = StatusRoute(app.asgi_handler, lookup, limiter, settings.allowed_hosts)
+    return app

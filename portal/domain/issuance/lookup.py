@@ -162,6 +162,16 @@ class StatusLookup:
 
     # --- answering ------------------------------------------------------------------------------------------
 
+    def kept(self, serial: str) -> bytes | None:
+        """The answer for ``serial`` when it can be given with no await at all: kept, within the staleness
+        bound, and not an expiry still to record; else None (:meth:`current` answers it)."""
+        if time.monotonic() - self._confirmed > self.max_staleness:
+            return None
+        answer = self._answers.get(serial)
+        if not isinstance(answer, _Answer) or (answer.live and answer.expires_at <= now()):
+            return None
+        return answer.head + self._checked_at + answer.tail
+
     async def _answer(self, serial: str) -> _Answer | object:
         found = self._answers.get(serial)
         if found is not None:

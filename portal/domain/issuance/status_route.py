@@ -12,7 +12,7 @@ Everything else goes on to Litestar unchanged: any other path or method, a query
 request with an ``Origin`` header (the CORS middleware answers those), a serial not yet kept, one never
 issued, an expiry still to record, a stale cache, and a client over its limit (the route counts it again and
 answers the 429 problem). So errors have one source, and the route stays the definition of the answer; a
-test asks both for the same serial and compares the bytes.
+test asks both for the same serial and compares the headers and the body (all but ``checked_at``).
 """
 
 from __future__ import annotations

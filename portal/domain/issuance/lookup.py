@@ -61,6 +61,10 @@ class _Answer:
         self.expires_at = row.expires_at
         self.live = row.status in (Status.ACTIVE, Status.SUSPENDED)
 
+    def due(self) -> bool:
+        """Active or suspended past its expiry: the expiry is to be recorded before anyone is answered."""
+        return self.live and self.expires_at <= now()
+
 
 _NEVER = object()  # cached: this serial was never issued
 
@@ -155,9 +159,12 @@ class StatusLookup:
         for listener in self.listeners:
             listener(None)
 
+    def _stale(self) -> bool:
+        return time.monotonic() - self._confirmed > self.max_staleness
+
     async def fresh(self) -> None:
         """Confirm the log's head first when the last confirmation is older than ``max_staleness``."""
-        if time.monotonic() - self._confirmed > self.max_staleness:
+        if self._stale():
             await self.confirm()
 
     # --- answering ------------------------------------------------------------------------------------------
@@ -165,10 +172,8 @@ class StatusLookup:
     def kept(self, serial: str) -> bytes | None:
         """The answer for ``serial`` when it can be given with no await at all: kept, within the staleness
         bound, and not an expiry still to record; else None (:meth:`current` answers it)."""
-        if time.monotonic() - self._confirmed > self.max_staleness:
-            return None
-        answer = self._answers.get(serial)
-        if not isinstance(answer, _Answer) or (answer.live and answer.expires_at <= now()):
+        answer = None if self._stale() else self._answers.get(serial)
+        if not isinstance(answer, _Answer) or answer.due():
             return None
         return answer.head + self._checked_at + answer.tail
 
@@ -192,7 +197,7 @@ class StatusLookup:
         if answer is _NEVER:
             raise NeverIssued(f"no attestation {serial} was ever issued", serial=serial)
         assert isinstance(answer, _Answer)
-        if answer.live and answer.expires_at <= now():
+        if answer.due():
             await self.expire_due()  # the first request after expiry records it (an `expire` log entry)
             self.forget(serial)
             return await self.current(serial)

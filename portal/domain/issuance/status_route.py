@@ -24,12 +24,12 @@ from litestar.enums import ScopeType
 from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from portal.domain.issuance.controllers import JsonAnswer
+from portal.domain.issuance.controllers import AttestationsController, JsonAnswer
 from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.rules import SERIAL_FORM
 from portal.security.ratelimit import RateLimiter
 
-PATH = re.compile(rf"/api/v1/attestations/({SERIAL_FORM.pattern})/status")
+PATH = re.compile(rf"{re.escape(AttestationsController.path)}/({SERIAL_FORM.pattern})/status")
 
 
 async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover - never called

@@ -105,13 +105,20 @@ def _moment(epoch: int) -> dt.datetime:
 
 
 class Sink:
-    """Bulk rows into SQLite (executemany in large transactions) or PostgreSQL (COPY)."""
+    """Bulk rows into SQLite (executemany in large transactions) or PostgreSQL (COPY).
+
+    Each table's secondary indexes are dropped before its first rows and built again, from their own
+    definitions, when the sink closes: one sorted build instead of a million row-by-row updates (PostgreSQL's
+    advice for populating a database). Primary keys and unique constraints stay and are checked throughout.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.postgres = not url.startswith("sqlite:///")
         self._pg: Any = None
         self._lite: sqlite3.Connection | None = None
+        self._dropped: dict[str, str] = {}  # index name -> the statement that creates it
+        self._loaded: set[str] = set()
 
     async def open(self) -> None:
         if self.postgres:
@@ -123,6 +130,7 @@ class Sink:
             self._lite.execute("PRAGMA synchronous=OFF")
 
     async def close(self) -> None:
+        await self._rebuild()
         if self._pg is not None:
             await self._pg.execute("ANALYZE")
             await self._pg.close()
@@ -139,7 +147,39 @@ class Sink:
     def uid(self, value: uuid.UUID | None) -> Any:
         return value if self.postgres or value is None else str(value)
 
+    async def _drop_indexes(self, table: str) -> None:
+        if self._pg is not None:
+            found = await self._pg.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = to_regclass($1))",
+                table,
+            )
+            indexes = [(row["indexname"], row["indexdef"]) for row in found]
+        else:
+            assert self._lite is not None
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+            indexes = list(self._lite.execute(query, (table,)).fetchall())
+        for name, definition in indexes:
+            self._dropped[name] = definition
+            await self._execute(f'DROP INDEX "{name}"')
+
+    async def _rebuild(self) -> None:
+        if self._pg is not None:
+            await self._pg.execute("SET maintenance_work_mem = '512MB'")
+        while self._dropped:
+            _, definition = self._dropped.popitem()
+            await self._execute(definition)
+
+    async def _execute(self, sql: str) -> None:
+        if self._pg is not None:
+            await self._pg.execute(sql)
+        elif self._lite is not None:
+            self._lite.execute(sql)
+
     async def write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+        if table not in self._loaded:
+            self._loaded.add(table)
+            await self._drop_indexes(table)
         count = 0
         batch: list[tuple[Any, ...]] = []
         for row in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 
 import httpx
 import pytest
@@ -109,7 +110,8 @@ async def test_at_answers_from_the_event_history(actors, anon) -> None:
         ("reinstate", {"reason": "closed"}),
         ("revoke", {"reason": "misrepresentation", "detail": "forged evidence"}),
     ):
-        await asyncio.sleep(0.01)  # distinct instants between events, so each midpoint falls between two
+        # The log dates events to the second: each in a second of its own, so each midpoint falls between two.
+        await asyncio.sleep(1.01 - time.time() % 1)
         assert (await signer.post(f"/api/v1/attestations/{serial}/{path}", json=payload)).status_code == 200
     events = (await anon.get(f"/api/v1/attestations/{serial}")).json()["events"]
     assert [e["event"] for e in events] == ["issue", "suspend", "reinstate", "revoke"]
@@ -136,6 +138,9 @@ async def test_at_answers_from_the_event_history(actors, anon) -> None:
             "+00:00", "Z"
         )
     assert (await status_of(anon, serial, at=times[0].isoformat())).json()["status"] == "active"  # from issue on
+    # Each event is in force from the second the log publishes for it.
+    for moment, status in zip(times[1:], ("suspended", "active", "revoked"), strict=True):
+        assert (await status_of(anon, serial, at=moment.isoformat())).json()["status"] == status, moment
 
 
 async def test_at_after_the_expiry_of_an_active_attestation_is_expired(actors, anon) -> None:

@@ -59,13 +59,14 @@ def status_at(
     """The status at ``at`` from ``events`` — ``(when, status after the event)`` in the order they happened.
 
     An attestation is expired from ``expires_at`` on unless revoked or superseded before, even when no
-    ``expire`` event was recorded yet (the first request after expiry records it).
+    ``expire`` event was recorded yet (the first request after expiry records it). An event is in force from
+    the whole second its transparency log entry publishes, so asking about that second answers with it.
     """
-    if not events or at < events[0][0]:
+    if not events or at < events[0][0].replace(microsecond=0):
         return HistoricStatus(False, "", None)
     status = events[0][1]
     for when, after in events:
-        if when > at:
+        if when.replace(microsecond=0) > at:
             break
         status = after
     if status in ("active", "suspended") and at >= expires_at:

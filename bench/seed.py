@@ -166,9 +166,9 @@ class Sink:
     async def _rebuild(self) -> None:
         if self._pg is not None:
             await self._pg.execute("SET maintenance_work_mem = '512MB'")
-        while self._dropped:
-            _, definition = self._dropped.popitem()
+        for name, definition in list(self._dropped.items()):
             await self._execute(definition)
+            del self._dropped[name]  # only once built: a failed build leaves the definition to report or retry
 
     async def _execute(self, sql: str) -> None:
         if self._pg is not None:

@@ -13,8 +13,8 @@ rendered certificate PDF (rendering takes 60 ms each). Prints one JSON line: the
 counts per status and a sample of serials of each status.
 
 Extending it: each table is filled by one generator over the attestations (``Seeded``); a new table (the
-registry's search index, say) is one more function taking the list of ``Seeded`` and yielding rows, added to
-``TABLES`` with its column names.
+registry's read model, say) is one more function taking the list of ``Seeded`` and yielding rows, returned by
+``registry_tables`` (or ``_tables``) with its column names.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from attestations.tokens import (
     sign_attestation,
 )
 from portal.domain.log import tree
-from portal.domain.registry.rows import RegistryRow, registry_row
+from portal.domain.registry.rows import RegistryRow, registry_row, search_text
 
 BATCH = 20_000
 YEARS = 3
@@ -132,7 +132,9 @@ class Sink:
     async def close(self) -> None:
         await self._rebuild()
         if self._pg is not None:
-            await self._pg.execute("ANALYZE")
+            # VACUUM too: it marks the loaded pages all-visible, which the registry's index-only reads need
+            # (autovacuum would do it later, at a time of its choosing).
+            await self._pg.execute("VACUUM (ANALYZE)")
             await self._pg.close()
         if self._lite is not None:
             self._lite.execute("ANALYZE")
@@ -461,38 +463,45 @@ REGISTRY_COLUMNS = tuple(RegistryRow.__struct_fields__)
 Generated = tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]
 
 
-def registry_entries(
-    plan: Plan, rows: list[Seeded], sink: Sink
-) -> tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]:
-    """The public registry's read model: one row per attestation, built by the registry's own pure function."""
-    t, u = sink.time, sink.uid
+def registry_tables() -> list[Callable[[Plan, list[Seeded], Sink], Generated]]:
+    """The public registry's read model, built by the registry's own pure function: one entry per attestation,
+    then each distinct search text the entries name (written after them, once the entries have listed them)."""
+    texts: dict[uuid.UUID, tuple[str, str, str]] = {}  # id -> search text, category, country
 
-    def generate() -> Iterator[tuple[Any, ...]]:
-        for row in rows:
-            entry = registry_row(
-                serial=row.serial,
-                organisation=plan.organisations[row.organisation],
-                document=json.loads(row.document),
-                name_ar="",
-                status=row.status,
-                level="full",
-                valid_from=_moment(row.issued),
-                expires_at=_moment(row.expires),
-                superseded_by=row.superseded_by,
-                updated_at=_moment(row.changed or row.issued),
-            )
-            values = msgspec.structs.asdict(entry)
-            values["organisation"] = u(values["organisation"])
-            values["document"] = json.dumps(values["document"])
-            for name in ("valid_from", "expires_at", "updated_at"):
-                values[name] = t(int(values[name].timestamp()))
-            yield tuple(values[name] for name in REGISTRY_COLUMNS)
+    def registry_entries(plan: Plan, rows: list[Seeded], sink: Sink) -> Generated:
+        t, u = sink.time, sink.uid
 
-    return "registry_entry", REGISTRY_COLUMNS, generate()
+        def generate() -> Iterator[tuple[Any, ...]]:
+            for row in rows:
+                entry = registry_row(
+                    serial=row.serial,
+                    organisation=plan.organisations[row.organisation],
+                    document=json.loads(row.document),
+                    name_ar="",
+                    status=row.status,
+                    level="full",
+                    valid_from=_moment(row.issued),
+                    expires_at=_moment(row.expires),
+                    superseded_by=row.superseded_by,
+                    updated_at=_moment(row.changed or row.issued),
+                )
+                if entry.text not in texts:
+                    texts[entry.text] = (search_text(entry.document), entry.category, entry.country)
+                values = msgspec.structs.asdict(entry)
+                values["organisation"] = u(values["organisation"])
+                values["text"] = u(values["text"])
+                values["document"] = json.dumps(values["document"])
+                for name in ("valid_from", "expires_at", "updated_at"):
+                    values[name] = t(int(values[name].timestamp()))
+                yield tuple(values[name] for name in REGISTRY_COLUMNS)
 
+        return "registry_entry", REGISTRY_COLUMNS, generate()
 
-# A new table: ("name", (columns...), rows) where ``rows(plan, seeded, sink)`` yields tuples; see _tables.
-TABLES: list[Callable[[Plan, list[Seeded], Sink], Generated]] = [registry_entries]
+    def registry_texts(plan: Plan, rows: list[Seeded], sink: Sink) -> Generated:
+        columns = ("id", "search", "category", "country")
+        return "registry_text", columns, ((sink.uid(key), *profile) for key, profile in texts.items())
+
+    return [registry_entries, registry_texts]
 
 
 async def seed(n: int) -> dict[str, Any]:
@@ -537,7 +546,7 @@ async def seed(n: int) -> dict[str, Any]:
             officer = uuid.UUID(int=1, version=4)
             for table, names, generate in _tables(plan, rows, sink, certificate, officer):
                 await sink.write(table, names, generate())
-            for extra in TABLES:
+            for extra in registry_tables():
                 table, names, generated = extra(plan, rows, sink)
                 await sink.write(table, names, generated)
         finally:

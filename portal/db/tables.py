@@ -360,8 +360,10 @@ class AttestationEvent(Table, tablename="attestation_event"):
 class RegistryEntry(Table, tablename="registry_entry"):
     """The public registry's read model: one row per attestation, rewritten in the transaction of each change.
 
-    Only what is public (``portal.domain.registry.rows``). ``search`` is the normalised text a query matches
-    (trigram-indexed on PostgreSQL); ``sort_name`` the normalised provider name the registry sorts by.
+    Only what is public (``portal.domain.registry.rows``). A query matches the serial or the row's ``text``
+    (a ``registry_text``); ``sort_name`` is the normalised provider name the registry sorts by. On PostgreSQL
+    the index on ``text`` carries every column a search filters or sorts by, so a count or a page of the
+    matches is read from that index alone, not from the table's rows.
     """
 
     serial = Varchar(length=16, primary_key=True)
@@ -377,12 +379,24 @@ class RegistryEntry(Table, tablename="registry_entry"):
     catalog_id = Varchar(length=64, index=True)
     catalog_version = Varchar(length=32)
     document = JSON()  # the public item: provider, scope, catalog, level, result
-    search = Text()
+    text = UUID(index=True)  # registry_text.id
     sort_name = Varchar(length=200, index=True)
     valid_from = Timestamptz(index=True)
     expires_at = Timestamptz(index=True)
     superseded_by = Varchar(length=16, null=True, default=None)
     updated_at = Timestamptz(index=True)
+
+
+class RegistryText(Table, tablename="registry_text"):
+    """Each distinct searchable profile of the registry once (a provider's attestations share theirs): the
+    search text, trigram-indexed on PostgreSQL, with the category and country a search narrows it by; keyed by
+    its digest (``rows.text_key``). Written, never changed; one no entry uses any more matches nothing, since a
+    search reaches entries only through ``registry_entry.text``."""
+
+    id = UUID(primary_key=True)
+    search = Text()
+    category = Varchar(length=40)
+    country = Varchar(length=2)
 
 
 class ThrottleCounter(Table, tablename="throttle_counter"):
@@ -449,6 +463,7 @@ ALL_TABLES: list[type[Table]] = [
     AttestationRow,
     AttestationEvent,
     RegistryEntry,
+    RegistryText,
     ThrottleCounter,
     LoginStep,
     TotpEnrolment,

@@ -7,6 +7,7 @@ dates and status. Never answers, narratives, evidence, findings, comments or peo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -31,8 +32,17 @@ def normalise(text: str) -> str:
 
 
 def terms(query: str) -> list[str]:
-    """The words of a query; a registry entry matches when its search text contains every one."""
+    """The words of a query; a registry entry matches when its serial or its search text contains every one."""
     return normalise(query).split()[:8]
+
+
+# What ``normalise`` makes of any serial ``PA-<year>-<6 digits>`` (``issuance.rules.SERIAL_FORM``) is drawn from
+# these; a term with any other character is in no serial, so a search need not look there.
+SERIAL_CHARACTERS = frozenset("pa-0123456789")
+
+
+def may_be_in_serial(term: str) -> bool:
+    return set(term) <= SERIAL_CHARACTERS
 
 
 class RegistryRow(msgspec.Struct, kw_only=True):
@@ -51,7 +61,7 @@ class RegistryRow(msgspec.Struct, kw_only=True):
     catalog_id: str
     catalog_version: str
     document: dict[str, Any]
-    search: str
+    text: uuid.UUID  # the ``registry_text`` row: search text, category and country (``text_key``)
     sort_name: str
     valid_from: dt.datetime
     expires_at: dt.datetime
@@ -87,10 +97,12 @@ def public_document(document: dict[str, Any], *, name_ar: str) -> dict[str, Any]
     }
 
 
-def search_text(serial: str, public: dict[str, Any]) -> str:
+def search_text(public: dict[str, Any]) -> str:
+    """What a query matches besides the serial: the provider's names and registration, the scope's services and
+    products. Many attestations share one (a provider's renewals), so it is stored once, with the provider's
+    category and country, in ``registry_text``."""
     provider, scope = public["provider"], public["scope"]
     words = [
-        serial,
         provider["name"],
         provider["name_ar"],
         provider["legal_name"],
@@ -99,6 +111,12 @@ def search_text(serial: str, public: dict[str, Any]) -> str:
         *(f"{p['name']} {p['model']} {p['version']}" for p in scope["products"]),
     ]
     return normalise(" | ".join(w for w in words if w))
+
+
+def text_key(text: str, *, category: str, country: str) -> uuid.UUID:
+    """The id of a provider's searchable profile (its search text, category and country): the first 128 bits of
+    its SHA-256, so equal profiles share a row without a lookup."""
+    return uuid.UUID(bytes=hashlib.sha256(f"{category}\n{country}\n{text}".encode()).digest()[:16])
 
 
 def registry_row(
@@ -132,7 +150,7 @@ def registry_row(
         catalog_id=public["catalog"]["id"],
         catalog_version=public["catalog"]["version"],
         document=public,
-        search=search_text(serial, public),
+        text=text_key(search_text(public), category=provider["category"], country=provider["country"]),
         sort_name=normalise(provider["name"])[:200],
         valid_from=valid_from,
         expires_at=expires_at,

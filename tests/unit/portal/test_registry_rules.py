@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from portal.domain.registry.charts import Bar, bar_chart
 from portal.domain.registry.feed import entry_id
-from portal.domain.registry.rows import normalise, registry_row, terms
+from portal.domain.registry.rows import may_be_in_serial, normalise, registry_row, search_text, terms, text_key
 from portal.domain.registry.stats import days, percentile
 
 DOCUMENT = {
@@ -41,9 +42,21 @@ def test_a_row_holds_only_the_public_document_and_its_search_text() -> None:
     assert set(row.document) == {"provider", "scope", "catalog", "level", "result"}
     assert row.document["catalog"] == {"id": "ppa-baseline", "version": "1.0"}
     assert row.document["provider"]["name_ar"] == "الخليج" and row.sort_name == "gulf telecom"
-    for word in ("pa-2026-000001", "gulf telecom", "الخليج", "cr-10442", "gt-r5", "router", "ftth", "b.s.c"):
-        assert word in row.search, word
-    assert "manama" not in row.search  # sites are shown, not searched
+    text = search_text(row.document)
+    assert text == "gulf telecom الخليج gulf telecommunications b.s.c. cr-10442 ftth router gt-r5"
+    assert "manama" not in text  # sites are shown, not searched
+    profile = f"telecom_operator\nBH\n{text}".encode()
+    assert row.text == text_key(text, category="telecom_operator", country="BH")
+    assert row.text == uuid.UUID(hashlib.sha256(profile).hexdigest()[:32])
+    assert row.text != text_key(text, category="telecom_operator", country="AE")
+    # The serial is matched on its own column, not copied into every text (renewals share one).
+    assert "pa-2026" not in text
+
+
+def test_a_serial_holds_only_the_characters_a_search_looks_for_in_serials() -> None:
+    assert all(may_be_in_serial(normalise(serial)) for serial in ("PA-2026-000001", "PA-1999-999999"))
+    assert may_be_in_serial("2026") and may_be_in_serial("pa-2026-00") and may_be_in_serial("-")
+    assert not may_be_in_serial("gulf") and not may_be_in_serial("cr-10442") and not may_be_in_serial("pa2026x")
 
 
 def test_percentiles_interpolate_between_ranks() -> None:

@@ -26,15 +26,20 @@ import datetime as dt
 import hashlib
 import heapq
 import json
+import multiprocessing
+import os
 import random
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from attestations.canonical import canonical_digest, canonical_json
 from attestations.checkpoint import Checkpoint, sign_checkpoint
@@ -57,6 +62,7 @@ from portal.domain.log import tree
 from portal.domain.registry.rows import RegistryRow, registry_row, search_text
 
 BATCH = 20_000
+SIGN_BATCH = 5_000  # attestations per task of the signing processes
 YEARS = 3
 MIX = (("active", 0.80), ("suspended", 0.05), ("revoked", 0.06), ("expired", 0.05), ("superseded", 0.04))
 LIST_VALUE = {
@@ -231,12 +237,15 @@ class Plan:
             "registration": f"CR-{100000 + org}",
         }
 
-    def attestations(self) -> Iterator[Seeded]:
+    def attestations(self) -> Iterator[tuple[Seeded, AttestationClaims]]:
+        """Each attestation, its token still to sign, with the claims to sign (``seed_rows`` signs them)."""
         rng, n, now = self.rng, self.n, self.now
         start = now - (YEARS * 365 - 60) * 86_400  # the oldest 3-year attestation still has 60 days
         per_year: dict[int, int] = {}
         orgs = len(self.organisations)
         supersede_at: dict[int, int] = {}  # attestation number -> issue time of its successor
+        scopes: dict[tuple[int, int], tuple[str, str]] = {}  # (organisation, variant) -> scope JSON, digest
+        providers: dict[int, dict[str, str]] = {}
         for i in range(n):
             issued = start + (now - 3_600 - start) * i // max(1, n)
             year = _moment(issued).year
@@ -267,8 +276,13 @@ class Plan:
             org = i % orgs
             list_number, position = divmod(i, MIN_SIZE)
             index = self.orders[list_number][position]
-            provider = self.provider(org)
-            scope = {"summary": f"{provider['name']}: services in scope {i // orgs % 3 + 1}", "services": ["Core"]}
+            provider = providers.get(org) or providers.setdefault(org, self.provider(org))
+            variant = i // orgs % 3 + 1
+            scope = {"summary": f"{provider['name']}: services in scope {variant}", "services": ["Core"]}
+            scoped = scopes.get((org, variant))
+            if scoped is None:  # a provider's renewals share their scope: its JSON and digest are made once
+                digest = canonical_digest({"organisation": str(self.organisations[org]), "scope": scope})
+                scoped = scopes[org, variant] = (json.dumps(scope), digest)
             document = {
                 "provider": provider,
                 "scope": scope,
@@ -300,7 +314,7 @@ class Plan:
                     conditions=[],
                 ),
             )  # fmt: skip
-            yield Seeded(
+            seeded = Seeded(
                 id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 serial=serial,
                 organisation=org,
@@ -312,16 +326,50 @@ class Plan:
                 superseded_by=None,
                 status_list=list_number + 1,
                 status_index=index,
-                token=sign_attestation(claims, self.key),
+                token="",
                 document=json.dumps(document),
-                scope=json.dumps(scope),
-                scope_sha256=canonical_digest({"organisation": str(self.organisations[org]), "scope": scope}),
+                scope=scoped[0],
+                scope_sha256=scoped[1],
             )
+            yield seeded, claims
         del supersede_at
 
 
+def _start_signer(private: bytes, created: float) -> None:
+    global _SIGNER
+    key = Ed25519PrivateKey.from_private_bytes(private)
+    _SIGNER = SigningKey(key, KeyPurpose.ATTESTATION, dt.datetime.fromtimestamp(created, dt.UTC))
+
+
+def _sign_all(claims: list[AttestationClaims]) -> list[str]:
+    assert _SIGNER is not None
+    return [sign_attestation(c, _SIGNER) for c in claims]
+
+
+_SIGNER: SigningKey | None = None  # in each signing process
+
+
 def seed_rows(plan: Plan) -> list[Seeded]:
-    rows = list(plan.attestations())
+    """Every attestation, signed by a process per core while this one goes on building the rest (the same
+    tokens as signing here: Ed25519 signatures are deterministic)."""
+    private = plan.key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    rows: list[Seeded] = []
+    signing: list[tuple[list[Seeded], Future[list[str]]]] = []
+    context = multiprocessing.get_context("spawn")  # no fork of a process with an event loop and connections
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context, initializer=_start_signer,
+                             initargs=(private, plan.key.created_at.timestamp())) as pool:  # fmt: skip
+        batch: list[tuple[Seeded, AttestationClaims]] = []
+        for pair in plan.attestations():
+            batch.append(pair)
+            if len(batch) == SIGN_BATCH:
+                signing.append(([row for row, _ in batch], pool.submit(_sign_all, [c for _, c in batch])))
+                batch = []
+        if batch:
+            signing.append(([row for row, _ in batch], pool.submit(_sign_all, [c for _, c in batch])))
+        for seeded, tokens in signing:
+            for row, token in zip(seeded, tokens.result(), strict=True):
+                row.token = token
+                rows.append(row)
     orgs = len(plan.organisations)
     for i, row in enumerate(rows):
         if row.status == "superseded":
@@ -472,27 +520,36 @@ def registry_tables() -> list[Callable[[Plan, list[Seeded], Sink], Generated]]:
         t, u = sink.time, sink.uid
 
         def generate() -> Iterator[tuple[Any, ...]]:
+            # An entry's public part (document, profile, sort name) depends on the provider and the scope only, so
+            # registry_row runs once per provider and scope and the rest of its renewals take that row's values.
+            made: dict[tuple[int, str], tuple[RegistryRow, str]] = {}  # its row (document aside), document JSON
             for row in rows:
-                entry = registry_row(
-                    serial=row.serial,
-                    organisation=plan.organisations[row.organisation],
-                    document=json.loads(row.document),
-                    name_ar="",
-                    status=row.status,
-                    level="full",
-                    valid_from=_moment(row.issued),
-                    expires_at=_moment(row.expires),
-                    superseded_by=row.superseded_by,
-                    updated_at=_moment(row.changed or row.issued),
-                )
-                if entry.text not in texts:
+                known = made.get((row.organisation, row.scope))
+                if known is None:
+                    entry = registry_row(
+                        serial=row.serial,
+                        organisation=plan.organisations[row.organisation],
+                        document=json.loads(row.document),
+                        name_ar="",
+                        status=row.status,
+                        level="full",
+                        valid_from=_moment(row.issued),
+                        expires_at=_moment(row.expires),
+                        superseded_by=row.superseded_by,
+                        updated_at=_moment(row.changed or row.issued),
+                    )
                     texts[entry.text] = (search_text(entry.document), entry.category, entry.country)
-                values = msgspec.structs.asdict(entry)
+                    known = made[row.organisation, row.scope] = (
+                        msgspec.structs.replace(entry, document={}),
+                        json.dumps(entry.document),
+                    )
+                values = msgspec.structs.asdict(known[0])
+                values.update(serial=row.serial, status=row.status, superseded_by=row.superseded_by)
                 values["organisation"] = u(values["organisation"])
                 values["text"] = u(values["text"])
-                values["document"] = json.dumps(values["document"])
-                for name in ("valid_from", "expires_at", "updated_at"):
-                    values[name] = t(int(values[name].timestamp()))
+                values["document"] = known[1]
+                values["valid_from"], values["expires_at"] = t(row.issued), t(row.expires)
+                values["updated_at"] = t(row.changed or row.issued)
                 yield tuple(values[name] for name in REGISTRY_COLUMNS)
 
         return "registry_entry", REGISTRY_COLUMNS, generate()

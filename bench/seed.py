@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from attestations.canonical import canonical_digest, canonical_json
@@ -56,8 +55,8 @@ from attestations.tokens import (
     Scope,
     Status,
     StatusListReference,
-    sign_attestation,
 )
+from bench import signing
 from portal.domain.log import tree
 from portal.domain.registry.rows import RegistryRow, registry_row, search_text
 
@@ -327,7 +326,7 @@ class Plan:
                 status_list=list_number + 1,
                 status_index=index,
                 token="",
-                document=json.dumps(document),
+                document=msgspec.json.encode(document).decode(),  # a tenth of json.dumps's time
                 scope=scoped[0],
                 scope_sha256=scoped[1],
             )
@@ -335,38 +334,24 @@ class Plan:
         del supersede_at
 
 
-def _start_signer(private: bytes, created: float) -> None:
-    global _SIGNER
-    key = Ed25519PrivateKey.from_private_bytes(private)
-    _SIGNER = SigningKey(key, KeyPurpose.ATTESTATION, dt.datetime.fromtimestamp(created, dt.UTC))
-
-
-def _sign_all(claims: list[AttestationClaims]) -> list[str]:
-    assert _SIGNER is not None
-    return [sign_attestation(c, _SIGNER) for c in claims]
-
-
-_SIGNER: SigningKey | None = None  # in each signing process
-
-
 def seed_rows(plan: Plan) -> list[Seeded]:
     """Every attestation, signed by a process per core while this one goes on building the rest (the same
     tokens as signing here: Ed25519 signatures are deterministic)."""
     private = plan.key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     rows: list[Seeded] = []
-    signing: list[tuple[list[Seeded], Future[list[str]]]] = []
+    pending: list[tuple[list[Seeded], Future[list[str]]]] = []
     context = multiprocessing.get_context("spawn")  # no fork of a process with an event loop and connections
-    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context, initializer=_start_signer,
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context, initializer=signing.start,
                              initargs=(private, plan.key.created_at.timestamp())) as pool:  # fmt: skip
         batch: list[tuple[Seeded, AttestationClaims]] = []
         for pair in plan.attestations():
             batch.append(pair)
             if len(batch) == SIGN_BATCH:
-                signing.append(([row for row, _ in batch], pool.submit(_sign_all, [c for _, c in batch])))
+                pending.append(([row for row, _ in batch], pool.submit(signing.sign_all, [c for _, c in batch])))
                 batch = []
         if batch:
-            signing.append(([row for row, _ in batch], pool.submit(_sign_all, [c for _, c in batch])))
-        for seeded, tokens in signing:
+            pending.append(([row for row, _ in batch], pool.submit(signing.sign_all, [c for _, c in batch])))
+        for seeded, tokens in pending:
             for row, token in zip(seeded, tokens.result(), strict=True):
                 row.token = token
                 rows.append(row)

@@ -124,6 +124,7 @@ class Sink:
         self._lite: sqlite3.Connection | None = None
         self._dropped: dict[str, str] = {}  # index name -> the statement that creates it
         self._loaded: set[str] = set()
+        self.seconds: dict[str, float] = {}  # per table (building its rows and writing them), indexes, vacuum
 
     async def open(self) -> None:
         if self.postgres:
@@ -135,7 +136,10 @@ class Sink:
             self._lite.execute("PRAGMA synchronous=OFF")
 
     async def close(self) -> None:
+        started = time.perf_counter()
         await self._rebuild()
+        analysed = time.perf_counter()
+        self.seconds["indexes"] = analysed - started
         if self._pg is not None:
             # VACUUM too: it marks the loaded pages all-visible, which the registry's index-only reads need
             # (autovacuum would do it later, at a time of its choosing).
@@ -144,6 +148,7 @@ class Sink:
         if self._lite is not None:
             self._lite.execute("ANALYZE")
             self._lite.close()
+        self.seconds["vacuum, analyze"] = time.perf_counter() - analysed
 
     def time(self, epoch: int | None) -> Any:
         if epoch is None:
@@ -184,6 +189,13 @@ class Sink:
             self._lite.execute(sql)
 
     async def write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+        started = time.perf_counter()
+        try:
+            return await self._write(table, columns, rows)
+        finally:
+            self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
+
+    async def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
         if table not in self._loaded:
             self._loaded.add(table)
             await self._drop_indexes(table)
@@ -610,6 +622,7 @@ async def seed(n: int) -> dict[str, Any]:
         "count": len(rows),
         "seconds": round(time.perf_counter() - started, 1),
         "signing_seconds": round(signed - started, 1),
+        "phases": {name: round(seconds, 1) for name, seconds in sink.seconds.items()},
         "log_entries": log.size,
         "statuses": counts,
         "sample": samples,

@@ -140,11 +140,14 @@ class StatusLookup:
             self._poller = asyncio.ensure_future(self._follow())
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        """Stop following the log, and end a confirmation still under way before the reader closes (left
+        running, it would fail on the closing pool with nobody to hear it)."""
+        for task in (self._poller, self._confirming):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._poller = self._confirming = None
         self.reader.close()
 
     def forget(self, serial: str) -> None:

@@ -4,15 +4,13 @@ removes the placeholder accounts the old design made for them, on SQLite and on 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
+import asyncpg
+
+from tests.db.migration_support import migrate, scratch_postgres
 
 BEFORE = "2026-12-01T23:40:44:495124"  # the last migration of the old design
 ORG, ADMIN, INVITEE, GONE = (str(uuid.UUID(int=n, version=4)) for n in (1, 2, 3, 4))
@@ -34,24 +32,6 @@ LEGACY = [
 ]
 
 
-def _migrate(url: str, up_to: str = "all") -> None:
-    script = (
-        "import asyncio, sys\n"
-        "from portal.db.engine import close_engine, connect, open_engine\n"
-        "from portal.db.migrate import migrate\n"
-        "async def main():\n"
-        "    engine = connect(sys.argv[1])\n"
-        "    await open_engine(engine)\n"
-        "    await migrate(engine, up_to=sys.argv[2])\n"
-        "    await close_engine(engine)\n"
-        "asyncio.run(main())\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, url, up_to], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-
-
 def _check(rows: dict[str, list[tuple[object, ...]]]) -> None:
     assert rows["invitations"] == [
         ("new@acme.example", "New", "provider_editor", ORG, hashlib.sha256(b"legacy").hexdigest(), ADMIN)
@@ -69,11 +49,11 @@ QUERIES = {
 
 def test_pending_invitations_move_over_on_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    _migrate(f"sqlite:///{path}", BEFORE)
+    migrate(f"sqlite:///{path}", BEFORE)
     with sqlite3.connect(path) as connection:
         for statement in LEGACY:
             connection.execute(statement.format(true=1, false=0))
-    _migrate(f"sqlite:///{path}")
+    migrate(f"sqlite:///{path}")
     with sqlite3.connect(path) as connection:
         rows = {name: connection.execute(query).fetchall() for name, query in QUERIES.items()}
         rows["old_table"] = connection.execute("SELECT name FROM sqlite_master WHERE name = 'invitation'").fetchall()
@@ -81,25 +61,15 @@ def test_pending_invitations_move_over_on_sqlite(tmp_path: Path) -> None:
 
 
 async def test_pending_invitations_move_over_on_postgres() -> None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if not url or os.environ.get("PORTAL_TEST_DATABASE") != "postgres":
-        pytest.skip("runs in the PostgreSQL pass of make test (PORTAL_TEST_POSTGRES_URL set)")
-    import asyncpg
-
-    name = f"portal_migration_{uuid.uuid4().hex[:12]}"
-    server = await asyncpg.connect(url)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(url)
-    scratch = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        _migrate(scratch, BEFORE)
+    async with scratch_postgres() as scratch:
+        migrate(scratch, BEFORE)
         connection = await asyncpg.connect(scratch)
         try:
             for statement in LEGACY:
                 await connection.execute(statement.format(true="true", false="false"))
         finally:
             await connection.close()
-        _migrate(scratch)
+        migrate(scratch)
         connection = await asyncpg.connect(scratch)
         try:
             rows = {name: [tuple(r) for r in await connection.fetch(query)] for name, query in QUERIES.items()}
@@ -108,6 +78,3 @@ async def test_pending_invitations_move_over_on_postgres() -> None:
         finally:
             await connection.close()
         _check(rows)
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()

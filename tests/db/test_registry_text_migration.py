@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
+import asyncpg
 
 from portal.domain.registry.rows import normalise, public_document, search_text, text_key
-from tests.db.test_invitation_migration import _migrate
+from tests.db.migration_support import migrate, scratch_postgres
 
 BEFORE = "2026-12-02T13:17:12:000000"  # the last migration before registry_text
 ORG = uuid.UUID(int=7, version=4)
@@ -80,11 +78,11 @@ def _expected() -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]
 
 def test_texts_are_filled_from_the_old_search_column_on_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    _migrate(f"sqlite:///{path}", BEFORE)
+    migrate(f"sqlite:///{path}", BEFORE)
     with sqlite3.connect(path) as connection:
         for sql, values in _statements(postgres=False):
             connection.execute(sql.format(", ".join("?" for _ in values)), values)
-    _migrate(f"sqlite:///{path}")
+    migrate(f"sqlite:///{path}")
     with sqlite3.connect(path) as connection:
         texts = connection.execute("SELECT id, search, category, country FROM registry_text ORDER BY id").fetchall()
         entries = connection.execute("SELECT serial, text FROM registry_entry ORDER BY serial").fetchall()
@@ -101,17 +99,8 @@ def test_texts_are_filled_from_the_old_search_column_on_sqlite(tmp_path: Path) -
 
 
 async def test_texts_are_filled_and_indexed_on_postgres() -> None:
-    url = os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if not url or os.environ.get("PORTAL_TEST_DATABASE") != "postgres":
-        pytest.skip("runs in the PostgreSQL pass of make test (PORTAL_TEST_POSTGRES_URL set)")
-    import asyncpg
-
-    name = f"portal_migration_{uuid.uuid4().hex[:12]}"
-    server = await asyncpg.connect(url)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    scratch = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    try:
-        _migrate(scratch, BEFORE)
+    async with scratch_postgres() as scratch:
+        migrate(scratch, BEFORE)
         connection = await asyncpg.connect(scratch)
         try:
             for sql, values in _statements(postgres=True):
@@ -119,7 +108,7 @@ async def test_texts_are_filled_and_indexed_on_postgres() -> None:
                 await connection.execute(sql.format(marks), *values)
         finally:
             await connection.close()
-        _migrate(scratch)
+        migrate(scratch)
         connection = await asyncpg.connect(scratch)
         try:
             fetch = connection.fetch
@@ -148,6 +137,3 @@ async def test_texts_are_filled_and_indexed_on_postgres() -> None:
         )
         assert "gin (search gin_trgm_ops)" in indexes["registry_text_search_trgm"]
         assert "gin (serial gin_trgm_ops)" in indexes["registry_entry_serial_trgm"]
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()

@@ -4,11 +4,14 @@ a scratch PostgreSQL database of their own (dropped after), for the PostgreSQL p
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -49,3 +52,34 @@ async def scratch_postgres() -> AsyncIterator[str]:
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.close()
+
+
+async def schema(url: str) -> dict[str, str]:
+    """Every index and (PostgreSQL) constraint the schema defines, by name, with its definition."""
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            rows = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            return dict(rows.fetchall())
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        found: Any = await connection.fetch(
+            "SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema()"
+            " UNION ALL SELECT conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+        )
+        return {row["name"]: row["definition"] for row in found}
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def scratch_database(directory: Path, name: str) -> AsyncIterator[str]:
+    """A new, empty database of the engine under test: a SQLite file in ``directory``, or a scratch PostgreSQL
+    database in the PostgreSQL pass."""
+    if os.environ.get("PORTAL_TEST_DATABASE") == "postgres":
+        async with scratch_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite:///{directory / f'{name}.sqlite3'}"

@@ -46,8 +46,8 @@ from attestations.merkle import hash_children
 from attestations.status_list import MIN_SIZE, StatusList
 from attestations.tokens import sign_attestation
 from bench import seed_slices
-from bench.seed_plan import LIST_VALUE, SUSPENSION, YEARS, Fate, Plan, moment
-from bench.seed_slices import TABLES, Entry, Slice, child_id
+from bench.seed_plan import LIST_VALUE, YEARS, Plan, moment
+from bench.seed_slices import EVENT, LOG_ENTRY, TABLES, Logged, Slice
 from bench.seed_slices import time as when
 from bench.sink import BATCH, Row, Sink
 from portal.domain.log import tree
@@ -55,45 +55,41 @@ from portal.domain.log import tree
 SLICE = 5_000  # attestations per task of the workers
 ORGANISATION = ("id", "kind", "name", "legal_name", "category", "country", "registration_number", "website",
                 "contact_email", "status", "status_reason", "verified_at", "verified_by", "created_at")  # fmt: skip
-EVENT = ("id", "attestation", "serial", "event", "status", "reason", "detail", "until", "actor", "log_index", "at")
-LOG_ENTRY = ("index", "body", "leaf_hash", "event", "jti", "at")
 LOG_NODE = ("key", "level", "index", "hash")
 STATUS_LIST = ("id", "bits", "size", "data", "allocated", "version", "created_at", "updated_at")
 REGISTRY_TEXT = ("id", "search", "category", "country")
-STATUS_AFTER = {"issue": "active", "suspend": "suspended", "revoke": "revoked", "expire": "expired",
-                "supersede": "superseded"}  # fmt: skip
 
 
 class Log:
     """The log's rows and the tree arithmetic of LogService.append (kept frontier, new nodes per leaf), with the
-    events that name each entry's index; entries arrive in time order."""
+    events that name each entry's index; entries arrive in time order, their rows built but for the index."""
 
-    def __init__(self, officer: str) -> None:
-        self.officer = officer
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
         self.known: dict[tree.Node, bytes] = {}
         self.size = 0
-        self.entries: list[Row] = []
-        self.nodes: list[Row] = []
-        self.events: list[Row] = []
+        self.entries: list[Any] = []  # COPY lines (PostgreSQL) or tuples (SQLite)
+        self.nodes: list[Any] = []
+        self.events: list[Any] = []
 
-    def append(self, fate: Fate, event: str, at: int, entry: Entry) -> None:
-        body, leaf = entry
+    def append(self, logged: Logged) -> None:
         index = self.size
         self.size += 1
-        node = leaf
+        node = logged.leaf
         for level, position in tree.new_nodes(index):
             if level:
                 node = hash_children(self.known.pop((level - 1, 2 * position)),
                                      self.known.pop((level - 1, 2 * position + 1)))  # fmt: skip
             self.known[(level, position)] = node
-            self.nodes.append((tree.node_key(level, position), level, position, node.hex()))
-        self.entries.append((index, body, leaf.hex(), event, fate.serial, when(at)))
-        self.events.append((
-            child_id(fate.id, event), str(fate.id), fate.serial, event, STATUS_AFTER[event],
-            fate.reason if event == "revoke" else "", "seeded" if event != "issue" else "",
-            when(at + SUSPENSION) if event == "suspend" else None, None if event == "expire" else self.officer,
-            index, when(at),
-        ))  # fmt: skip
+            key = tree.node_key(level, position)
+            self.nodes.append(f"{key}\t{level}\t{position}\t{node.hex()}" if self.postgres
+                              else (key, level, position, node.hex()))  # fmt: skip
+        if self.postgres:
+            self.entries.append(f"{index}\t{logged.entry}")
+            self.events.append(f"{logged.event}\t{index}\t{logged.event_at}")
+        else:
+            self.entries.append((index, *logged.entry))
+            self.events.append((*logged.event, index, *logged.event_at))
 
     def root(self) -> bytes:
         return tree.root(self.size, {node: self.known[node] for node in tree.frontier(self.size)})
@@ -101,8 +97,8 @@ class Log:
     async def put(self, sink: Sink, at_least: int = BATCH) -> None:
         for table, columns, rows in (("log_entry", LOG_ENTRY, self.entries), ("log_node", LOG_NODE, self.nodes),
                                      ("attestation_event", EVENT, self.events)):  # fmt: skip
-            if len(rows) >= at_least:
-                await sink.write(table, columns, rows)
+            if rows and len(rows) >= at_least:
+                await sink.put(table, columns, ("\n".join(rows) + "\n").encode() if self.postgres else list(rows))
                 rows.clear()
 
 
@@ -115,12 +111,12 @@ class Tally:
         self.counts: dict[str, int] = {}
         self.samples: dict[str, list[str]] = {}
 
-    def add(self, fate: Fate) -> None:
-        self.lists[fate.status_list - 1].set(fate.status_index, int(LIST_VALUE[fate.status]))
-        self.allocated[fate.status_list - 1] += 1
-        self.counts[fate.status] = self.counts.get(fate.status, 0) + 1
-        if len(self.samples.setdefault(fate.status, [])) < 5:
-            self.samples[fate.status].append(fate.serial)
+    def add(self, status: str, serial: str, status_list: int, index: int) -> None:
+        self.lists[status_list - 1].set(index, int(LIST_VALUE[status]))
+        self.allocated[status_list - 1] += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        if len(self.samples.setdefault(status, [])) < 5:
+            self.samples[status].append(serial)
 
     def rows(self, now: int) -> Iterator[Row]:
         for number, bits in enumerate(self.lists):
@@ -155,30 +151,29 @@ def slices(plan: Plan, key: SigningKey, postgres: bool, certificate: str, office
 
 
 async def load(plan: Plan, key: SigningKey, sink: Sink, certificate: str, officer: str) -> tuple[Log, Tally]:
-    log, tally = Log(officer), Tally(plan)
+    log, tally = Log(sink.postgres), Tally(plan)
     await sink.write("organisation", ORGANISATION, organisations(plan, officer))
-    pending: list[tuple[int, int, Fate, Entry]] = []  # changes not yet due: (at, number, its fate, its entry)
+    pending: list[tuple[int, int, Logged]] = []  # changes not yet due: (at, attestation number, the change)
     profiles: dict[str, tuple[str, str, str]] = {}  # registry profile id -> search text, category, country
     for future in slices(plan, key, sink.postgres, certificate, officer):
         done = await asyncio.wrap_future(future)
         for table, rows in done.tables.items():
             await sink.put(table, TABLES[table], rows)
-        for offset, entry in enumerate(done.issues):
-            fate = plan.fate(done.start + offset)
-            tally.add(fate)
-            while pending and pending[0][0] <= fate.issued:
-                at, _, changed, change = heapq.heappop(pending)
-                log.append(changed, changed.change or "", at, change)
-            log.append(fate, "issue", fate.issued, entry)
-            if fate.changed is not None:
-                heapq.heappush(pending, (fate.changed, fate.number, fate, done.changes[fate.number]))
+        for offset, issue in enumerate(done.issues):
+            while pending and pending[0][0] <= issue.at:
+                log.append(heapq.heappop(pending)[2])
+            log.append(issue)
+            change = done.changes.get(done.start + offset)
+            if change is not None:
+                heapq.heappush(pending, (change.at, done.start + offset, change))
             if offset % 500 == 0:
                 await asyncio.sleep(0)  # let the COPY streams send what they hold
+        for status in done.statuses:
+            tally.add(*status)
         await log.put(sink)
         profiles.update(done.texts)
     while pending:
-        at, _, changed, change = heapq.heappop(pending)
-        log.append(changed, changed.change or "", at, change)
+        log.append(heapq.heappop(pending)[2])
     await log.put(sink, at_least=1)
     await sink.write("status_list", STATUS_LIST, tally.rows(plan.now))
     await sink.write("registry_text", REGISTRY_TEXT, ((k, *v) for k, v in profiles.items()))

@@ -98,6 +98,7 @@ class Plan:
             self.orders.append(order)
         self.start = now - (YEARS * 365 - 60) * 86_400  # the oldest 3-year attestation still has 60 days
         self._key = f"bench.seed {n} {now}".encode()
+        self._providers: dict[int, dict[str, str]] = {}
         self._first: dict[int, int] = {}  # year -> the number of its first attestation
         i = 0
         while i < n:
@@ -124,15 +125,20 @@ class Plan:
         return f"PA-{year:04d}-{i - self._first[year] + 1:06d}"
 
     def provider(self, org: int) -> dict[str, str]:
+        """A provider's details: one dict per provider, shared by its documents (nothing changes them)."""
+        known = self._providers.get(org)
+        if known is not None:
+            return known
         pick = random.Random(org)
         name = f"{pick.choice(WORDS)} {pick.choice(KINDS)} {org}"
-        return {
+        made = self._providers[org] = {
             "name": name,
             "legal_name": f"{name} W.L.L.",
             "category": CATEGORIES[org % len(CATEGORIES)],
             "country": COUNTRIES[org % len(COUNTRIES)],
             "registration": f"CR-{100000 + org}",
         }
+        return made
 
     def fate(self, i: int) -> Fate:
         drawn = hashlib.blake2b(i.to_bytes(8, "big"), digest_size=48, key=self._key).digest()

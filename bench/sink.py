@@ -55,7 +55,20 @@ def encode(rows: Iterable[Row], postgres: bool) -> Encoded:
     """A batch as the sink takes it: COPY text (PostgreSQL) or the list of tuples (SQLite)."""
     if not postgres:
         return list(rows)
-    return "".join(["\t".join([_text(value) for value in row]) + "\n" for row in rows]).encode()
+    lines = []
+    for row in rows:
+        # Most rows need no escape: join them with NUL for None (no text holds one: PostgreSQL refuses it), check
+        # the whole line once, and escape value by value only when a value might need it.
+        line = "\t".join([value if type(value) is str else "\0" if value is None else str(value) for value in row])
+        nones = row.count(None)
+        if (line.count("\t") != len(row) - 1 or line.count("\0") != nones or "\\" in line or "\n" in line
+                or "\r" in line):  # fmt: skip
+            line = "\t".join([_text(value) for value in row])
+        elif nones:
+            line = line.replace("\0", "\\N")
+        lines.append(line)
+    lines.append("")
+    return "\n".join(lines).encode()
 
 
 class Sink:

@@ -36,10 +36,15 @@ def test_slices_built_in_other_processes_hold_the_tokens_signed_here(monkeypatch
     assert sum(len(part.issues) for part in built) == 400
     assert sorted(n for part in built for n in part.changes) == [f.number for f in fates if f.changed is not None]
     # The seeder's fast canonical JSON gives the bytes RFC 8785 does, for every log entry and scope digest.
-    bodies = [entry for part in built for entry in (*part.issues, *part.changes.values())]
-    assert {json.loads(body)["event"] for body, _ in bodies} == {"issue", "suspend", "revoke", "expire", "supersede"}
-    for body, leaf in bodies:
-        assert (body.encode(), leaf) == (canonical_json(json.loads(body)), hash_leaf(body.encode()))
+    logged = [entry for part in built for entry in (*part.issues, *part.changes.values())]
+    assert {json.loads(e.entry.split("\t")[0])["event"] for e in logged} == {"issue", "suspend", "revoke", "expire",
+                                                                              "supersede"}  # fmt: skip
+    for e in logged:
+        body, leaf_hex, event, serial, at = e.entry.split("\t")
+        assert (body.encode(), e.leaf) == (canonical_json(json.loads(body)), hash_leaf(body.encode()))
+        assert (leaf_hex, event, serial, at) == (e.leaf.hex(), json.loads(body)["event"], json.loads(body)["jti"],
+                                                 e.event_at)  # fmt: skip
+        assert e.event.split("\t")[2:4] == [serial, event]
     scopes = [line.split(b"\t") for part in built for line in part.tables["assessment"].splitlines()]  # type: ignore[union-attr]
     for row, scope in zip(rows, scopes, strict=True):
         expected_digest = canonical_digest({"organisation": row[4].decode(), "scope": json.loads(scope[4])})
@@ -67,3 +72,12 @@ def test_an_attestation_is_decided_by_its_number_alone() -> None:
             assert f.issued + 3_600 <= f.changed <= min(f.expires, NOW)  # type: ignore[operator]
     assert len({(f.status_list, f.status_index) for f in fates}) == 3_000
     assert dataclasses.replace(fates[5]) == plan.fate(5)
+
+
+def test_a_seeded_time_is_the_string_piccolo_stores_for_its_datetime() -> None:
+    from bench.seed_plan import moment
+    from bench.seed_slices import time
+
+    for epoch in (0, 59, 3_599, 86_399, 86_400, 951_782_400, 1_709_164_799, NOW, NOW + 12_345):
+        assert time(epoch) == str(moment(epoch))
+    assert time(None) is None

@@ -11,3 +11,8 @@ def test_copy_text_escapes_what_would_end_a_field_or_a_row() -> None:
         b'a\\tb\tline\\nnext\\r\tback\\\\slash\t\\N\t7\n{"k": "v"}\t\tplain\tx\t-1\n'
     )
     assert encode(iter(rows), postgres=False) == rows
+
+
+def test_a_value_holding_what_marks_a_null_is_escaped_not_read_as_null() -> None:
+    assert encode([("\\N", None, "a\x00b")], postgres=True) == b"\\\\N\t\\N\ta\x00b\n"
+    assert encode([(None, None)], postgres=True) == b"\\N\t\\N\n"

@@ -61,7 +61,7 @@ def registry_search(database: Database, smoke: bool) -> list[Figure]:
     rng = random.Random(5)
     rows = query(database, "SELECT serial, provider_name, registration_number FROM registry_entry ORDER BY serial")
     if not rows:
-        raise RuntimeError("registry_entry is empty: bench.seed fills it (bench.seed.registry_tables)")
+        raise RuntimeError("registry_entry is empty: bench.seed fills it (bench.seed_slices.build)")
     picks = [rows[rng.randrange(len(rows))] for _ in range(30)]
     kinds: dict[str, list[str]] = {
         "a serial": [f"q={serial}" for serial, _, _ in picks[:10]],

@@ -44,12 +44,12 @@ typecheck: $(STAMP)
 # Every measurement of DESIGN section 8 through real servers, at 1,000,000 attestations on SQLite and on
 # PostgreSQL (long: the seeds take minutes; BENCH_DIR keeps them between runs). wrk is installed when absent.
 bench: $(STAMP)
-	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	command -v wrk >/dev/null || apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench
 
 # The same code paths at 2,000 attestations with short runs: fails when any measurement cannot run (CI).
 bench-smoke: $(STAMP)
-	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	command -v wrk >/dev/null || apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench --smoke
 
 # Regenerates the pinned, hashed lock file from pyproject.toml (needs network access to PyPI).

@@ -16,12 +16,27 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
-from bench import attestations_bench, hooks, issuance_bench, log_bench, status_bench, upload_bench
+from bench import attestations_bench, hooks, issuance_bench, log_bench, status_bench, upload_bench, wrk
 from bench.database import Database, prepare, workspace
-from bench.figures import Figure, NotBuilt, report
+from bench.figures import Figure, report
 
 PARTS = ("status", "revoke", "issuance", "hooks", "upload", "library")
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "an unnamed CPU"
+
+
+def _memory_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 2**20
+    return 0.0
 
 
 def main() -> int:
@@ -36,16 +51,14 @@ def main() -> int:
     kinds = os.environ.get("BENCH_DATABASES", "sqlite,postgres").split(",")
     started = time.perf_counter()
     print(f"bench {'smoke ' if smoke else ''}{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
-          f"{platform.node()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"{platform.node()}: {_cpu()}, {os.cpu_count()} cores, {_memory_gb():.0f} GB, "
+          f"load average {os.getloadavg()[0]:.1f}; {wrk.version()}")  # fmt: skip
     failures: list[str] = []
     every: list[Figure] = []
 
     def measure(title: str, work: Callable[[], list[Figure]]) -> None:
         try:
             figures = work()
-        except NotBuilt as absent:
-            print(f"== {title} ==\n  skipped: {absent}")
-            return
         except Exception:
             traceback.print_exc()
             print(f"== {title} ==\n  FAILED: the measurement could not run")

@@ -7,10 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-class NotBuilt(Exception):
-    """The feature a measurement needs is not in this build (a hook for another issue): reported, not failed."""
-
-
 @dataclass(frozen=True)
 class Figure:
     """``value`` against ``target``: ``at_least`` (throughput ratios) or not (latencies, memory)."""

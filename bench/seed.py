@@ -7,9 +7,11 @@ last three years: provider organisations (about ten attestations each), one atte
 attestation, the attestations (each a real signed ``attestation+jwt`` with its status-list reference), their
 status-list entries and signed-list bits, their events, the public registry's entries and profiles, and the
 transparency log — an ``issue`` entry per attestation and an entry per later change, in time order, with the
-real leaf and subtree hashes and a signed checkpoint, so ``portal log verify`` passes. The status mix is about
-80 % active, 5 % suspended, 6 % revoked, 5 % expired and 4 % superseded (by the same provider's next
-attestation). Every attestation shares one rendered certificate PDF (rendering takes 60 ms each). Prints one
+real leaf and subtree hashes and a signed checkpoint, so ``portal log verify`` passes. Each attestation's fate is
+drawn as 80 % active, 5 % suspended, 6 % revoked, 5 % expired and 4 % superseded (by the same provider's
+next attestation); one drawn to expire whose year has not yet run out, or to be superseded with no
+successor, stays active, so about 82 % active, 5 % suspended, 6 % revoked, 3 % expired and 4 % superseded
+are stored. Every attestation shares one rendered certificate PDF (rendering takes 60 ms each). Prints one
 JSON line: the count, the seconds, the seconds of each phase, the counts per status and a sample of serials
 of each status.
 

@@ -188,17 +188,15 @@ class Sink:
     async def close(self) -> None:
         try:
             await self.flush()
-            started = time.perf_counter()
             await self._restore()
-            built = time.perf_counter()
-            self.seconds["constraints, indexes"] = built - started
+            started = time.perf_counter()
             if self._pg is not None:
                 # VACUUM too: it marks the loaded pages all-visible, which the registry's index-only reads need
                 # (autovacuum would do it later, at a time of its choosing).
                 await self._pg.execute("VACUUM (ANALYZE)")
             if self._lite is not None:
                 self._lite.execute("ANALYZE")
-            self.seconds["vacuum, analyze"] = time.perf_counter() - built
+            self.seconds["vacuum, analyze"] = time.perf_counter() - started
         finally:
             if self._pg is not None:
                 await self._pg.close()
@@ -206,48 +204,75 @@ class Sink:
                 self._lite.close()
 
     async def _restore(self) -> None:
-        """Make again what was dropped: keys and unique constraints, then indexes, then foreign keys. On PostgreSQL
-        with a connection per core: a table's keys one after another (each ALTER TABLE locks its table) and tables
-        side by side, indexes all side by side, and foreign keys one at a time (each locks two tables, so side
-        by side two could deadlock)."""
-        keys = [k for k in self._dropped if _ORDER[k[0]] == 0]
-        by_table: dict[str, list[str]] = {}
-        for key in keys:
-            by_table.setdefault(key[2:].rsplit(".", 1)[0], []).append(key)
-        indexes = [[k] for k in self._dropped if _ORDER[k[0]] == 1]
-        foreign = [k for k in self._dropped if _ORDER[k[0]] == 2]
-        if self._pg is None:
-            for lane in [*by_table.values(), *indexes, foreign]:
-                await self._make(self._execute, lane)
-            return
-        import asyncpg
+        """Make again what was dropped: keys and unique constraints, then indexes, then foreign keys, each kind
+        timed in ``seconds``.
 
+        On PostgreSQL with a connection per core: a table's keys one after another (each ALTER TABLE locks its
+        table) and tables side by side; indexes all side by side. Foreign keys are added ``NOT VALID`` one at a
+        time (no scan, but each locks two tables, so two side by side could deadlock), then validated side by
+        side, a table's own one after another: a validation locks its own table only against another
+        validation or a change of schema, and the referenced table only as a reader does, so no two lanes wait
+        on each other. A row that breaks a key fails its validation as it would fail a plain ``ADD CONSTRAINT``,
+        and the key's definition stays in ``_dropped`` until it is valid."""
+        keys: dict[str, list[tuple[str, str]]] = {}
+        indexes: list[list[tuple[str, str]]] = []
+        adds: list[tuple[str, str]] = []
+        validations: dict[str, list[tuple[str, str]]] = {}
+        for key, definition in self._dropped.items():
+            owner, name = key[2:].rsplit(".", 1) if "." in key else ("", key[2:])
+            if _ORDER[key[0]] == 0:
+                keys.setdefault(owner, []).append((key, definition))
+            elif _ORDER[key[0]] == 1:
+                indexes.append([(key, definition)])
+            elif self._pg is None:
+                adds.append((key, definition))
+            else:
+                adds.append(("", definition if definition.endswith("NOT VALID") else f"{definition} NOT VALID"))
+                validations.setdefault(owner, []).append((key, f'ALTER TABLE {owner} VALIDATE CONSTRAINT "{name}"'))
+        steps = [("keys", list(keys.values())), ("indexes", indexes), ("foreign keys", [adds]),
+                 ("foreign keys", list(validations.values()))]  # fmt: skip
         connections = [self._pg]
         try:
-            connections += [await asyncpg.connect(self.url) for _ in range((os.cpu_count() or 1) - 1)]
-            for connection in connections:
-                await connection.execute("SET maintenance_work_mem = '512MB'")
-            for lanes in (list(by_table.values()), indexes, [foreign]):
-                waiting = deque(lanes)
+            if self._pg is not None:
+                import asyncpg
 
-                async def drive(connection: Any, waiting: deque[list[str]] = waiting) -> None:
-                    while waiting:
-                        await self._make(connection.execute, waiting.popleft())
-
-                try:
-                    async with asyncio.TaskGroup() as group:
-                        for connection in connections:
-                            group.create_task(drive(connection))
-                except ExceptionGroup as failed:  # the first failure, as a sequential run would raise it
-                    raise failed.exceptions[0] from None
+                connections += [await asyncpg.connect(self.url) for _ in range((os.cpu_count() or 1) - 1)]
+                for connection in connections:
+                    await connection.execute("SET maintenance_work_mem = '512MB'")
+            for phase, lanes in steps:
+                started = time.perf_counter()
+                if self._pg is None:
+                    for lane in lanes:
+                        await self._make(self._execute, lane)
+                else:
+                    await self._side_by_side(connections, lanes)
+                self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
         finally:
             for connection in connections[1:]:
                 await connection.close()
 
-    async def _make(self, execute: Any, lane: list[str]) -> None:
-        for key in lane:
-            await execute(self._dropped[key])
-            del self._dropped[key]  # only once made: a failure leaves the definition to report or retry
+    async def _side_by_side(self, connections: list[Any], lanes: list[list[tuple[str, str]]]) -> None:
+        """Each lane on one connection, one statement after another; as many lanes at once as connections."""
+        waiting = deque(lanes)
+
+        async def drive(connection: Any) -> None:
+            while waiting:
+                await self._make(connection.execute, waiting.popleft())
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for connection in connections:
+                    group.create_task(drive(connection))
+        except ExceptionGroup as failed:  # the first failure, as a sequential run would raise it
+            raise failed.exceptions[0] from None
+
+    async def _make(self, execute: Any, lane: list[tuple[str, str]]) -> None:
+        """Run a lane's statements in order; a statement that completes what was dropped under ``key`` removes it
+        (only once made: a failure leaves the definition to report or retry). An empty key: a step on the way."""
+        for key, statement in lane:
+            await execute(statement)
+            if key:
+                del self._dropped[key]
 
     async def _execute(self, sql: str) -> None:
         if self._pg is not None:

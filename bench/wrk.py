@@ -42,11 +42,25 @@ def ensure_wrk() -> str:
     if found:
         return found
     print("wrk is not installed: apt-get install -y wrk")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install, stdout=subprocess.DEVNULL).returncode != 0:  # a fresh image has no package lists
+        subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(install, check=True, stdout=subprocess.DEVNULL)
     found = shutil.which("wrk")
     if not found:
         raise RuntimeError("wrk could not be installed; install the Debian package wrk")
     return found
+
+
+def version() -> str:
+    """The wrk binary and the Debian package it came from (the release pins its version)."""
+    path = ensure_wrk()
+    package = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "wrk"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    first = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    said = (first.stdout + first.stderr).splitlines()
+    return f"{said[0].strip() if said else path}" + (f" (Debian package {package})" if package else "")
 
 
 def run(base: str, paths: list[str], *, seconds: float, connections: int = 32, json_body: str | None = None) -> Load:

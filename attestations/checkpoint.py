@@ -138,7 +138,7 @@ def parse_checkpoint_body(body: str) -> Checkpoint:
     if len(lines) < 4 or lines[-1] != "":
         raise InvalidInput("a checkpoint has an origin, a size and a root hash line")
     origin, size_text, root_text, *extensions = lines[:-1]
-    if not size_text.isdigit() or (size_text.startswith("0") and size_text != "0"):
+    if not (size_text.isascii() and size_text.isdigit()) or (size_text.startswith("0") and size_text != "0"):
         raise InvalidInput(f"the checkpoint size is not a decimal number: {size_text!r}")
     try:
         root_hash = base64.b64decode(root_text, validate=True)

@@ -98,7 +98,13 @@ def read_control(parts: list[OscalPart], sources: list[SourceRef]) -> tuple[dict
         inner = [p for p in part.parts if p.ns == OSCAL_NS]
         for source in inner:
             index = next((p.value for p in source.props if p.name == "source-index"), None)
-            if source.name == "source" and index is not None and index.isdigit() and int(index) < len(sources):
+            if (
+                source.name == "source"
+                and index is not None
+                and index.isascii()
+                and index.isdigit()
+                and int(index) < len(sources)
+            ):
                 excerpts.setdefault(int(index), {})[lang] = source.prose or ""
         if part.title is not None:
             texts[lang] = ControlText(

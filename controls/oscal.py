@@ -468,7 +468,7 @@ def _slug(title: str, version: str = "") -> str:
     words = [_ABBREVIATIONS.get(word, word) for word in re.findall(r"[a-z0-9]+", text)]
     joined: list[str] = []
     for word in filter(None, words):
-        if joined and joined[-1] in ("rev", "v") and word.isdigit():
+        if joined and joined[-1] in ("rev", "v") and word.isascii() and word.isdigit():
             joined[-1] += word
         else:
             joined.append(word)

@@ -125,6 +125,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     status_lookup = StatusLookup(Reader(), issuance.expire_due, max_entries=settings.status_cache_entries)
     issuance.on_change.append(status_lookup.forget)  # this worker's own changes: forgotten at commit
+    status_lookup.listeners.append(status_lists.changed)  # a key entry in the log: lists signed afresh
     return Runtime(
         settings=settings,
         csrf_secret=derive_key(secret, "csrf").hex(),

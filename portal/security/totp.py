@@ -23,7 +23,7 @@ def accepted_step(secret: str, code: str, last_step: int, now: float | None = No
     One step of clock drift is tolerated either way. Storing the returned step makes each code single-use.
     """
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     now = time.time() if now is None else now
     totp = pyotp.TOTP(secret)

@@ -341,6 +341,12 @@ async def test_a_tlog_client_reads_the_whole_log_through_the_tiles(anon, runtime
         "0/x999/x999/x999/x999/x999/x999/999",  # an index past any tree: 404, not an overflow
         "entries/x999/x999/x999/x999/x999/x999/999.p/3",
         "64/000",
+        "%C2%B2/000",  # '²': str.isdigit() says it is a digit, int() refuses it
+        "0/00%C2%B2",
+        "0/x00%C2%B9/000",
+        "0/000.p/%C2%B2",
+        "0/%D9%A0%D9%A0%D9%A0",  # Arabic-Indic digits: int() reads them, but a tile has one name
+        "1" * 5000 + "/000",  # past int()'s digit limit
     ],
 )
 async def test_tiles_beyond_the_tree_or_misnamed_are_404(anon, runtime, path) -> None:

@@ -177,6 +177,10 @@ async def test_bad_queries_are_400_problems(anon) -> None:
     assert (await anon.get("/api/v1/registry/export", params={"format": "xml"})).status_code == 400
     page = await anon.get("/registry", params={"per_page": "500"})
     assert page.status_code == 400 and "per_page" in page.text
+    for params in [{"page": "²"}, {"per_page": "¹"}, {"page": "١"}]:  # digits to str.isdigit(), not to the page
+        page = await anon.get("/registry", params=params)
+        assert page.status_code == 400 and next(iter(params)) in page.text, params
+        assert (await anon.get("/api/v1/registry", params=params)).status_code == 400, params
 
 
 async def test_every_caller_gets_the_same_public_answer_with_nothing_private(actors, anon) -> None:

@@ -99,3 +99,33 @@ async def test_an_id_beyond_the_column_is_a_400_not_a_database_error(anon) -> No
     # On PostgreSQL an id past 32 bits reached the database and answered 500 (found by the fuzzer).
     assert (await anon.get("/api/v1/status-lists/122920211611586048")).status_code == 400
     assert (await anon.get("/api/v1/status-lists/0")).status_code == 400
+
+
+async def test_after_a_rotation_in_another_process_the_list_is_signed_by_the_new_key(
+    lists, anon, runtime, settings
+) -> None:
+    import json
+    import subprocess
+
+    from tests.served import PORTAL, portal_env
+
+    async with atomic():
+        ref = await lists.allocate("PA-2026-000003")
+    url = f"/api/v1/status-lists/{ref.list_id}"
+    await runtime.status_lookup.confirm()  # the worker follows the log (its lifespan task does it every 0.2 s)
+    old = decode_status_list_token((await anon.get(url)).text, await _keyring(anon)).header["kid"]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [PORTAL, "keys", "rotate", "--purpose", "status", "--json"],
+        env=portal_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rotated = json.loads(done.stdout)
+    assert rotated["retired_kid"] == old
+    await runtime.status_lookup.confirm()  # the next follow: the log's key entry reaches this worker
+    served = await anon.get(url)
+    assert decode_status_list_token(served.text, await _keyring(anon)).header["kid"] == rotated["new_kid"]

@@ -124,6 +124,44 @@ async def test_a_1_gb_upload_is_refused_while_it_streams(anon, runtime) -> None:
     assert declared.status_code == 413
 
 
+async def test_a_token_longer_than_64_kib_is_refused_however_it_comes_and_a_long_text_is_not_read(anon) -> None:
+    from portal.domain.verification.body import SMALL
+    from portal.domain.verification.schemas import TOKEN_MAX
+
+    # Between the token's limit and the body's: read, then refused before it is parsed.
+    long = "a" * (TOKEN_MAX + 1)
+    for request in (
+        {"content": long.encode(), "headers": {"content-type": "text/plain"}},
+        {"data": {"token": long}},
+    ):
+        refused = await anon.post("/api/v1/verify", **request)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["detail"] == f"a token is at most 65,536 characters; this one has {TOKEN_MAX + 1:,}"
+    assert (await anon.post("/api/v1/verify", json={"token": long})).status_code == 400  # the JSON schema's bound
+
+    # Longer than any token could be: the read stops a chunk past SMALL, however much more is sent.
+    sent = 0
+    chunk = b"a" * 16384
+
+    async def body():
+        nonlocal sent
+        for _ in range(64 * 40):  # 40 MB
+            sent += len(chunk)
+            yield chunk
+
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "application/json"):
+        sent = 0
+        refused = await anon.post("/api/v1/verify", content=body(), headers={"content-type": kind})
+        assert refused.status_code == 413 and refused.json()["type"] == "/problems/too-large", refused.text
+        assert refused.json()["detail"] == "a token, a serial or a form is at most 68 KiB; send a certificate as a PDF"
+        assert SMALL < sent <= SMALL + 2 * len(chunk)
+    # The page says it in the visitor's language, with the form kept usable.
+    page = await anon.post("/verify?lang=ar", data={"token": long})
+    assert page.status_code == 400
+    assert "لا يزيد طول رمز الشهادة عن 65,536 حرفًا، وطول هذا الرمز 65,537 حرفًا." in page.text
+    assert "<textarea" in page.text
+
+
 async def test_public_routes_answer_429_with_retry_after_over_the_limit(anon, runtime) -> None:
     limiter = runtime.rate_limiter
     saved = limiter.counters, dict(limiter.groups), limiter.window

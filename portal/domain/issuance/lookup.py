@@ -8,14 +8,16 @@ How workers learn of a change: every status change (issue, suspend, reinstate, r
 appends a transparency-log entry naming the serial in the transaction of the change, under the log's lock,
 so log indexes become visible in commit order. Each worker follows the log's head (index and leaf hash)
 every ``poll_seconds`` and forgets the serials of the new entries; a head that moved backwards or changed
-its hash (a restored database), or a ``key`` entry (a rotation, which the verify read model depends on),
-forgets everything. ``listeners`` (the verify read model) are told of each serial forgotten. The worker that
-made a change forgets it at once, after its commit. Nothing else is needed to share: the database every
-worker already uses is the channel.
+its hash, or an entry at the old head's index that no longer has the old head's hash (a restored database,
+whether or not it has grown past the old head since), or a ``key`` entry (a rotation, which the verify read
+model depends on), forgets everything. ``listeners`` (the verify read model) are told of each serial
+forgotten. The worker that made a change forgets it at once, after its commit. Nothing else is needed to
+share: the database every worker already uses is the channel.
 
 How staleness is bounded: an answer is served from the cache only while the last confirmation of the log's
-head is at most ``max_staleness`` seconds old; past that, the request itself confirms it first. ``checked_at``
-is the time of that confirmation, so a reader sees how old the answer may be.
+head is at most ``max_staleness`` seconds old, counted from the moment before the head was read; past that,
+the request itself confirms it first. ``checked_at`` is that moment, so a reader sees how old the answer may
+be: every change committed before ``checked_at`` is in it.
 """
 
 from __future__ import annotations
@@ -106,21 +108,24 @@ class StatusLookup:
     # --- following the log ----------------------------------------------------------------------------------
 
     async def _confirm(self) -> None:
+        # Stamped before the head is read: whatever commits after this moment may be missed by this confirmation,
+        # so the staleness bound and checked_at count from here, not from when the reads came back.
+        confirmed, checked_at = time.monotonic(), now().replace(microsecond=0)
         head = await log_repo.head(self.reader)
         known = self._head
         if known != head:
-            if known is None or head[0] <= known[0]:
-                self.forget_all()
+            if known is None or head[0] <= known[0] or await log_repo.leaf_hash(self.reader, known[0]) != known[1]:
+                self.forget_all()  # first sight, or another history (a restored database, grown or not)
             else:
-                changed, keys = await log_repo.changes_between(self.reader, known[0], head[0])
-                if keys or len(changed) > _FORGET_ALL_AFTER:
+                found = await log_repo.changes_between(self.reader, known[0], head[0], _FORGET_ALL_AFTER)
+                if found is None or found[1]:  # too many to forget one by one, or a key entry
                     self.forget_all()
                 else:
-                    for serial in changed:
+                    for serial in found[0]:
                         self.forget(serial)
             self._head = head
-        self._confirmed = time.monotonic()
-        self._checked_at = msgspec.json.encode(now().replace(microsecond=0))[1:-1]
+        self._confirmed = confirmed
+        self._checked_at = msgspec.json.encode(checked_at)[1:-1]
 
     async def confirm(self) -> None:
         """Confirm the cache against the log's head (one query at a time, however many requests wait)."""

@@ -146,7 +146,11 @@ class AttestationPages(Controller):
                 revoke, errors = parse_form(RevokeIn, _fields(data, "reason", "detail"))
                 if revoke is not None:
                     await issuance.revoke(caller, serial, revoke)
-            elif action.startswith("condition-") and action.removeprefix("condition-").isdigit():
+            elif (
+                action.startswith("condition-")
+                and action.removeprefix("condition-").isascii()
+                and action.removeprefix("condition-").isdigit()
+            ):
                 met, errors = parse_form(ConditionMetIn, _fields(data, "note"))
                 if met is not None:
                     await issuance.condition_met(caller, serial, int(action.removeprefix("condition-")), met.note)

@@ -9,10 +9,11 @@ headers to both), after the same checks — the host is an allowed one, and the 
 ``attestations`` rate limit.
 
 Everything else goes on to Litestar unchanged: any other path or method, a query string (``?at=``), a
-request with an ``Origin`` header (the CORS middleware answers those), a serial not yet kept, one never
-issued, an expiry still to record, a stale cache, and a client over its limit (the route counts it again and
-answers the 429 problem). So errors have one source, and the route stays the definition of the answer; a
-test asks both for the same serial and compares the headers and the body (all but ``checked_at``).
+request with an ``Origin`` header (the CORS middleware answers those) or with two ``Host`` headers (Litestar
+reads the first), a serial not yet kept, one never issued, an expiry still to record, a stale cache, and a
+client over its limit (the route counts it again and answers the 429 problem). So errors have one source,
+and the route stays the definition of the answer; a test asks both for the same serial and compares the
+headers and the body (all but ``checked_at``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class StatusRoute:
             if name == b"origin":
                 return False  # a cross-origin browser request: the CORS middleware answers it
             if name == b"host":
+                if host is not None:
+                    return False  # two Host headers: the router (which reads the first) decides
                 host = value.decode("latin-1")
         if self.hosts_regex is None:
             return True

@@ -158,7 +158,9 @@ async def checkpoint_count() -> int:
 _HEAD_SQL = 'SELECT "index", leaf_hash FROM log_entry ORDER BY "index" DESC LIMIT 1'
 _CHANGES_SQL = (
     'SELECT DISTINCT event, jti FROM log_entry WHERE "index" > ? AND "index" <= ? AND (jti IS NOT NULL OR event = ?)'
+    " LIMIT ?"
 )
+_LEAF_SQL = 'SELECT leaf_hash FROM log_entry WHERE "index" = ?'
 
 
 async def head(reader: Reader) -> tuple[int, str]:
@@ -167,7 +169,16 @@ async def head(reader: Reader) -> tuple[int, str]:
     return (-1, "") if found is None else (int(found[0]), str(found[1]))
 
 
-async def changes_between(reader: Reader, after: int, upto: int) -> tuple[set[str], bool]:
-    """The serials named by entries ``after + 1 .. upto``, and whether a ``key`` entry is among them."""
-    rows = await reader.rows(_CHANGES_SQL, after, upto, "key")
+async def leaf_hash(reader: Reader, index: int) -> str | None:
+    """The leaf hash of entry ``index``; None when there is no such entry."""
+    found = await reader.row(_LEAF_SQL, index)
+    return None if found is None else str(found[0])
+
+
+async def changes_between(reader: Reader, after: int, upto: int, most: int) -> tuple[set[str], bool] | None:
+    """The serials named by entries ``after + 1 .. upto``, and whether a ``key`` entry is among them; None when
+    there are more than ``most`` of them (the caller forgets everything rather than read them all)."""
+    rows = await reader.rows(_CHANGES_SQL, after, upto, "key", most + 1)
+    if len(rows) > most:
+        return None
     return {str(jti) for _, jti in rows if jti is not None}, any(event == "key" for event, _ in rows)

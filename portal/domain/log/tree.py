@@ -167,21 +167,23 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
     level: int | None
     if head == "entries":
         level = None
-    elif head.isdigit() and str(int(head)) == head and int(head) <= 63:
+    elif len(head) <= 2 and head.isascii() and head.isdigit() and str(int(head)) == head and int(head) <= 63:
         level = int(head)
     else:
         raise BadTilePath(f"not a tile level: {head!r}")
     width = TILE_WIDTH
     if len(rest) >= 2 and rest[-2].endswith(".p"):
         w = rest[-1]
-        if not (w.isdigit() and str(int(w)) == w and 1 <= int(w) < TILE_WIDTH):
+        if not (len(w) <= 3 and w.isascii() and w.isdigit() and str(int(w)) == w and 1 <= int(w) < TILE_WIDTH):
             raise BadTilePath(f"not a partial tile width: {w!r}")
         width = int(w)
         rest = [*rest[:-2], rest[-2].removesuffix(".p")]
     *prefixes, last = rest
-    if not all(len(g) == 4 and g[0] == "x" and g[1:].isdigit() for g in prefixes):
+    if len(prefixes) > 6:  # 7 groups of 3 digits already name more tiles than 2**63 entries fill
+        raise BadTilePath("a tile index has at most 7 groups")
+    if not all(len(g) == 4 and g[0] == "x" and g[1:].isascii() and g[1:].isdigit() for g in prefixes):
         raise BadTilePath("tile index groups before the last are x and 3 digits")
-    if not (len(last) == 3 and last.isdigit()):
+    if not (len(last) == 3 and last.isascii() and last.isdigit()):
         raise BadTilePath("the last tile index group is 3 digits")
     index = int("".join(g[1:] for g in prefixes) + last)
     if encode_tile_index(index) != "/".join([*prefixes, last]):

@@ -34,7 +34,7 @@ def country_name(code: str) -> str:
 def _number(value: str | None, default: int, field: str) -> int:
     if value in (None, ""):
         return default
-    if not value.isdigit() or len(value) > 7:
+    if not (value.isascii() and value.isdigit()) or len(value) > 7:
         raise BadRequest(Message("%(field)s is a whole number", field=field), field=field)
     return int(value)
 

@@ -49,6 +49,12 @@ class StatusListService:
     def uri(self, list_id: int) -> str:
         return f"{self.issuer}/api/v1/status-lists/{list_id}"
 
+    def changed(self, serial: str | None) -> None:
+        """Told by the status lookup of what the log says changed: ``None`` (a key rotation among others) drops
+        every signed list kept, so the next answer is signed by the key active now, not a retired one."""
+        if serial is None:
+            self._signed.clear()
+
     async def allocate(self, serial: str) -> StatusRef:
         """A random index never handed out before, in the newest list with room (a new list when it is full).
 

@@ -2,7 +2,9 @@
 
 A multipart body gives its ``file`` field; any other body is read up to the limit and taken as a PDF when it
 starts like one, as JSON (``{"token"}`` or ``{"serial"}``) when it is JSON, as a form's ``token`` or ``serial``
-field when it is a form, and otherwise as the token itself. Past the limit, the read stops with a 413.
+field when it is a form, and otherwise as the token itself. Past the limit, the read stops with a 413; so does
+a body that is not a PDF once it is longer than any token, serial or form of one could be (``SMALL``), so a
+long text is never read, held or parsed.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import msgspec
 from python_multipart.multipart import parse_options_header
 
 from portal.domain.evidence.multipart import StreamedFile
-from portal.domain.verification.schemas import VerifyIn
-from portal.errors import BadRequest, InvalidInput, PayloadTooLarge
+from portal.domain.verification.schemas import TOKEN_MAX, VerifyIn
+from portal.errors import BadRequest, InvalidInput, Message, PayloadTooLarge
 
 Kind = Literal["token", "serial", "certificate"]
 WHAT = "verify uploads"
+SMALL = TOKEN_MAX + 4096  # a token in JSON or a form, with room for the field names and escapes
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -32,6 +35,10 @@ async def _read(stream: AsyncIterator[bytes], limit: int) -> bytes:
         data += chunk
         if len(data) > limit:
             raise _too_large(limit)
+        if len(data) > SMALL and not data.startswith(b"%PDF-"):
+            words = Message("a token, a serial or a form is at most %(kib)s KiB; send a certificate as a PDF",
+                            kib=SMALL // 1024)  # fmt: skip
+            raise PayloadTooLarge(words)
     return bytes(data)
 
 
@@ -45,7 +52,7 @@ async def submission(
     content_type: str, content_length: str | None, stream: AsyncIterator[bytes], limit: int
 ) -> tuple[Kind, str | bytes]:
     """``("certificate", pdf bytes)``, ``("token", text)`` or ``("serial", text)``."""
-    if content_length and content_length.isdecimal() and int(content_length) > limit:
+    if content_length and content_length.isascii() and content_length.isdigit() and int(content_length) > limit:
         raise _too_large(limit)  # said up front: refused before a byte of the body is read
     kind = parse_options_header(content_type)[0].decode("latin-1").lower()
     if kind == "multipart/form-data":

@@ -8,11 +8,13 @@ import msgspec
 
 from portal.structs import Strict
 
+TOKEN_MAX = 65_536  # characters of a token, however it comes (JSON, a form, a plain body, a certificate PDF)
+
 
 class VerifyIn(Strict):
     """A token or a serial (a PDF comes as a multipart ``file`` or an ``application/pdf`` body)."""
 
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=65536)] | None = None
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=TOKEN_MAX)] | None = None
     serial: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
 
 

@@ -28,9 +28,9 @@ from portal.domain.issuance.services import IssuanceService
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
 from portal.domain.status.services import StatusListService
-from portal.domain.verification.schemas import CheckOut, VerifyOut
+from portal.domain.verification.schemas import TOKEN_MAX, CheckOut, VerifyOut
 from portal.domain.verification.verdicts import Verdicts
-from portal.errors import BadRequest, NotFound
+from portal.errors import BadRequest, Message, NotFound
 
 # The offline verifier's steps, in order; a step not reached (an earlier one failed) is listed as skipped.
 STEPS = (
@@ -105,6 +105,10 @@ class VerificationService:
 
     async def token(self, token: str, *, source: Literal["token", "serial", "certificate"] = "token") -> VerifyOut:
         token = token.strip()
+        if len(token) > TOKEN_MAX:  # however it came, a PDF's attachment too: nothing longer is parsed
+            words = Message("a token is at most %(most)s characters; this one has %(has)s", most=f"{TOKEN_MAX:,}",
+                            has=f"{len(token):,}")  # fmt: skip
+            raise BadRequest(words, field="token")
         generation = -1
         if self.lookup is not None and self.verdicts is not None:
             await self.lookup.fresh()  # the staleness bound: the log's head confirmed within max_staleness
@@ -161,7 +165,12 @@ class VerificationService:
         entry = reference.get("status_list") if isinstance(reference, dict) else None
         uri = entry.get("uri") if isinstance(entry, dict) else None
         prefix = f"{self.issuer}/api/v1/status-lists/"
-        if isinstance(uri, str) and uri.startswith(prefix) and uri.removeprefix(prefix).isdecimal():
+        if (
+            isinstance(uri, str)
+            and uri.startswith(prefix)
+            and uri.removeprefix(prefix).isascii()
+            and uri.removeprefix(prefix).isdigit()
+        ):
             list_id = int(uri.removeprefix(prefix))
             if 1 <= list_id < 2**31:
                 try:

@@ -76,6 +76,13 @@ def test_tile_index_encoding(n: int, path: str) -> None:
         "entries/1",
         "0/001.p",
         "-1/000",
+        "\u00b2/000",  # '²' is a digit to str.isdigit(), not to int()
+        "0/00\u00b2",
+        "0/001.p/\u00b9",
+        "0/\u0661\u0662\u0663",  # Arabic-Indic digits
+        "9" * 5000 + "/000",
+        "0/001.p/" + "1" * 5000,
+        "0/" + "x999/" * 7 + "999",
     ],
 )
 def test_only_canonical_tile_paths_parse(path: str) -> None:

@@ -11,6 +11,7 @@ the public status endpoint is polled by every wallet and procurement system. The
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from typing import Any
@@ -71,3 +72,19 @@ class Reader:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+
+
+def in_transaction() -> bool:
+    """Whether this task is inside a transaction: its reads must see its own writes, so they go through the ORM on
+    the transaction's connection. Outside one, a :class:`Reader` sees exactly what the ORM's autocommit read would
+    (the latest committed state), for far less."""
+    return ALL_TABLES[0]._meta.db.current_transaction.get() is not None
+
+
+def moment(value: Any) -> dt.datetime:
+    """A ``Timestamptz`` column as read here: a datetime on PostgreSQL, its ISO text on SQLite."""
+    found = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return found if found.tzinfo is not None else found.replace(tzinfo=dt.UTC)
+
+
+COMMITTED = Reader()  # this process's reads of committed state, outside any transaction (see in_transaction)

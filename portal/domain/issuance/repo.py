@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from portal.db.reads import Reader
+from portal.db.reads import Reader, moment
 from portal.db.tables import AttestationEvent, AttestationRow, Decision
 from portal.domain.issuance.states import LIFECYCLE, Status
 
@@ -201,13 +201,27 @@ class StatusRow(msgspec.Struct, frozen=True):
     superseded_by: str | None
 
 
-def _moment(value: Any) -> dt.datetime:
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 async def status_row(reader: Reader, serial: str) -> StatusRow | None:
     found = await reader.row(_STATUS_SQL, serial)
     if found is None:
         return None
-    return StatusRow(Status(found[0]), _moment(found[1]), found[2])
+    return StatusRow(Status(found[0]), moment(found[1]), found[2])
+
+
+_REGISTRY_SQL = "SELECT token, status, expires_at, superseded_by FROM attestation WHERE serial = ?"
+
+
+class RegistryRow(msgspec.Struct, frozen=True):
+    """What a verification compares a presented token with: the token issued under the serial, and its status."""
+
+    token: str
+    status: Status
+    expires_at: dt.datetime
+    superseded_by: str | None
+
+
+async def registry_row(reader: Reader, serial: str) -> RegistryRow | None:
+    found = await reader.row(_REGISTRY_SQL, serial)
+    if found is None:
+        return None
+    return RegistryRow(str(found[0]), Status(found[1]), moment(found[2]), found[3])

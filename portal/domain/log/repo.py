@@ -1,4 +1,9 @@
-"""Queries for the transparency log. Rows are only ever inserted: nothing here updates or deletes."""
+"""Queries for the transparency log. Rows are only ever inserted: nothing here updates or deletes.
+
+The reads that serve the public (proofs, tiles, checkpoints, entries) run as plain SQL through
+``portal.db.reads.COMMITTED`` when no transaction is open, and through the ORM inside one (an issuance reads
+the proof of the entry it has just appended, not yet committed).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from portal.db.reads import Reader
+from portal.db.reads import COMMITTED, Reader, in_transaction, moment
 from portal.db.tables import LogCheckpoint, LogEntry, LogNode
 from portal.domain.log.tree import Node, key_node, node_key
 
@@ -57,15 +62,25 @@ async def nodes(wanted: Iterable[Node]) -> dict[Node, bytes]:
     keys = sorted({node_key(*node) for node in wanted})
     if not keys:
         return {}
+    if not in_transaction():
+        marks = ", ".join("?" * len(keys))  # only placeholders go into the text; the keys are parameters
+        found = await COMMITTED.rows(f'SELECT "key", hash FROM log_node WHERE "key" IN ({marks})', *keys)  # noqa: S608
+        return {key_node(int(key)): bytes.fromhex(value) for key, value in found}
     rows = await LogNode.select(LogNode.key, LogNode.hash).where(LogNode.key.is_in(keys)).run()
     return {key_node(int(row["key"])): bytes.fromhex(row["hash"]) for row in rows}
 
 
+_LEVEL_SQL = 'SELECT hash FROM log_node WHERE "key" >= ? AND "key" < ? ORDER BY "key"'
+
+
 async def level_hashes(level: int, start: int, end: int) -> list[bytes]:
     """The hashes of nodes ``start .. end - 1`` of tree ``level``, in order (one key range)."""
+    low, high = node_key(level, start), node_key(level, end)
+    if not in_transaction():
+        return [bytes.fromhex(value) for (value,) in await COMMITTED.rows(_LEVEL_SQL, low, high)]
     rows = (
         await LogNode.select(LogNode.hash)
-        .where((LogNode.key >= node_key(level, start)) & (LogNode.key < node_key(level, end)))
+        .where((LogNode.key >= low) & (LogNode.key < high))
         .order_by(LogNode.key)
         .run()
     )
@@ -85,7 +100,12 @@ async def entries(start: int, end: int) -> list[EntryRow]:
     return msgspec.convert(rows, list[EntryRow])
 
 
+_BODIES_SQL = 'SELECT body FROM log_entry WHERE "index" >= ? AND "index" < ? ORDER BY "index"'
+
+
 async def entry_bodies(start: int, end: int) -> list[str]:
+    if not in_transaction():
+        return [str(body) for (body,) in await COMMITTED.rows(_BODIES_SQL, start, end)]
     rows = (
         await LogEntry.select(LogEntry.body)
         .where((LogEntry.index >= start) & (LogEntry.index < end))
@@ -123,8 +143,23 @@ async def latest_of(event: str) -> dict[str, Any] | None:
     return None if row is None else dict(json.loads(row["body"]))
 
 
+_ENTRY = 'SELECT "index", body, leaf_hash, event, jti, at FROM log_entry WHERE jti = ?'
+_FIRST_OF_SQL = _ENTRY + ' AND event = ? ORDER BY "index" LIMIT 1'
+_LATEST_OF_SQL = _ENTRY + ' ORDER BY "index" DESC LIMIT 1'
+
+
 async def entry_of(jti: str, *, event: str | None) -> EntryRow | None:
     """The first entry of ``event`` for serial ``jti``, or (``event`` None) its latest entry."""
+    if not in_transaction():
+        if event is None:
+            found = await COMMITTED.row(_LATEST_OF_SQL, jti)
+        else:
+            found = await COMMITTED.row(_FIRST_OF_SQL, jti, event)
+        if found is None:
+            return None
+        index, body, leaf, kind, serial, at = found
+        return EntryRow(index=int(index), body=str(body), leaf_hash=str(leaf), event=str(kind), jti=serial,
+                        at=moment(at))  # fmt: skip
     query = LogEntry.select().where(LogEntry.jti == jti)
     if event is not None:
         query = query.where(LogEntry.event == event)
@@ -138,7 +173,16 @@ async def entries_of(jti: str) -> list[EntryRow]:
     return msgspec.convert(rows, list[EntryRow])
 
 
+_LATEST_CHECKPOINT_SQL = "SELECT size, root_hash, note, at FROM log_checkpoint ORDER BY size DESC LIMIT 1"
+
+
 async def latest_checkpoint() -> CheckpointRow | None:
+    if not in_transaction():
+        found = await COMMITTED.row(_LATEST_CHECKPOINT_SQL)
+        if found is None:
+            return None
+        size, root, note, at = found
+        return CheckpointRow(size=int(size), root_hash=str(root), note=str(note), at=moment(at))
     row = await LogCheckpoint.select().order_by(LogCheckpoint.size, ascending=False).first()
     return None if row is None else msgspec.convert(row, CheckpointRow)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from portal.db.reads import COMMITTED, in_transaction
 from portal.db.tables import StatusEntry, StatusListRow
 
 
@@ -44,6 +45,10 @@ async def get(list_id: int) -> StatusListRecord | None:
 
 
 async def version(list_id: int) -> int | None:
+    """The list's version (it moves with every change): read on every public request for the list."""
+    if not in_transaction():
+        found = await COMMITTED.row("SELECT version FROM status_list WHERE id = ?", list_id)
+        return int(found[0]) if found else None
     row = await StatusListRow.select(StatusListRow.version).where(StatusListRow.id == list_id).first()
     return int(row["version"]) if row else None
 

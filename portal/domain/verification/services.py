@@ -21,10 +21,14 @@ from attestations.keys import Keyring
 from attestations.log_proof import LogProof
 from attestations.policy import ExpectedIssuer
 from attestations.verify import Check, verify_token
+from portal.clock import now
+from portal.db.reads import COMMITTED
 from portal.domain.issuance import repo as issuance_repo
 from portal.domain.issuance.lookup import StatusLookup
 from portal.domain.issuance.rules import SERIAL_FORM as SERIAL
+from portal.domain.issuance.schemas import AttestationOut
 from portal.domain.issuance.services import IssuanceService
+from portal.domain.issuance.states import Status
 from portal.domain.keys.services import KeyService
 from portal.domain.log.services import LogService
 from portal.domain.status.services import StatusListService
@@ -75,6 +79,15 @@ class VerificationService:
         self.log = log
         self.issuer = issuer.rstrip("/")
         self.max_upload_bytes = max_upload_bytes
+        self._keyring: tuple[dict[str, list[dict[str, str]]], Keyring] | None = None
+
+    def keyring(self) -> Keyring:
+        """The published keys, parsed again only when the JWKS (read afresh each time: another process may have
+        rotated a key) has changed."""
+        jwks = self.keys.jwks()
+        if self._keyring is None or self._keyring[0] != jwks:
+            self._keyring = (jwks, Keyring.from_jwks(jwks))
+        return self._keyring[1]
 
     async def certificate(self, pdf: bytes) -> VerifyOut:
         """A certificate PDF: the token attached to it, checked online (the attached proof is not needed)."""
@@ -128,7 +141,7 @@ class VerificationService:
         serial = claimed.get("jti") if isinstance(claimed.get("jti"), str) else None
         status, registry, expires_at = await self._registry(token, serial)  # first: it records an expiry due
         status_list, proof = await self._evidence(claimed, serial)
-        keyring = Keyring.from_jwks(self.keys.jwks())
+        keyring = self.keyring()
         try:
             result = verify_token(
                 token,
@@ -190,9 +203,10 @@ class VerificationService:
         registry's record expires."""
         if serial is None or not SERIAL.fullmatch(serial):
             return NEVER_ISSUED, Check(REGISTRY, "failed", "the token names no serial of this registry"), None
-        try:
-            current = await self.issuance.get(serial)  # records an expiry that is due
-        except NotFound:
+        current: issuance_repo.RegistryRow | AttestationOut | None = await issuance_repo.registry_row(COMMITTED, serial)
+        if current is not None and current.status in (Status.ACTIVE, Status.SUSPENDED) and current.expires_at <= now():
+            current = await self.issuance.get(serial)  # an expiry due: recorded first, then read again
+        if current is None:
             never = f"no attestation {serial} was ever issued by this registry"
             return NEVER_ISSUED, Check(REGISTRY, "failed", never), None
         if token != current.token:

@@ -87,6 +87,58 @@ async def test_oversized_upload_is_refused_while_streaming(app, filed, monkeypat
     assert await Evidence.count() == 0 and _stored_files(app) == []
 
 
+async def test_a_multipart_body_parsed_off_the_loop_stores_exactly_its_file(app, filed) -> None:
+    """Several writer batches, boundary-like text inside the file and the boundary's delimiter across chunks."""
+    import hashlib
+
+    client, _, assessment = filed
+    boundary = "------------------------d74496d66958873e"
+    line = f"text\r\n--{boundary[:-1]}x\r\n--\r\n".encode()  # almost the delimiter, many times
+    content = (line * (3 * 1024 * 1024 // len(line) + 1))[: 3 * 1024 * 1024 + 17]
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="spans.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    async def in_odd_pieces():
+        for start in range(0, len(body), 65_521):  # a prime: the delimiter falls across two pieces somewhere
+            yield body[start : start + 65_521]
+
+    response = await client.post(
+        f"/api/v1/assessments/{assessment['id']}/evidence",
+        content=in_odd_pieces(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["size"] == len(content)
+    assert response.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    assert _stored_files(app) == [hashlib.sha256(content).hexdigest()]
+
+
+async def test_a_body_that_ends_inside_the_file_or_overruns_the_limit_late_leaves_nothing(
+    app, filed, monkeypatch
+) -> None:
+    client, _, assessment = filed
+    url = f"/api/v1/assessments/{assessment['id']}/evidence"
+    head = b'--abc\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\n'
+    cut = await client.post(
+        url, content=head + b"a" * 3_000_000, headers={"content-type": "multipart/form-data; boundary=abc"}
+    )
+    assert cut.status_code == 422 and cut.json()["detail"] == "the upload ended before the file did"
+    monkeypatch.setattr(app.state.runtime.evidence, "max_upload_bytes", 1_500_000)  # past the first batch
+    # Within the body's limit (the file's and 64 KiB), over the file's: found as it is parsed, on the writer thread.
+    big = await client.post(url, files={"file": ("big.txt", b"a" * 1_530_000)})
+    assert big.status_code == 413 and big.json()["detail"] == "evidence files are limited to 1 MB"
+    # Over the body's: found as it arrives, before it is queued.
+    huge = await client.post(url, files={"file": ("huge.txt", b"a" * 3_000_000)})
+    assert huge.status_code == 413 and huge.json()["detail"] == "evidence uploads are limited to 1 MB"
+    assert await Evidence.count() == 0 and _stored_files(app) == []
+
+
 async def test_missing_file_field_and_wrong_encoding_are_problems(filed) -> None:
     client, _, assessment = filed
     url = f"/api/v1/assessments/{assessment['id']}/evidence"

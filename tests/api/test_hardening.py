@@ -114,7 +114,7 @@ async def test_an_upload_racing_a_submit_is_refused_and_leaves_no_file(app, acto
 
     async def submit_while_streaming(caller, row, filename, chunks):
         async def chunks_then_submit():
-            async for chunk in chunks:
+            async for chunk in chunks.chunks():  # the opened multipart body, parsed here
                 yield chunk
             await Assessment.update({Assessment.state: "submitted"}).where(Assessment.id == assessment["id"])
 

@@ -152,5 +152,5 @@ class AssessmentsController(Controller):
             request.headers.get("content-type", ""), request.stream(), limit=evidence.max_body_bytes
         )
         filename = await incoming.open()
-        stored, created = await evidence.store_upload(caller, assessment, filename, incoming.chunks())
+        stored, created = await evidence.store_upload(caller, assessment, filename, incoming)
         return Response(stored, status_code=201 if created else 200)

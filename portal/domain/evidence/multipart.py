@@ -89,21 +89,28 @@ class StreamedFile:
             self._in_file = False
             self._done = True
 
-    async def _feed(self) -> bool:
-        """Parse the next piece of the body; False when the body has ended."""
-        chunk = await anext(self._stream, None)
-        if chunk is not None and self._limit is not None:
-            self._received += len(chunk)
+    def _count(self, length: int) -> None:
+        if self._limit is not None:
+            self._received += length
             if self._received > self._limit:
                 raise PayloadTooLarge(f"{self._what} are limited to {self._limit // (1024 * 1024)} MB")
+
+    def _parse(self, chunk: bytes | None) -> None:
         try:
             if chunk is None:
                 self._parser.finalize()
-                return False
-            self._parser.write(chunk)
+            else:
+                self._parser.write(chunk)
         except FormParserError as exc:  # the parser's errors all derive from it
             raise InvalidInput(f"the multipart body is malformed: {exc}", field=self.field) from exc
-        return True
+
+    async def _feed(self) -> bool:
+        """Parse the next piece of the body; False when the body has ended."""
+        chunk = await anext(self._stream, None)
+        if chunk is not None:
+            self._count(len(chunk))
+        self._parse(chunk)
+        return chunk is not None
 
     async def open(self) -> str:
         """Read up to the start of the file part; return its filename."""
@@ -121,3 +128,29 @@ class StreamedFile:
             if not await self._feed():
                 if not self._done:
                     raise InvalidInput("the upload ended before the file did", field=self.field)
+
+    # --- the file's bytes parsed off the event loop (the evidence upload: parsing on its writer thread) --------
+
+    async def raw(self) -> AsyncIterator[bytes]:
+        """After :meth:`open`: the rest of the body as it arrives, counted against the limit but not parsed. Hand
+        each piece, in order, to :meth:`parse` (from one thread at a time), then call :meth:`end`."""
+        async for chunk in self._stream:
+            self._count(len(chunk))
+            yield chunk
+            if self._done:
+                return  # the file has ended: the rest of the body is not read, as with chunks()
+
+    def parse(self, raw: bytes) -> list[bytes]:
+        """The file's bytes in ``raw``, after any that :meth:`open` had already parsed."""
+        if raw and not self._done:
+            self._parse(raw)
+        ready, self._ready = self._ready, []
+        return ready
+
+    def end(self) -> list[bytes]:
+        """The body has ended: the file's last bytes; InvalidInput if the body ended before the file did."""
+        if not self._done:
+            self._parse(None)
+            if not self._done:
+                raise InvalidInput("the upload ended before the file did", field=self.field)
+        return self.parse(b"")

@@ -21,6 +21,7 @@ from portal.domain.assessments.services import AssessmentService
 from portal.domain.audit.services import record
 from portal.domain.context import Caller
 from portal.domain.evidence import repo
+from portal.domain.evidence.multipart import StreamedFile
 from portal.domain.evidence.repo import EvidenceRecord
 from portal.domain.evidence.storage import EvidenceStore
 from portal.errors import NotFound, PortalError
@@ -101,9 +102,14 @@ class EvidenceService:
         return await self.assessments.editable(caller, assessment_id)
 
     async def store_upload(
-        self, caller: Caller, assessment: AssessmentRecord, filename: str, chunks: AsyncIterator[bytes]
+        self,
+        caller: Caller,
+        assessment: AssessmentRecord,
+        filename: str,
+        chunks: AsyncIterator[bytes] | StreamedFile,
     ) -> tuple[EvidenceOut, bool]:
-        """Stream ``chunks`` to storage and record the evidence; ``False`` when the assessment already had it.
+        """Stream the file (its bytes, or a multipart body already opened) to storage and record the evidence;
+        ``False`` when the assessment already had it.
 
         On any failure nothing is left behind.
         """
@@ -111,25 +117,44 @@ class EvidenceService:
         upload = self.store.begin(name, self.max_upload_bytes)
         loop = asyncio.get_running_loop()
         pending: collections.deque[asyncio.Future[None]] = collections.deque()
+        # A multipart body is parsed on the writer thread too, so the event loop only receives: the body's
+        # limit is counted as it arrives (StreamedFile.raw), the file's as it is parsed, a batch at most later.
+        parsed = chunks if isinstance(chunks, StreamedFile) else None
+        source = chunks.raw() if isinstance(chunks, StreamedFile) else chunks
+
+        def write(pieces: list[bytes]) -> None:
+            data = b"".join(pieces)
+            if parsed is not None:
+                data = b"".join(parsed.parse(data))
+                upload.accept(len(data))
+            upload.write(data)
+
+        def end() -> None:
+            if parsed is not None:
+                data = b"".join(parsed.end())
+                upload.accept(len(data))
+                upload.write(data)
+
         try:
-            # Hashing and writing (both release the GIL) run on one writer thread, in order, in ~1 MB batches,
-            # while the event loop keeps receiving and parsing; at most IN_FLIGHT batches wait, so memory is
+            # Parsing, hashing and writing (the last two release the GIL) run on one writer thread, in order, in
+            # ~1 MB batches, while the event loop keeps receiving; at most IN_FLIGHT batches wait, so memory is
             # bounded.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer") as writer:
                 batch: list[bytes] = []
                 size = 0
                 try:
-                    async for chunk in chunks:
-                        upload.accept(len(chunk))  # the size limit is enforced here, before anything is queued
+                    async for chunk in source:
+                        if parsed is None:
+                            upload.accept(len(chunk))  # the size limit is enforced here, before anything is queued
                         batch.append(chunk)
                         size += len(chunk)
                         if size >= BATCH_BYTES:
-                            pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
+                            pending.append(loop.run_in_executor(writer, write, batch))
                             batch, size = [], 0
                             if len(pending) >= IN_FLIGHT:
                                 await pending.popleft()
-                    if batch:
-                        pending.append(loop.run_in_executor(writer, upload.write, b"".join(batch)))
+                    pending.append(loop.run_in_executor(writer, write, batch))
+                    pending.append(loop.run_in_executor(writer, end))
                     while pending:
                         await pending.popleft()
                 finally:

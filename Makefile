@@ -20,17 +20,18 @@ run: $(STAMP)
 
 # The suite runs on SQLite always, and again on PostgreSQL when PORTAL_TEST_POSTGRES_URL is set. The two
 # passes are independent (each its own database and data directory), so they run side by side, one per core;
-# each one's output is printed whole when it ends.
+# each one's output is printed whole when it ends, with its 25 slowest tests and its time.
+PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 test: $(STAMP)
 	@if [ -n "$$PORTAL_TEST_POSTGRES_URL" ]; then \
 		log=$$(mktemp); \
-		PORTAL_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider -m db > $$log 2>&1 & pg=$$!; \
-		$(BIN)/python -m pytest -q -p no:cacheprovider; lite=$$?; \
+		PORTAL_TEST_DATABASE=postgres $(PYTEST) -m db > $$log 2>&1 & pg=$$!; \
+		$(PYTEST); lite=$$?; \
 		wait $$pg; postgres=$$?; \
 		echo "== again on PostgreSQL =="; cat $$log; rm -f $$log; \
 		[ $$lite -eq 0 ] && [ $$postgres -eq 0 ]; \
 	else \
-		$(BIN)/python -m pytest -q -p no:cacheprovider && \
+		$(PYTEST) && \
 		echo "PORTAL_TEST_POSTGRES_URL is not set: the database tests ran on SQLite only."; \
 	fi
 

@@ -45,8 +45,8 @@ class TunedConnection(sqlite3.Connection):
 
 class PooledConnection(aiosqlite.Connection):
     """An aiosqlite connection that goes back to its engine's idle list when closed clean (no transaction left
-    open), instead of closing its file and ending its thread. Its thread is a daemon, so an idle connection never
-    holds up the process's exit (every statement it ran has committed)."""
+    open, nothing failed), instead of closing its file and ending its thread. Its thread is a daemon, so an idle
+    connection never holds up the process's exit (every statement it ran has committed)."""
 
     def __init__(self, engine: PooledSQLiteEngine, database: str, kwargs: dict[str, Any]) -> None:
         super().__init__(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
@@ -111,10 +111,17 @@ class PooledSQLiteEngine(SQLiteEngine):
                 if query_type == "insert" and self.get_version_sync() < 3.35:
                     assert table is not None
                     pk = await self._get_inserted_pk(cursor, table)
-                    return [{table._meta.primary_key._meta.db_column_name: pk}]
-                return await cursor.fetchall()
-        finally:
-            await connection.close()  # back to the idle list, unless a failure left a transaction open
+                    rows: Any = [{table._meta.primary_key._meta.db_column_name: pk}]
+                else:
+                    rows = await cursor.fetchall()
+        except BaseException:
+            # Failed or cancelled (its statement may still be queued on its thread, and will run and commit itself,
+            # as with a connection of its own): never handed to anyone else; the thread closes the file and ends
+            # once what is queued has run.
+            connection.stop()
+            raise
+        await connection.close()  # back to the idle list
+        return rows
 
     async def _run_in_existing_connection(
         self, connection: Any, query: str, args: list[Any] | None = None, query_type: str = "generic",

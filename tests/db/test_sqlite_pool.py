@@ -90,3 +90,31 @@ def test_a_command_that_leaves_connections_idle_still_exits(tmp_path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0 and done.stdout == "done\n", done.stderr
+
+
+async def test_a_cancelled_statements_connection_is_never_handed_to_anyone_else(engine) -> None:
+    import threading
+
+    await engine.close_idle()
+    await ThrottleCounter.count()  # one idle connection, which the next statement takes
+    (connection,) = engine._idle
+    held = threading.Event()
+    connection._tx.put_nowait((None, held.wait))  # its thread is busy: the next statement waits in its queue
+    try:
+        task = asyncio.ensure_future(
+            ThrottleCounter.insert(ThrottleCounter(key="cancelled", failures=1, blocked_until=0.0, forget_at=1.0))
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()  # cancelled while its INSERT is still queued on that thread
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert connection not in engine._idle  # never handed to anyone else while its thread still owes that INSERT
+        async with atomic():  # the next users get another connection and start at once
+            await ThrottleCounter.insert(ThrottleCounter(key="next", failures=1, blocked_until=0.0, forget_at=1.0))
+        assert await _keys() == ["next"]
+    finally:
+        held.set()  # now the queued INSERT runs and commits itself (autocommit), as on a connection of its own
+    await asyncio.sleep(0.1)
+    assert connection._connection is None and not connection._thread.is_alive()  # then the file closed
+    assert connection not in engine._idle and await _keys() == ["cancelled", "next"]
+    await ThrottleCounter.delete(force=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -34,6 +35,14 @@ def portal_env(settings: Settings, **extra: str) -> dict[str, str]:
         "PORTAL_LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+async def run_portal(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``portal`` command on the test database, in another process, off the event loop."""
+    return await asyncio.to_thread(
+        subprocess.run, [PORTAL, *args], env=portal_env(settings), capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
 
 
 class Served:

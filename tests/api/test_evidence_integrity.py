@@ -6,7 +6,6 @@ import asyncio
 import fcntl
 import json
 import stat
-import subprocess
 import uuid
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from portal.db.tables import Assessment, AuditEvent, Evidence, Revision
 from tests.api.test_assessments import answer_all, open_assessment
 from tests.conftest import PASSWORD
-from tests.served import PORTAL, Served, portal_env
+from tests.served import Served, run_portal
 
 pytestmark = pytest.mark.usefixtures("baseline")
 
@@ -68,15 +67,7 @@ async def test_sweep_removes_dead_temporaries_and_unrecorded_files_and_nothing_e
     live = store.tmp / "live.part"
     with live.open("wb") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # an upload in progress in another process
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [PORTAL, "evidence", "sweep", "--json"],
-            env=portal_env(settings),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = await run_portal(settings, "evidence", "sweep", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"temporaries": 1, "orphans": 1}
     assert not dead.exists() and live.exists() and not store.path(orphan_sha).exists()

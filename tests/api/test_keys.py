@@ -3,10 +3,8 @@ every key ever used in the JWKS, tokens from before a rotation still verifying."
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
-import subprocess
 import time
 
 import pyotp
@@ -17,7 +15,7 @@ from attestations.policy import ExpectedIssuer
 from attestations.tokens import sign_attestation
 from attestations.verify import verify_token
 from portal.db.tables import AuditEvent
-from tests.served import PORTAL, portal_env
+from tests.served import run_portal
 from tests.unit.attestations.attestation_testdata import make_claims
 
 
@@ -124,15 +122,7 @@ async def test_providers_and_the_public_cannot_rotate(actors, anon, runtime) -> 
 
 async def test_cli_rotates_and_the_server_signs_with_the_new_key(settings, runtime) -> None:
     before = runtime.keys.signing_key(KeyPurpose.ATTESTATION)
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [PORTAL, "keys", "rotate", "--purpose", "attestation", "--json"],
-        env=portal_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = await run_portal(settings, "keys", "rotate", "--purpose", "attestation", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["retired_kid"] == before.kid

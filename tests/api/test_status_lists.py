@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -10,6 +11,7 @@ from attestations.keys import KeyPurpose, Keyring
 from attestations.status_list import MIN_SIZE, TokenStatus, decode_status_list_token
 from portal.db import atomic
 from portal.db.tables import StatusEntry, StatusListRow
+from tests.served import run_portal
 
 
 @pytest.fixture
@@ -104,25 +106,12 @@ async def test_an_id_beyond_the_column_is_a_400_not_a_database_error(anon) -> No
 async def test_after_a_rotation_in_another_process_the_list_is_signed_by_the_new_key(
     lists, anon, runtime, settings
 ) -> None:
-    import json
-    import subprocess
-
-    from tests.served import PORTAL, portal_env
-
     async with atomic():
         ref = await lists.allocate("PA-2026-000003")
     url = f"/api/v1/status-lists/{ref.list_id}"
     await runtime.status_lookup.confirm()  # the worker follows the log (its lifespan task does it every 0.2 s)
     old = decode_status_list_token((await anon.get(url)).text, await _keyring(anon)).header["kid"]
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [PORTAL, "keys", "rotate", "--purpose", "status", "--json"],
-        env=portal_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = await run_portal(settings, "keys", "rotate", "--purpose", "status", "--json")
     assert done.returncode == 0, done.stderr
     rotated = json.loads(done.stdout)
     assert rotated["retired_kid"] == old
